@@ -1,0 +1,62 @@
+/**
+ * What the CLI hands the executor. The CLI (scripts/play.ts) parses flags, loads the
+ * inventory and playbook, and calls `runPlaybook(playbook, options)` from ./execute.ts.
+ */
+import type { Inventory } from "../inventory/inventory.ts";
+import type { EventSink, HostStats } from "./events.ts";
+import type { Item, Task } from "../playbook/types.ts";
+
+export interface TagFilter {
+  /** --tags (empty: all, i.e. everything but `never`). */
+  only: string[];
+  /** --skip-tags */
+  skip: string[];
+}
+
+export interface ConnectionOverrides {
+  /** -u */
+  user?: string;
+  /** --private-key */
+  privateKeyFile?: string;
+  /** -b */
+  become?: boolean;
+  /** -K: asked once on the controller, fed to sudo on stdin. */
+  becomePassword?: string;
+  /** --accept-new-host-keys: record unknown host keys (like OpenSSH's accept-new). */
+  acceptNewHostKeys?: boolean;
+  /** -c local for every play. */
+  connection?: "ssh" | "local";
+}
+
+export interface RunOptions {
+  inventory: Inventory;
+  check: boolean;
+  diff: boolean;
+  /** Hosts in parallel (default 50). */
+  forks: number;
+  /** --limit patterns, already split. */
+  limit?: string;
+  tags: TagFilter;
+  /** -e, already parsed and merged in order (highest precedence). */
+  extraVars: Record<string, unknown>;
+  startAtTask?: string;
+  /** --step: asks before each task (needs a TTY). */
+  step?: (task: Task) => Promise<"yes" | "no" | "continue">;
+  connection: ConnectionOverrides;
+  verbosity: number;
+  sink: EventSink;
+  /** Ctrl-C: stop starting new work; in-flight writes finish (they are atomic renames). */
+  signal?: AbortSignal;
+  /** Loads an include_tasks file (relative to the including task's role or playbook dir). */
+  loadIncludedTasks(file: string, from: Task): Item[];
+  /** Loads include_role/import_role at run time. */
+  loadIncludedRole(name: string, from: Task, options: { tasksFrom?: string }): Item[];
+}
+
+export interface RunSummary {
+  stats: Record<string, HostStats>;
+  /** Any host failed (exit 2) / was unreachable (exit 4). */
+  failed: boolean;
+  unreachable: boolean;
+  interrupted: boolean;
+}
