@@ -1,0 +1,51 @@
+/**
+ * Every module the runner knows, by every name a playbook may use: the short name, the
+ * module's own aliases (e.g. ansible.posix.mount), and ansible.builtin.<name> /
+ * ansible.legacy.<name> (Ansible resolves both for builtins and redirects the rest).
+ *
+ * To add a module: import it and append it to MODULES. Nothing else.
+ */
+import type { ModuleDefinition } from "./types.ts";
+import { command } from "./command.ts";
+import { shell } from "./shell.ts";
+import { raw } from "./raw.ts";
+import { stat } from "./stat.ts";
+
+const MODULES: ModuleDefinition[] = [
+  command,
+  shell,
+  raw,
+  stat,
+];
+
+const byName = new Map<string, ModuleDefinition>();
+for (const module of MODULES) addNames(module);
+
+function addNames(module: ModuleDefinition): void {
+  const names = [module.name, `ansible.builtin.${module.name}`, `ansible.legacy.${module.name}`, ...module.aliases];
+  for (const name of names) byName.set(name, module);
+}
+
+/** The module for a task's key (short name or FQCN), or undefined when unknown. */
+export function getModule(name: string): ModuleDefinition | undefined {
+  return byName.get(name);
+}
+
+/** Every accepted name, for "did you mean" suggestions and the task-key check. */
+export function moduleNames(): string[] {
+  return [...byName.keys()].sort();
+}
+
+/** Every module once (for schema generation and docs). */
+export function allModules(): ModuleDefinition[] {
+  return [...MODULES];
+}
+
+/**
+ * Adds a module at run time (tests, plugins). Prefer the static MODULES list for modules
+ * shipped with the runner.
+ */
+export function registerModule(module: ModuleDefinition): void {
+  if (!MODULES.includes(module)) MODULES.push(module);
+  addNames(module);
+}

@@ -1,0 +1,330 @@
+/**
+ * Remote file helpers shared by the file modules. Each is ONE round trip:
+ * - probeFile: type, mode, owner, size, and (on request) the content or its sha1;
+ * - writeFileAtomic: content on stdin -> temp file in the same directory -> chmod/chown ->
+ *   validate -> optional backup -> atomic rename;
+ * - planAttributes/applyAttributesCommand: owner/group/mode differences as changes.
+ * The probe is also offered as a script fragment plus parser (fileProbeScript /
+ * parseFileProbe) so a module can combine it with other reads in the same command.
+ */
+import { posix } from "node:path";
+import type { ModuleContext } from "./types.ts";
+import { ModuleFailure } from "./types.ts";
+import { raw, sh, quote } from "../shell/quote.ts";
+import { Secret, maskSecrets } from "../shell/secret.ts";
+import { parseMode } from "./support/mode.ts";
+import { splitArgs } from "./support/shlex.ts";
+
+export { parseMode } from "./support/mode.ts";
+
+export interface FileState {
+  exists: boolean;
+  type: "file" | "directory" | "link" | "other" | null;
+  /** 4 octal digits, e.g. "0644" (of the link itself for links unless followed). */
+  mode: string;
+  owner: string;
+  group: string;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Modification time, seconds since the epoch. */
+  mtime: number;
+  /** For links: where the link points (as stored, not resolved). */
+  linkTarget?: string;
+  /** For links: what the target is ("file", "directory", ..., null when dangling). */
+  linkTargetType?: FileState["type"];
+  /** Hex sha1 of the content (regular files, when asked). */
+  sha1?: string;
+  /** The content (regular files, when asked): a string when valid UTF-8, else the bytes. */
+  content?: string | Uint8Array;
+}
+
+export interface ProbeOptions {
+  content?: boolean;
+  checksum?: boolean;
+  /** Report on the link's target instead of the link (stat -L). */
+  follow?: boolean;
+}
+
+const MISSING: FileState = {
+  exists: false,
+  type: null,
+  mode: "",
+  owner: "",
+  group: "",
+  uid: -1,
+  gid: -1,
+  size: 0,
+  mtime: 0,
+};
+
+/**
+ * A shell fragment printing the probe of one path as lines `<tag>.<key> <value>`. Values
+ * that could hold anything (link targets, content) are base64 on one line, so the output
+ * parses safely whatever the file holds. Combine with other commands and parse with
+ * parseFileProbe(stdout, tag).
+ */
+export function fileProbeScript(path: string, options: ProbeOptions = {}, tag = "f"): string {
+  const statFlag = options.follow ? "-L " : "";
+  const lines = [
+    sh`p=${path}`,
+    `if [ -e "$p" ] || [ -L "$p" ]; then`,
+    `  stat ${statFlag}-c '${tag}.stat %F|%a|%U|%G|%u|%g|%s|%Y' -- "$p"`,
+    `  if [ -L "$p" ]; then printf '${tag}.link '; readlink -- "$p" | base64 -w0; echo;` +
+      ` stat -L -c '${tag}.linkto %F' -- "$p" 2>/dev/null; fi`,
+  ];
+  if (options.checksum) lines.push(`  if [ -f "$p" ] && [ -r "$p" ]; then printf '${tag}.sha1 '; sha1sum < "$p" | cut -c1-40; fi`);
+  if (options.content) lines.push(`  if [ -f "$p" ] && [ -r "$p" ]; then printf '${tag}.content '; base64 -w0 < "$p"; echo; fi`);
+  lines.push(`else echo '${tag}.absent'; fi`);
+  return lines.join("\n");
+}
+
+/** Parses the lines printed by fileProbeScript (other lines are ignored). */
+export function parseFileProbe(stdout: string, tag = "f"): FileState {
+  const state: FileState = { ...MISSING };
+  const prefix = `${tag}.`;
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith(prefix)) continue;
+    const space = line.indexOf(" ");
+    const key = line.slice(prefix.length, space < 0 ? undefined : space);
+    const value = space < 0 ? "" : line.slice(space + 1);
+    if (key === "stat") {
+      const [kind, mode, owner, group, uid, gid, size, mtime] = value.split("|");
+      state.exists = true;
+      state.type = fileType(kind);
+      state.mode = mode.padStart(4, "0");
+      state.owner = owner;
+      state.group = group;
+      state.uid = Number(uid);
+      state.gid = Number(gid);
+      state.size = Number(size);
+      state.mtime = Number(mtime);
+    } else if (key === "link") {
+      state.linkTarget = Buffer.from(value.trim(), "base64").toString("utf8").replace(/\n$/, "");
+      state.linkTargetType = null;
+    } else if (key === "linkto") {
+      state.linkTargetType = fileType(value);
+    } else if (key === "sha1") {
+      state.sha1 = value.trim();
+    } else if (key === "content") {
+      state.content = decodeContent(Buffer.from(value.trim(), "base64"));
+    }
+  }
+  return state;
+}
+
+function fileType(kind: string): FileState["type"] {
+  if (kind.includes("regular")) return "file";
+  if (kind === "directory") return "directory";
+  if (kind === "symbolic link") return "link";
+  return "other";
+}
+
+/** Text when the bytes are valid UTF-8 without NULs, else the bytes themselves. */
+export function decodeContent(bytes: Uint8Array): string | Uint8Array {
+  if (bytes.includes(0)) return bytes;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return bytes;
+  }
+}
+
+/** The bytes of a content value (string as UTF-8). */
+export function contentBytes(content: string | Uint8Array | Secret): Uint8Array {
+  if (content instanceof Secret) return Buffer.from(content.reveal(), "utf8");
+  return typeof content === "string" ? Buffer.from(content, "utf8") : content;
+}
+
+/** Hex sha1 of a content value, to compare with FileState.sha1 without a transfer. */
+export async function sha1Hex(content: string | Uint8Array | Secret): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  return createHash("sha1").update(contentBytes(content)).digest("hex");
+}
+
+/** Probes one path in one round trip. Fails (ModuleFailure) only when the probe cannot run. */
+export async function probeFile(ctx: ModuleContext, path: string, options: ProbeOptions = {}): Promise<FileState> {
+  const r = await ctx.run(fileProbeScript(path, options));
+  if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${path}: ${maskSecrets(r.stderr.trim()) || `rc ${r.rc}`}`, { rc: r.rc, stderr: maskSecrets(r.stderr) });
+  return parseFileProbe(r.stdout);
+}
+
+export interface WriteOptions {
+  /** Octal or symbolic; applied to the temp file before the rename. */
+  mode?: string | number;
+  owner?: string | number;
+  group?: string | number;
+  /** A command with `%s` for the file to check (Ansible's validate, shlex-split, no shell). */
+  validate?: string;
+  /** Keep a copy of the old file as `<path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~` (Ansible's name). */
+  backup?: boolean;
+  /** The content is secret: created 0600 (umask 077) unless a mode is given. */
+  secret?: boolean;
+}
+
+/** Exit codes of the write script, mapped to messages. */
+const WRITE_NO_DIR = 90;
+const WRITE_VALIDATE = 91;
+const WRITE_VALIDATE_NO_PERCENT_S = 92;
+
+/**
+ * Writes a file atomically in one round trip: the content travels on stdin (never on a
+ * command line) into `mktemp` in the same directory; an existing file's owner/group/mode are
+ * carried over first (as Ansible's atomic_move), then the requested ones applied; the
+ * validate command checks the temp file; then `mv -f` renames it over the path.
+ */
+export async function writeFileAtomic(
+  ctx: ModuleContext,
+  path: string,
+  content: string | Uint8Array | Secret,
+  options: WriteOptions = {},
+): Promise<{ backupFile?: string }> {
+  const command = writeFileCommand(path, options);
+  const r = await ctx.run(command, { stdin: contentBytes(content) });
+  if (r.rc === 0) {
+    const backup = /^backup (.*)$/m.exec(r.stdout);
+    return backup ? { backupFile: backup[1] } : {};
+  }
+  const stderr = maskSecrets(r.stderr.trim());
+  if (r.rc === WRITE_NO_DIR) {
+    throw new ModuleFailure(`Destination directory ${posix.dirname(path)} does not exist`, { rc: r.rc });
+  }
+  if (r.rc === WRITE_VALIDATE) {
+    throw new ModuleFailure(`failed to validate: ${options.validate} said: ${stderr || "(no output)"}`, {
+      rc: r.rc,
+      stderr,
+    });
+  }
+  throw new ModuleFailure(`Cannot write ${path}: ${stderr || `rc ${r.rc}`}`, { rc: r.rc, stderr });
+}
+
+/** The shell script writeFileAtomic runs (exported for tests and for modules that batch). */
+export function writeFileCommand(path: string, options: WriteOptions = {}): string {
+  const dir = posix.dirname(path);
+  const base = posix.basename(path);
+  const lines: string[] = [];
+  if (options.secret) lines.push("umask 077");
+  lines.push(
+    sh`p=${path}; d=${dir}`,
+    `[ -d "$d" ] || { echo "directory $d does not exist" >&2; exit ${WRITE_NO_DIR}; }`,
+    sh`t=$(mktemp "$d"/.${base}.XXXXXX) || exit 1`,
+    // Whatever fails from here on, the temp file must not stay behind.
+    `trap 'rm -f "$t"' EXIT`,
+    `cat > "$t" || exit 1`,
+  );
+  if (options.secret) {
+    // mktemp already made it 0600; an existing file keeps its owner only.
+    lines.push(`if [ -e "$p" ]; then chown --reference="$p" "$t" 2>/dev/null || :; fi`);
+  } else {
+    lines.push(
+      `if [ -e "$p" ]; then chown --reference="$p" "$t" 2>/dev/null || :; chmod --reference="$p" "$t" || exit 1;`,
+      // A new file gets 0666 minus the umask, like any file a program creates.
+      `else m=$(umask); chmod "$(printf '%o' $((0666 & ~m)))" "$t" || exit 1; fi`,
+    );
+  }
+  const owner = options.owner === undefined ? "" : String(options.owner);
+  const group = options.group === undefined ? "" : String(options.group);
+  if (owner || group) lines.push(sh`chown ${owner}${raw(group ? `:${quote(group)}` : "")} "$t" || exit 1`);
+  if (options.mode !== undefined) {
+    const mode = typeof options.mode === "number" ? parseMode(options.mode) : options.mode;
+    lines.push(sh`chmod ${mode} "$t" || exit 1`);
+  }
+  if (options.validate) {
+    lines.push(
+      `v=$(${validateCommand(options.validate)} 2>&1) || { printf '%s\\n' "$v" >&2; exit ${WRITE_VALIDATE}; }`,
+    );
+  }
+  if (options.backup) {
+    lines.push(
+      `if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p "$p" "$b" || exit 1; echo "backup $b"; fi`,
+    );
+  }
+  lines.push(`mv -f "$t" "$p" || exit 1`, "trap - EXIT");
+  return lines.join("\n");
+}
+
+/**
+ * Ansible's validate: split like shlex, `%s` replaced by the temp file; each word quoted so
+ * nothing is expanded. Throws when `%s` is missing (Ansible refuses too).
+ */
+export function validateCommand(validate: string): string {
+  if (!validate.includes("%s")) {
+    throw new ModuleFailure(`validate must contain %s: ${validate}`, { rc: WRITE_VALIDATE_NO_PERCENT_S });
+  }
+  return splitArgs(validate)
+    .map((word) => word.split("%s").map((part) => (part === "" ? "" : quote(part))).join('"$t"'))
+    .join(" ");
+}
+
+export interface AttributeWish {
+  mode?: string | number;
+  owner?: string | number;
+  group?: string | number;
+}
+
+export interface AttributeChanges {
+  /** Human lines: "mode changed 0644 -> 0600", "owner changed root -> pi". */
+  changes: string[];
+  /** The wanted mode resolved to 4 octal digits (symbolic modes applied to the current). */
+  mode?: string;
+  /** For the diff's before/after summary (Ansible's diff for attributes). */
+  before: Record<string, string>;
+  after: Record<string, string>;
+}
+
+/**
+ * Compares a file's attributes with the wish. A missing file compares against the defaults
+ * it would be created with (`defaultMode`), so "mode" is only a change when it differs.
+ */
+export function planAttributes(state: FileState, wish: AttributeWish, defaultMode = "0644"): AttributeChanges {
+  const out: AttributeChanges = { changes: [], before: {}, after: {} };
+  const currentMode = state.exists ? state.mode : defaultMode;
+  if (wish.mode !== undefined && wish.mode !== "preserve") {
+    const mode = parseMode(wish.mode, currentMode, state.type === "directory");
+    out.mode = mode;
+    if (state.exists && mode !== state.mode) {
+      out.changes.push(`mode changed ${state.mode} -> ${mode}`);
+      out.before.mode = state.mode;
+      out.after.mode = mode;
+    }
+  }
+  if (wish.owner !== undefined && state.exists && !sameId(wish.owner, state.owner, state.uid)) {
+    out.changes.push(`owner changed ${state.owner} -> ${wish.owner}`);
+    out.before.owner = state.owner;
+    out.after.owner = String(wish.owner);
+  }
+  if (wish.group !== undefined && state.exists && !sameId(wish.group, state.group, state.gid)) {
+    out.changes.push(`group changed ${state.group} -> ${wish.group}`);
+    out.before.group = state.group;
+    out.after.group = String(wish.group);
+  }
+  return out;
+}
+
+function sameId(wanted: string | number, name: string, id: number): boolean {
+  const w = String(wanted);
+  return /^\d+$/.test(w) ? Number(w) === id : w === name;
+}
+
+/** chown/chmod commands for the wish (empty string when nothing is wished). */
+export function attributesCommand(path: string, wish: AttributeWish, options: { recurse?: boolean; noFollow?: boolean } = {}): string {
+  const parts: string[] = [];
+  const r = options.recurse ? "-R " : "";
+  const h = options.noFollow ? "-h " : "";
+  const owner = wish.owner === undefined ? "" : String(wish.owner);
+  const group = wish.group === undefined ? "" : String(wish.group);
+  if (owner || group) parts.push(`chown ${r}${h}${quote(`${owner}${group ? `:${group}` : ""}`)} -- ${quote(path)}`);
+  if (wish.mode !== undefined && wish.mode !== "preserve") {
+    const mode = typeof wish.mode === "number" ? parseMode(wish.mode) : wish.mode;
+    parts.push(`chmod ${r}${quote(mode)} -- ${quote(path)}`);
+  }
+  return parts.join(" && ");
+}
+
+/** Applies owner/group/mode in one round trip; ModuleFailure with the stderr on failure. */
+export async function applyAttributes(ctx: ModuleContext, path: string, wish: AttributeWish, options: { recurse?: boolean; noFollow?: boolean } = {}): Promise<void> {
+  const command = attributesCommand(path, wish, options);
+  if (!command) return;
+  const r = await ctx.run(command);
+  if (r.rc !== 0) throw new ModuleFailure(`Cannot set attributes of ${path}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc, stderr: maskSecrets(r.stderr) });
+}

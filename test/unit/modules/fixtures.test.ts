@@ -1,0 +1,223 @@
+/**
+ * Modules tested as data. Every test/unit/modules/<module>/<case>.json is one test:
+ *
+ * {
+ *   "description": "optional sentence",
+ *   "module": "optional: module name when it differs from the folder name",
+ *   "args": { ... },            // the task's arguments; {"$secret": "text"} becomes a Secret
+ *   "check": false,             // check mode (default false)
+ *   "diff": true,               // diff mode (default true)
+ *   "vars": { ... },            // host variables (facts under ansible_facts / ansible_*)
+ *   "files": { "roles/x/files/a": "text" },   // controller files (copy/template src)
+ *   "responses": [              // scripted answers, first match wins (unused ones preferred)
+ *     { "match": "substring or /regex/flags", "rc": 0, "stdout": "...", "stderr": "", "once": false }
+ *   ],
+ *   "expect": {                 // every key optional; only given keys are asserted
+ *     "invalid": "substring of the schema error (args rejected by the module's JSON Schema)",
+ *     "changed": true,
+ *     "reason": "exact text or /regex/",      // the plan's no-op reason
+ *     "msg": "exact text or /regex/",         // apply's msg, else the plan's
+ *     "skipped": "exact text or /regex/",
+ *     "commands": ["exact command or /regex/", ...],  // ALL commands of plan+apply, in order
+ *     "commandsInclude": ["substring or /regex/", ...], // each appears in some command
+ *     "commandsExclude": ["substring or /regex/", ...], // none appears in any command
+ *     "commandCount": 1,                      // number of round trips of plan+apply
+ *     "stdin": ["substring or /regex/", ...], // each appears in some command's stdin
+ *     "diff": [{ "before": "...", "after": "...", "before_header": "...", "after_header": "..." }],
+ *     "result": { ... },                      // subset of the merged register result
+ *     "error": "substring of the ModuleFailure/UserError message"
+ *   }
+ * }
+ *
+ * The harness validates args against the module's schema (ajv), runs plan, then apply when
+ * the plan says changed and the case is not check mode, and asserts the expectations. An
+ * unmatched command fails the case with the command printed. A response's "stdout" may be
+ * given as an array of lines (joined with "\n", plus a final newline).
+ */
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import AjvModule from "ajv";
+import { allModules, getModule } from "../../../scripts/lib/modules/registry.ts";
+import { Secret } from "../../../scripts/lib/shell/secret.ts";
+import type { Plan } from "../../../scripts/lib/modules/types.ts";
+import { FakeContext, matcher } from "../../support/fake-context.ts";
+import type { ScriptedResponse } from "../../support/fake-context.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+// ajv's CommonJS default export shape differs between loaders.
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as typeof AjvModule.default;
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+
+interface Fixture {
+  description?: string;
+  module?: string;
+  args?: Record<string, unknown>;
+  check?: boolean;
+  diff?: boolean;
+  vars?: Record<string, unknown>;
+  files?: Record<string, string>;
+  responses?: Array<Omit<ScriptedResponse, "stdout"> & { stdout?: string | string[] }>;
+  expect: {
+    invalid?: string;
+    changed?: boolean;
+    reason?: string;
+    msg?: string;
+    skipped?: string;
+    commands?: string[];
+    commandsInclude?: string[];
+    commandsExclude?: string[];
+    commandCount?: number;
+    stdin?: string[];
+    diff?: unknown[];
+    result?: Record<string, unknown>;
+    error?: string;
+  };
+}
+
+/** {"$secret": "x"} -> Secret("x"), recursively. */
+function reviveSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reviveSecrets);
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (Object.keys(obj).length === 1 && typeof obj.$secret === "string") return new Secret(obj.$secret);
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, reviveSecrets(v)]));
+  }
+  return value;
+}
+
+/** For schema validation: Secrets become their (unknown to ajv) string form. */
+function plainForSchema(value: unknown): unknown {
+  if (value instanceof Secret) return "***";
+  if (Array.isArray(value)) return value.map(plainForSchema);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, plainForSchema(v)]));
+  }
+  return value;
+}
+
+function assertText(actual: string | undefined, expected: string, what: string): void {
+  assert.ok(actual !== undefined && matcher(expected.startsWith("/") ? expected : `/^${escapeRegex(expected)}$/s`)(actual),
+    `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+/** Deep subset: every key of expected is in actual with an equal (or subset) value. */
+function assertSubset(actual: unknown, expected: unknown, path: string): void {
+  if (expected && typeof expected === "object" && !Array.isArray(expected)) {
+    assert.ok(actual && typeof actual === "object", `${path}: expected an object, got ${JSON.stringify(actual)}`);
+    for (const [k, v] of Object.entries(expected)) assertSubset((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+  } else {
+    assert.deepEqual(actual, expected, `${path}`);
+  }
+}
+
+function stdinText(stdin: string | Uint8Array | undefined): string {
+  if (stdin === undefined) return "";
+  return typeof stdin === "string" ? stdin : Buffer.from(stdin).toString("utf8");
+}
+
+async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
+  const module = getModule(fixture.module ?? moduleName);
+  assert.ok(module, `no module named ${fixture.module ?? moduleName}`);
+  const expect = fixture.expect;
+  const args = reviveSecrets(fixture.args ?? {}) as Record<string, unknown>;
+
+  const validate = ajv.compile(module.schema);
+  const valid = validate(plainForSchema(args));
+  if (expect.invalid !== undefined) {
+    assert.ok(!valid, `arguments should be rejected by the ${module.name} schema: ${JSON.stringify(fixture.args)}`);
+    const text = ajv.errorsText(validate.errors, { separator: "; " });
+    assert.ok(text.includes(expect.invalid), `schema error ${JSON.stringify(text)} lacks ${JSON.stringify(expect.invalid)}`);
+    return;
+  }
+  assert.ok(valid, `arguments rejected by the schema: ${ajv.errorsText(validate.errors)}`);
+
+  const ctx = new FakeContext({
+    check: fixture.check ?? false,
+    diff: fixture.diff ?? true,
+    vars: fixture.vars,
+    files: fixture.files,
+    responses: (fixture.responses ?? []).map((r) => ({
+      ...r,
+      stdout: Array.isArray(r.stdout) ? r.stdout.join("\n") + "\n" : r.stdout,
+    })),
+  });
+  try {
+    let plan: Plan | undefined;
+    let msg: string | undefined;
+    let result: Record<string, unknown> = {};
+    let error: Error | undefined;
+    try {
+      plan = await module.plan(args, ctx);
+      msg = plan.msg;
+      result = { ...(plan.result ?? {}) };
+      if (plan.changed && !ctx.check && !plan.skipped && module.apply) {
+        const applied = await module.apply(plan, args, ctx);
+        if (applied?.msg !== undefined) msg = applied.msg;
+        Object.assign(result, applied?.result ?? {});
+      }
+    } catch (e) {
+      error = e as Error;
+      if ((e as { result?: Record<string, unknown> }).result) result = { ...result, ...(e as { result: Record<string, unknown> }).result };
+    }
+    const issued = ctx.commands.map((c) => c.command);
+    const dump = `\ncommands issued:\n${issued.map((c, i) => `--- ${i}\n${c}`).join("\n")}`;
+
+    if (expect.error !== undefined) {
+      assert.ok(error, `expected an error containing ${JSON.stringify(expect.error)}, got none${dump}`);
+      assert.ok(error.message.includes(expect.error), `error ${JSON.stringify(error.message)} lacks ${JSON.stringify(expect.error)}`);
+    } else if (error) {
+      throw new Error(`${error.message}${dump}`, { cause: error });
+    }
+    if (expect.changed !== undefined) assert.equal(plan?.changed, expect.changed, `changed${dump}`);
+    if (expect.reason !== undefined) assertText(plan?.reason, expect.reason, "reason");
+    if (expect.msg !== undefined) assertText(msg, expect.msg, "msg");
+    if (expect.skipped !== undefined) assertText(plan?.skipped, expect.skipped, "skipped");
+    if (expect.commands !== undefined) {
+      assert.equal(issued.length, expect.commands.length, `number of commands${dump}`);
+      expect.commands.forEach((c, i) => assertText(issued[i], c, `command ${i}${dump}`));
+    }
+    if (expect.commandCount !== undefined) assert.equal(issued.length, expect.commandCount, `number of commands${dump}`);
+    for (const c of expect.commandsInclude ?? []) {
+      assert.ok(issued.some(matcher(c)), `no command matches ${JSON.stringify(c)}${dump}`);
+    }
+    for (const c of expect.commandsExclude ?? []) {
+      assert.ok(!issued.some(matcher(c)), `a command matches ${JSON.stringify(c)}${dump}`);
+    }
+    for (const s of expect.stdin ?? []) {
+      assert.ok(ctx.commands.some((c) => matcher(s)(stdinText(c.stdin))), `no stdin matches ${JSON.stringify(s)}`);
+    }
+    if (expect.diff !== undefined) assert.deepEqual(plan?.diff ?? [], expect.diff, "diff");
+    if (expect.result !== undefined) assertSubset(result, expect.result, "result");
+  } finally {
+    ctx.cleanup();
+  }
+}
+
+const moduleDirs = readdirSync(here).filter((d) => statSync(join(here, d)).isDirectory()).sort();
+for (const dir of moduleDirs) {
+  describe(`module ${dir}`, () => {
+    for (const file of readdirSync(join(here, dir)).filter((f) => f.endsWith(".json")).sort()) {
+      const fixture = JSON.parse(readFileSync(join(here, dir, file), "utf8")) as Fixture;
+      test(`${file.replace(/\.json$/, "")}${fixture.description ? `: ${fixture.description}` : ""}`, () => runFixture(dir, fixture));
+    }
+  });
+}
+
+test("every registered module's schema compiles and forbids unknown options", () => {
+  for (const module of allModules()) {
+    assert.doesNotThrow(() => ajv.compile(module.schema), `schema of ${module.name}`);
+    assert.equal(module.schema.additionalProperties, false, `${module.name}: additionalProperties must be false`);
+  }
+});
+
+test("every registered module has fixtures", () => {
+  const missing = allModules().map((m) => m.name).filter((name) => !existsSync(join(here, name)));
+  assert.deepEqual(missing, [], "modules without test/unit/modules/<name>/*.json");
+});
