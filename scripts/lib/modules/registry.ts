@@ -10,12 +10,22 @@ import { command } from "./command.ts";
 import { shell } from "./shell.ts";
 import { raw } from "./raw.ts";
 import { stat } from "./stat.ts";
+import { copy } from "./copy.ts";
+import { template } from "./template.ts";
+import { lineinfile } from "./lineinfile.ts";
+import { blockinfile } from "./blockinfile.ts";
+import { replace } from "./replace.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
   shell,
   raw,
   stat,
+  copy,
+  template,
+  lineinfile,
+  blockinfile,
+  replace,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

@@ -8,6 +8,7 @@
  * parseFileProbe) so a module can combine it with other reads in the same command.
  */
 import { posix } from "node:path";
+import { createHash } from "node:crypto";
 import type { ModuleContext } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
 import { raw, sh, quote } from "../shell/quote.ts";
@@ -44,6 +45,8 @@ export interface ProbeOptions {
   checksum?: boolean;
   /** Report on the link's target instead of the link (stat -L). */
   follow?: boolean;
+  /** With content: only send it when the file is at most this big (diffs of huge files). */
+  maxContentBytes?: number;
 }
 
 const MISSING: FileState = {
@@ -74,7 +77,10 @@ export function fileProbeScript(path: string, options: ProbeOptions = {}, tag = 
       ` stat -L -c '${tag}.linkto %F' -- "$p" 2>/dev/null; fi`,
   ];
   if (options.checksum) lines.push(`  if [ -f "$p" ] && [ -r "$p" ]; then printf '${tag}.sha1 '; sha1sum < "$p" | cut -c1-40; fi`);
-  if (options.content) lines.push(`  if [ -f "$p" ] && [ -r "$p" ]; then printf '${tag}.content '; base64 -w0 < "$p"; echo; fi`);
+  if (options.content) {
+    const small = options.maxContentBytes === undefined ? "" : ` && [ "$(stat -L -c %s -- "$p")" -le ${Math.floor(options.maxContentBytes)} ]`;
+    lines.push(`  if [ -f "$p" ] && [ -r "$p" ]${small}; then printf '${tag}.content '; base64 -w0 < "$p"; echo; fi`);
+  }
   lines.push(`else echo '${tag}.absent'; fi`);
   return lines.join("\n");
 }
@@ -113,6 +119,25 @@ export function parseFileProbe(stdout: string, tag = "f"): FileState {
   return state;
 }
 
+/**
+ * The inverse of parseFileProbe, for tests and fixtures: prints what fileProbeScript would
+ * print for this state (sha1 computed from content when not given).
+ */
+export function formatFileProbe(state: Partial<FileState> & { content?: string | Uint8Array }, tag = "f"): string {
+  if (state.exists === false) return `${tag}.absent\n`;
+  const type = state.type ?? "file";
+  const kind = type === "file" ? "regular file" : type === "link" ? "symbolic link" : type === "directory" ? "directory" : "fifo";
+  const bytes = state.content === undefined ? undefined : contentBytes(state.content);
+  const size = state.size ?? bytes?.length ?? 0;
+  const mode = (state.mode ?? (type === "directory" ? "0755" : "0644")).replace(/^0(?=\d{3,4}$)/, "");
+  let out = `${tag}.stat ${kind}|${mode}|${state.owner ?? "root"}|${state.group ?? "root"}|${state.uid ?? 0}|${state.gid ?? 0}|${size}|${state.mtime ?? 1700000000}\n`;
+  if (state.linkTarget !== undefined) out += `${tag}.link ${Buffer.from(state.linkTarget + "\n").toString("base64")}\n`;
+  if (state.sha1 !== undefined) out += `${tag}.sha1 ${state.sha1}\n`;
+  else if (bytes !== undefined && type === "file") out += `${tag}.sha1 ${createHash("sha1").update(bytes).digest("hex")}\n`;
+  if (bytes !== undefined) out += `${tag}.content ${Buffer.from(bytes).toString("base64")}\n`;
+  return out;
+}
+
 function fileType(kind: string): FileState["type"] {
   if (kind.includes("regular")) return "file";
   if (kind === "directory") return "directory";
@@ -138,7 +163,6 @@ export function contentBytes(content: string | Uint8Array | Secret): Uint8Array 
 
 /** Hex sha1 of a content value, to compare with FileState.sha1 without a transfer. */
 export async function sha1Hex(content: string | Uint8Array | Secret): Promise<string> {
-  const { createHash } = await import("node:crypto");
   return createHash("sha1").update(contentBytes(content)).digest("hex");
 }
 
@@ -160,6 +184,12 @@ export interface WriteOptions {
   backup?: boolean;
   /** The content is secret: created 0600 (umask 077) unless a mode is given. */
   secret?: boolean;
+  /** Create missing parent directories (lineinfile/blockinfile `create`). */
+  makeParents?: boolean;
+  /** When the path is a symlink, write the file it points to (lineinfile, replace, ...). */
+  followLinks?: boolean;
+  /** Take the content from this file on the target instead of stdin (copy remote_src). */
+  sourcePath?: string;
 }
 
 /** Exit codes of the write script, mapped to messages. */
@@ -180,7 +210,7 @@ export async function writeFileAtomic(
   options: WriteOptions = {},
 ): Promise<{ backupFile?: string }> {
   const command = writeFileCommand(path, options);
-  const r = await ctx.run(command, { stdin: contentBytes(content) });
+  const r = await ctx.run(command, options.sourcePath === undefined ? { stdin: contentBytes(content) } : undefined);
   if (r.rc === 0) {
     const backup = /^backup (.*)$/m.exec(r.stdout);
     return backup ? { backupFile: backup[1] } : {};
@@ -204,13 +234,15 @@ export function writeFileCommand(path: string, options: WriteOptions = {}): stri
   const base = posix.basename(path);
   const lines: string[] = [];
   if (options.secret) lines.push("umask 077");
+  lines.push(sh`p=${path}; d=${dir}`);
+  if (options.followLinks) lines.push(`if [ -L "$p" ]; then p=$(readlink -f -- "$p") || exit 1; d=$(dirname -- "$p"); fi`);
+  if (options.makeParents) lines.push(`mkdir -p -- "$d" || exit 1`);
   lines.push(
-    sh`p=${path}; d=${dir}`,
     `[ -d "$d" ] || { echo "directory $d does not exist" >&2; exit ${WRITE_NO_DIR}; }`,
     sh`t=$(mktemp "$d"/.${base}.XXXXXX) || exit 1`,
     // Whatever fails from here on, the temp file must not stay behind.
     `trap 'rm -f "$t"' EXIT`,
-    `cat > "$t" || exit 1`,
+    options.sourcePath === undefined ? `cat > "$t" || exit 1` : sh`cat -- ${options.sourcePath} > "$t" || exit 1`,
   );
   if (options.secret) {
     // mktemp already made it 0600; an existing file keeps its owner only.

@@ -30,7 +30,7 @@ const schema = {
     name: { type: "string", description: "Alias of path." },
     follow: { type: "boolean", default: false, description: "Follow symbolic links." },
     get_checksum: { type: "boolean", default: true, description: "Compute the checksum of regular files." },
-    checksum_algorithm: { type: "string", enum: ALGORITHMS, default: "sha1", description: "Checksum algorithm." },
+    checksum_algorithm: { type: "string", enum: ALGORITHMS, description: "Checksum algorithm." },
     checksum_algo: { type: "string", enum: ALGORITHMS, description: "Alias of checksum_algorithm." },
     checksum: { type: "string", enum: ALGORITHMS, description: "Alias of checksum_algorithm." },
     get_mime: { type: "boolean", default: true, description: "Accepted for compatibility (mime type via file(1) when present)." },

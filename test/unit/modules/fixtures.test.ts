@@ -10,10 +10,15 @@
  *   "vars": { ... },            // host variables (facts under ansible_facts / ansible_*)
  *   "files": { "roles/x/files/a": "text" },   // controller files (copy/template src)
  *   "responses": [              // scripted answers, first match wins (unused ones preferred)
- *     { "match": "substring or /regex/flags", "rc": 0, "stdout": "...", "stderr": "", "once": false }
- *   ],
+ *     { "match": "substring or /regex/flags", "rc": 0, "stdout": "...", "stderr": "", "once": false,
+ *       "probes": [{ "tag": "f", "content": "a\n", "mode": "0644", "owner": "root" }] }
+ *   ],                          // "probes": remote-file probe output (formatFileProbe) appended
+ *                               // to stdout; {"tag": "f", "exists": false} for a missing path;
+ *                               // fields: type file|directory|link, mode, owner, group, uid,
+ *                               // gid, size, linkTarget, sha1, content. Tags: f probeFile,
+ *                               // d/n/s copy+template (dest, dest/<basename>, remote src).
  *   "expect": {                 // every key optional; only given keys are asserted
- *     "invalid": "substring of the schema error (args rejected by the module's JSON Schema)",
+ *     "invalid": "substring of the UserError from validate-args.ts (args rejected by the schema)",
  *     "changed": true,
  *     "reason": "exact text or /regex/",      // the plan's no-op reason
  *     "msg": "exact text or /regex/",         // apply's msg, else the plan's
@@ -29,7 +34,8 @@
  *   }
  * }
  *
- * The harness validates args against the module's schema (ajv), runs plan, then apply when
+ * The harness validates args as the executor does (validateModuleArgs: defaults filled in,
+ * Ansible booleans coerced, Secrets kept), runs plan, then apply when
  * the plan says changed and the case is not check mode, and asserts the expectations. An
  * unmatched command fails the case with the command printed. A response's "stdout" may be
  * given as an array of lines (joined with "\n", plus a final newline).
@@ -40,8 +46,10 @@ import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import AjvModule from "ajv";
+import { validateModuleArgs } from "../../../scripts/lib/playbook/validate-args.ts";
 import { allModules, getModule } from "../../../scripts/lib/modules/registry.ts";
 import { Secret } from "../../../scripts/lib/shell/secret.ts";
+import { formatFileProbe } from "../../../scripts/lib/modules/remote-file.ts";
 import type { Plan } from "../../../scripts/lib/modules/types.ts";
 import { FakeContext, matcher } from "../../support/fake-context.ts";
 import type { ScriptedResponse } from "../../support/fake-context.ts";
@@ -59,7 +67,7 @@ interface Fixture {
   diff?: boolean;
   vars?: Record<string, unknown>;
   files?: Record<string, string>;
-  responses?: Array<Omit<ScriptedResponse, "stdout"> & { stdout?: string | string[] }>;
+  responses?: Array<Omit<ScriptedResponse, "stdout"> & { stdout?: string | string[]; probes?: Array<Record<string, unknown> & { tag?: string }> }>;
   expect: {
     invalid?: string;
     changed?: boolean;
@@ -84,16 +92,6 @@ function reviveSecrets(value: unknown): unknown {
     const obj = value as Record<string, unknown>;
     if (Object.keys(obj).length === 1 && typeof obj.$secret === "string") return new Secret(obj.$secret);
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, reviveSecrets(v)]));
-  }
-  return value;
-}
-
-/** For schema validation: Secrets become their (unknown to ajv) string form. */
-function plainForSchema(value: unknown): unknown {
-  if (value instanceof Secret) return "***";
-  if (Array.isArray(value)) return value.map(plainForSchema);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, plainForSchema(v)]));
   }
   return value;
 }
@@ -126,17 +124,17 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
   const module = getModule(fixture.module ?? moduleName);
   assert.ok(module, `no module named ${fixture.module ?? moduleName}`);
   const expect = fixture.expect;
-  const args = reviveSecrets(fixture.args ?? {}) as Record<string, unknown>;
+  const rawArgs = reviveSecrets(fixture.args ?? {}) as Record<string, unknown>;
 
-  const validate = ajv.compile(module.schema);
-  const valid = validate(plainForSchema(args));
-  if (expect.invalid !== undefined) {
-    assert.ok(!valid, `arguments should be rejected by the ${module.name} schema: ${JSON.stringify(fixture.args)}`);
-    const text = ajv.errorsText(validate.errors, { separator: "; " });
-    assert.ok(text.includes(expect.invalid), `schema error ${JSON.stringify(text)} lacks ${JSON.stringify(expect.invalid)}`);
+  let args: Record<string, unknown>;
+  try {
+    args = validateModuleArgs(module, rawArgs, { file: `${moduleName}.json` }, { templated: false });
+  } catch (e) {
+    if (expect.invalid === undefined) throw e;
+    assert.ok((e as Error).message.includes(expect.invalid), `validation error ${JSON.stringify((e as Error).message)} lacks ${JSON.stringify(expect.invalid)}`);
     return;
   }
-  assert.ok(valid, `arguments rejected by the schema: ${ajv.errorsText(validate.errors)}`);
+  assert.equal(expect.invalid, undefined, `arguments should be rejected by the ${module.name} schema: ${JSON.stringify(fixture.args)}`);
 
   const ctx = new FakeContext({
     check: fixture.check ?? false,
@@ -145,7 +143,9 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
     files: fixture.files,
     responses: (fixture.responses ?? []).map((r) => ({
       ...r,
-      stdout: Array.isArray(r.stdout) ? r.stdout.join("\n") + "\n" : r.stdout,
+      stdout:
+        (Array.isArray(r.stdout) ? r.stdout.join("\n") + "\n" : r.stdout ?? "") +
+        (r.probes ?? []).map((p) => formatFileProbe(p as Parameters<typeof formatFileProbe>[0], p.tag ?? "f")).join(""),
     })),
   });
   try {
@@ -218,6 +218,7 @@ test("every registered module's schema compiles and forbids unknown options", ()
 });
 
 test("every registered module has fixtures", () => {
-  const missing = allModules().map((m) => m.name).filter((name) => !existsSync(join(here, name)));
+  const hasFixtures = (name: string) => existsSync(join(here, name)) && readdirSync(join(here, name)).some((f) => f.endsWith(".json"));
+  const missing = allModules().map((m) => m.name).filter((name) => !hasFixtures(name));
   assert.deepEqual(missing, [], "modules without test/unit/modules/<name>/*.json");
 });
