@@ -1,0 +1,140 @@
+/**
+ * `npm run lab -- up|status|down`: a virtual Raspberry Pi cluster on this machine
+ * (systemd-nspawn Debian bookworm nodes in their own network namespaces). See --help.
+ */
+import { parseArgs } from "node:util";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { UserError, ExitCode, didYouMean } from "./lib/errors.ts";
+import { cliLabConfig } from "./lib/lab/config.ts";
+import { nodeSpecs } from "./lib/lab/spec.ts";
+import { up } from "./lib/lab/up.ts";
+import { down } from "./lib/lab/down.ts";
+import { status } from "./lib/lab/status.ts";
+
+const HELP = `Usage: npm run lab -- <command> [options]        (as root)
+
+A virtual cluster: Debian bookworm nodes in systemd-nspawn containers, each in its own network
+namespace on a lab-only bridge (10.213.0.0/24, the host side is 10.213.0.1, nodes .11 up). Nodes
+answer ssh as root with the lab key; apt works through a proxy on the bridge; in-node reboots
+come back. Writes inventory/lab.yml (groups: lab, pis, ssd, amd64, arm64).
+
+Commands:
+  up       boot the lab (builds and caches the base rootfs on first use)
+  status   what runs: PIDs, addresses, whether sshd answers
+  down     stop everything the lab started and remove its namespaces, links, loop devices
+
+Options of up:
+  --nodes N            number of nodes, named node1..nodeN (default 1)
+  --arch A             amd64 (default), arm64 (via qemu-user) or mixed (node1 amd64, node2 arm64, ...)
+  --pi                 give every node a Raspberry Pi 4 identity (device tree model/serial,
+                       /proc/cpuinfo, /boot/firmware/cmdline.txt and config.txt)
+  --ssd SIZE           give every node a loop-device disk of SIZE (e.g. 1G); its device is the
+                       host var ssd_storage_device in the inventory
+  --node SPEC          per-node options instead of --nodes/--arch, repeatable:
+                       NAME[:amd64|:arm64][:pi][:ssd[=SIZE]]   (ssd alone means 1G)
+  --netboot            add a client namespace (${"pilab-client"}) on the bridge with no address,
+                       for DHCP/TFTP tests (ip netns exec pilab-client udhcpc -i eth0 ...)
+
+Examples:
+  npm run lab -- up --nodes 3
+  npm run lab -- up --node node1 --node node2:ssd --node pi1:arm64:pi:ssd=2G --netboot
+  npx zx run playbooks/site.yml -i inventory/lab.yml
+  npm run lab -- down
+
+Files: base rootfs cache ~/.cache/pi-cluster-runner/rootfs/, lab folder (node copies, key,
+known_hosts, state, logs) ~/.cache/pi-cluster-runner/lab/ (PI_LAB_DIR overrides).`;
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      nodes: { type: "string" },
+      arch: { type: "string" },
+      pi: { type: "boolean" },
+      ssd: { type: "string" },
+      node: { type: "string", multiple: true },
+      netboot: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command || command === "help") {
+    console.log(HELP);
+    return values.help || command === "help" ? ExitCode.ok : ExitCode.badOptions;
+  }
+  const config = cliLabConfig(repoRoot);
+  switch (command) {
+    case "up": {
+      const nodes = nodeSpecs({
+        nodes: values.nodes === undefined ? undefined : Number(values.nodes),
+        arch: values.arch,
+        pi: values.pi,
+        ssd: values.ssd,
+        node: values.node,
+      });
+      const state = await up(config, { nodes, netboot: !!values.netboot }, log);
+      console.log(`Lab up: ${state.nodes.length} node(s) on ${state.bridge} ${state.bridgeAddress}/24`);
+      for (const n of state.nodes) {
+        console.log(`  ${n.name.padEnd(10)} ${n.address.padEnd(12)} ${n.arch}${n.pi ? " pi" : ""}${n.ssdDevice ? ` ssd=${n.ssdDevice}` : ""}`);
+      }
+      if (state.clientNetns) console.log(`  netboot client namespace: ${state.clientNetns}`);
+      console.log(`Inventory: ${state.inventoryFile}`);
+      console.log(`ssh:       ssh -i ${state.keyFile} -o UserKnownHostsFile=${state.knownHostsFile} root@${state.nodes[0].address}`);
+      console.log(`Down:      npm run lab -- down`);
+      return ExitCode.ok;
+    }
+    case "status": {
+      const s = await status(config);
+      if (!s) {
+        console.log("No lab is up.");
+        return ExitCode.ok;
+      }
+      console.log(`Bridge ${s.bridge} ${s.bridgeAddress}/24; apt proxy ${s.aptProxyAlive ? `pid ${s.aptProxyPid}` : "not running"}`);
+      for (const n of s.nodes) {
+        const proc = n.supervisorAlive ? `supervisor ${n.supervisorPid}, nspawn ${n.nspawnPids.join(",") || "-"}` : "not running";
+        console.log(`  ${n.name.padEnd(10)} ${n.address.padEnd(12)} ${n.arch}${n.pi ? " pi" : ""}${n.ssdDevice ? ` ssd=${n.ssdDevice}` : ""}  ${proc}  sshd ${n.sshd ? "up" : "down"}`);
+      }
+      if (s.clientNetns) console.log(`  netboot client namespace: ${s.clientNetns}`);
+      if (s.strayNetns.length) console.log(`Leftover namespaces (run down): ${s.strayNetns.join(" ")}`);
+      console.log(`Inventory: ${s.inventoryFile}; state: ${s.stateFile}`);
+      return s.nodes.every((n) => n.sshd) ? ExitCode.ok : ExitCode.error;
+    }
+    case "down": {
+      if (process.getuid?.() !== 0) throw new UserError("The lab needs root", { hint: "sudo npm run lab -- down", exitCode: ExitCode.error });
+      const t0 = Date.now();
+      await down(config, log);
+      console.log(`Lab down (${((Date.now() - t0) / 1000).toFixed(1)}s).`);
+      return ExitCode.ok;
+    }
+    default: {
+      const guess = didYouMean(command, ["up", "status", "down", "help"]);
+      throw new UserError(`Unknown lab command "${command}"`, {
+        hint: guess ? `did you mean "${guess}"? (npm run lab -- --help)` : "commands are up, status, down (npm run lab -- --help)",
+        exitCode: ExitCode.badOptions,
+      });
+    }
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof UserError) {
+    process.stderr.write(`lab: ${e.format()}\n`);
+    process.exitCode = e.exitCode;
+  } else if (e instanceof Error && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    process.stderr.write(`lab: ${e.message}\n  hint: npm run lab -- --help\n`);
+    process.exitCode = ExitCode.badOptions;
+  } else {
+    process.stderr.write(`lab: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = ExitCode.error;
+  }
+}

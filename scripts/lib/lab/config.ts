@@ -1,0 +1,84 @@
+/**
+ * Where a lab lives and how its host-side objects are named. One config = one lab: the CLI's
+ * lab and the test suite's lab use different prefixes, subnets and folders, so both can run
+ * at once without touching each other.
+ */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The Debian architectures a node can have. */
+export type NodeArch = "amd64" | "arm64";
+
+/** One node to boot. */
+export interface NodeSpec {
+  /** Inventory name and hostname (letters, digits, dashes). */
+  name: string;
+  arch: NodeArch;
+  /** Give the node a Raspberry Pi identity (device tree, cpuinfo, /boot/firmware). */
+  pi: boolean;
+  /** Size of a loop-device "SSD" passed to the node (e.g. "1G"), or undefined for none. */
+  ssd?: string;
+}
+
+/** Everything `up` needs to know. */
+export interface LabSpec {
+  nodes: NodeSpec[];
+  /** Add a client namespace on the bridge with no address (DHCP/TFTP tests). */
+  netboot: boolean;
+}
+
+/** Names, folders and addresses of one lab. */
+export interface LabConfig {
+  /** Prefix of every netns, link and machine name the lab creates (<= 6 chars). */
+  prefix: string;
+  /** The lab's working folder (node rootfs copies, keys, state, logs); outside the repository. */
+  dir: string;
+  /** Shared cache of base root filesystems and apt packages, reused by every lab. */
+  cacheDir: string;
+  /** First three octets of the lab-only /24, e.g. "10.213.0". */
+  subnet: string;
+  /** Where the Ansible inventory is written. */
+  inventoryFile: string;
+}
+
+/** The cache root: $XDG_CACHE_HOME/pi-cluster-runner or ~/.cache/pi-cluster-runner. */
+export function cacheRoot(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "pi-cluster-runner");
+}
+
+/** The lab `npm run lab` manages. `repoRoot` is where inventory/lab.yml goes. */
+export function cliLabConfig(repoRoot: string): LabConfig {
+  const cacheDir = cacheRoot();
+  return {
+    prefix: "pilab",
+    dir: process.env.PI_LAB_DIR || join(cacheDir, "lab"),
+    cacheDir,
+    subnet: "10.213.0",
+    inventoryFile: resolve(repoRoot, "inventory/lab.yml"),
+  };
+}
+
+/** The lab the test suite boots: its own names, subnet and folder, inventory inside it. */
+export function testLabConfig(): LabConfig {
+  const cacheDir = cacheRoot();
+  const dir = join(cacheDir, "test-lab");
+  return { prefix: "pitest", dir, cacheDir, subnet: "10.213.1", inventoryFile: join(dir, "inventory.yml") };
+}
+
+/** Host-side names and addresses derived from a config. */
+export function labNames(config: LabConfig) {
+  return {
+    bridge: `${config.prefix}-br`,
+    bridgeAddress: `${config.subnet}.1`,
+    clientNetns: `${config.prefix}-client`,
+    clientVeth: `${config.prefix}-vc`,
+    netns: (node: string) => `${config.prefix}-${node}`,
+    machine: (node: string) => `${config.prefix}-${node}`,
+    veth: (index: number) => `${config.prefix}-v${index}`,
+    address: (index: number) => `${config.subnet}.${11 + index}`,
+    nodeDir: (node: string) => join(config.dir, "nodes", node),
+    keyFile: join(config.dir, "id_ed25519"),
+    knownHostsFile: join(config.dir, "known_hosts"),
+    stateFile: join(config.dir, "state.json"),
+  };
+}

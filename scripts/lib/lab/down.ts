@@ -1,0 +1,84 @@
+/**
+ * `lab down`: stops what `up` started (by PID from the state file), then anything left with
+ * the lab's names (after a crash the state file may be incomplete), and removes namespaces,
+ * links, loop devices and the node copies. Idempotent.
+ */
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { tryRun } from "./exec.ts";
+import { labNames, type LabConfig } from "./config.ts";
+import { readState } from "./state.ts";
+import { findProcesses, isAlive, terminate } from "./processes.ts";
+import { nspawnPids, stopNode } from "./node.ts";
+import { deleteBridge, deleteNodeNetwork, listLinks, listNetns } from "./network.ts";
+import { detachSsd, loopDevicesUnder } from "./ssd.ts";
+
+/** Mount points under `dir` (a crashed container could leave some). */
+function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[1]?.replace(/\\040/g, " "))
+    .filter((m): m is string => !!m && m.startsWith(dir + "/"))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Takes the lab down; `log` gets one line per thing removed. */
+export async function down(config: LabConfig, log: (line: string) => void): Promise<void> {
+  const names = labNames(config);
+  const state = readState(names.stateFile);
+  const prefix = `${config.prefix}-`;
+  const nodesDir = join(config.dir, "nodes");
+
+  // 1. Containers: the recorded supervisors first, then any nspawn or supervisor with our names.
+  await Promise.all(
+    (state?.nodes ?? []).map(async (n) => {
+      if (isAlive(n.supervisorPid) || nspawnPids(n.machine).length > 0) {
+        await stopNode(n.supervisorPid, n.machine);
+        log(`stopped ${n.name}`);
+      }
+    }),
+  );
+  const strayNspawn = findProcesses((argv) => argv[0].endsWith("systemd-nspawn") && argv.some((a) => a.startsWith(`--machine=${prefix}`)));
+  const straySupervisors = findProcesses((argv) => argv.some((a) => a.startsWith(nodesDir + "/") && a.endsWith("/supervisor.sh")));
+  if (strayNspawn.length + straySupervisors.length > 0) {
+    await terminate([...straySupervisors, ...strayNspawn], 15000);
+    log(`stopped ${strayNspawn.length + straySupervisors.length} leftover process(es)`);
+  }
+
+  // 2. The apt proxy: by PID if it is still ours, and any started with our config folder.
+  const aptConf = join(config.dir, "apt-cacher-ng", "conf");
+  const proxies = findProcesses((argv) => argv[0].includes("apt-cacher-ng") && argv.includes(aptConf));
+  if (proxies.length > 0) {
+    await terminate(proxies, 3000);
+    log("stopped apt proxy");
+  }
+
+  // 3. Network: namespaces and links carrying the lab's prefix.
+  for (const netns of await listNetns()) {
+    if (netns.startsWith(prefix)) {
+      await deleteNodeNetwork(netns, "");
+      log(`deleted netns ${netns}`);
+    }
+  }
+  for (const link of await listLinks()) {
+    if (link.startsWith(prefix) && link !== names.bridge) await tryRun(["ip", "link", "del", link]);
+  }
+  if ((await listLinks()).includes(names.bridge)) {
+    await deleteBridge(names.bridge);
+    log(`deleted bridge ${names.bridge}`);
+  }
+
+  // 4. Disks, then the node copies (never while something is mounted below them).
+  for (const device of await loopDevicesUnder(config.dir)) {
+    await detachSsd(device);
+    log(`detached ${device}`);
+  }
+  for (const mount of mountsUnder(config.dir)) await tryRun(["umount", "-l", mount]);
+  if (existsSync(nodesDir)) {
+    rmSync(nodesDir, { recursive: true, force: true });
+    log(`removed ${nodesDir}`);
+  }
+  if (state && existsSync(state.inventoryFile)) rmSync(state.inventoryFile, { force: true });
+  rmSync(names.knownHostsFile, { force: true });
+  rmSync(names.stateFile, { force: true });
+}
