@@ -94,7 +94,7 @@ function singleRequest(args: CopyArgs, ctx: ModuleContext): PutFileRequest {
   const local = ctx.findFile("files", args.src!);
   const bytes = readFileSync(local);
   const mode = args.mode === "preserve" ? parseMode(statSync(local).mode & 0o7777) : args.mode;
-  return { ...common, mode, content: decodeIfText(bytes), basename: basename(args.src!), afterHeader: local };
+  return { ...common, mode, content: decodeIfText(bytes), basename: basename(args.src!), afterHeader: args.src! };
 }
 
 function decodeIfText(bytes: Uint8Array): string | Uint8Array {

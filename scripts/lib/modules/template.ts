@@ -69,7 +69,7 @@ function request(args: TemplateArgs, ctx: ModuleContext): PutFileRequest {
     dest: args.dest,
     basename: args.dest.endsWith("/") ? args.src.split("/").pop()!.replace(/\.j2$/, "") : undefined,
     content: text,
-    afterHeader: local,
+    afterHeader: args.src,
     owner: args.owner,
     group: args.group,
     mode: args.mode,
