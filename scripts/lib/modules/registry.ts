@@ -15,6 +15,7 @@ import { template } from "./template.ts";
 import { lineinfile } from "./lineinfile.ts";
 import { blockinfile } from "./blockinfile.ts";
 import { replace } from "./replace.ts";
+import { file } from "./file.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -26,6 +27,7 @@ const MODULES: ModuleDefinition[] = [
   lineinfile,
   blockinfile,
   replace,
+  file,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
