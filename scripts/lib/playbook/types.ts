@@ -56,6 +56,16 @@ export interface Task extends TaskKeywords {
   role?: RoleContext;
   /** Directory to resolve relative files against when there is no role (the playbook's). */
   baseDir: string;
+  /**
+   * The loop was written as a `with_*` lookup (the loader turned it into `loop`): for
+   * "with_items" the executor flattens the rendered list one level, for "with_fileglob" it
+   * expands the rendered patterns on the controller (role files/, then baseDir/files, then
+   * baseDir). Literal with_items/with_dict lists are converted at load time already.
+   */
+  loopFrom?: "with_items" | "with_list" | "with_dict" | "with_fileglob";
+  /** Added by the loader, not written by the user (the flush_handlers between play sections). */
+  implicit?: boolean;
+  ignoreUnreachable?: boolean;
 }
 
 export interface Block extends TaskKeywords {
@@ -65,6 +75,16 @@ export interface Block extends TaskKeywords {
   always: Item[];
   where: SourcePosition;
   role?: RoleContext;
+  /** Why the loader made this block: a role of the play, a static import, or written `block:`. */
+  origin?: "block" | "role" | "import_tasks" | "import_role" | "include_role" | "included";
+  /**
+   * Handlers that come with this block: set on role blocks loaded at run time (include_role
+   * through RunOptions.loadIncludedRole); the executor adds them to the play's handlers.
+   * Roles loaded with the play put their handlers in Play.handlers instead.
+   */
+  handlers?: Task[];
+  /** Handlers notified when any task of the block changes (Ansible allows notify on blocks). */
+  notify?: string[];
 }
 
 export type Item = Task | Block;
@@ -90,6 +110,8 @@ export interface Play {
   /** pre_tasks, roles, tasks, post_tasks in order, each role's tasks wrapped in a Block. */
   items: Item[];
   handlers: Task[];
+  /** remote_user: the SSH user for this play (wins over -u; ansible_user from the inventory wins over it, as Ansible). */
+  remoteUser?: string;
   /** The roles of the play (for role defaults/vars layering). */
   roles: RoleContext[];
   baseDir: string;

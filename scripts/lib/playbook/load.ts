@@ -1,0 +1,264 @@
+/**
+ * Loads a playbook into plain data (types.ts): plays with their vars_files read, roles and
+ * static imports expanded, every task's module resolved and its arguments validated. Also
+ * the run-time loaders the executor calls for include_tasks and include_role.
+ *
+ * @example
+ *   const playbook = loadPlaybook("playbooks/site.yml", { extraVars });
+ */
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { Block, Item, Play, Playbook, RoleContext, Task, TaskKeywords } from "./types.ts";
+import { UserError, type SourcePosition } from "../errors.ts";
+import { loadYamlFile, positionOf, positionOfKey } from "../yaml/load.ts";
+import { validateStructure } from "./structure.ts";
+import { mergeTags, parseHandlers, parseItems, readTaskList, resolveTaskFile, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
+import { importRole, loadRole as loadRoleFiles, parseRoleEntry, roleItems, type RoleEntry } from "./role.ts";
+import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
+
+export { selectedByTags } from "./tags.ts";
+
+type Raw = Record<string, unknown>;
+
+export interface LoadPlaybookOptions {
+  /** -e values: they win over play vars for templated vars_files / import names. */
+  extraVars?: Record<string, unknown>;
+}
+
+/** Loads, validates and expands a playbook file. Throws UserError with file:line:col. */
+export function loadPlaybook(file: string, options: LoadPlaybookOptions = {}): Playbook {
+  const path = resolve(file);
+  return { file: path, plays: loadPlays(path, options.extraVars ?? {}, [], {}, []) };
+}
+
+function loadPlays(file: string, extraVars: Record<string, unknown>, stack: string[], importVars: Raw, importTags: string[]): Play[] {
+  if (stack.includes(file)) throw new UserError(`import_playbook cycle: ${[...stack, file].join(" -> ")}`, { where: { file } });
+  const data = loadYamlFile(file);
+  if (data === null || data === undefined || (Array.isArray(data) && data.length === 0)) {
+    throw new UserError(`the playbook is empty`, { where: { file }, hint: "A playbook is a list of plays, each with hosts: and tasks: (or roles:)." });
+  }
+  if (!Array.isArray(data)) {
+    throw new UserError(`a playbook must be a list of plays`, {
+      where: positionOf(data) ?? { file, line: 1, col: 1 },
+      hint: "Start each play with `- name: ...` / `  hosts: ...`.",
+    });
+  }
+  validateStructure(data, "playbook", file);
+  const plays: Play[] = [];
+  for (const raw of data as Raw[]) {
+    const importKey = "import_playbook" in raw ? "import_playbook" : "ansible.builtin.import_playbook" in raw ? "ansible.builtin.import_playbook" : undefined;
+    if (importKey) {
+      const where = positionOfKey(raw, importKey) ?? { file };
+      if (raw.when !== undefined) {
+        throw new UserError(`"when" on import_playbook is not supported`, { where: positionOfKey(raw, "when") ?? where, hint: "Put the condition on the imported plays or tasks." });
+      }
+      let name = String(raw[importKey]);
+      if (hasTemplate(name)) name = renderLoadTimeName(name, { ...importVars, ...extraVars }, where, "import_playbook file");
+      const target = resolve(dirname(file), name);
+      if (!existsSync(target)) throw new UserError(`Playbook "${name}" not found`, { where, hint: `Looked for ${target}` });
+      const vars = { ...importVars, ...((raw.vars as Raw | undefined) ?? {}) };
+      plays.push(...loadPlays(target, extraVars, [...stack, file], vars, mergeTags(importTags, toTags(raw.tags))));
+    } else {
+      plays.push(loadPlay(raw, file, extraVars, importVars, importTags, [...stack, file]));
+    }
+  }
+  return plays;
+}
+
+function playVars(value: unknown, where: SourcePosition): Raw {
+  if (value === undefined || value === null) return {};
+  if (Array.isArray(value)) return Object.assign({}, ...value);
+  if (typeof value === "object") return value as Raw;
+  throw new UserError(`"vars" must be a mapping`, { where });
+}
+
+/** vars_files: names (rendered from play vars and -e), a nested list = the first that exists. */
+function loadVarsFiles(value: unknown, baseDir: string, vars: Raw, file: string): Raw {
+  const out: Raw = {};
+  if (!Array.isArray(value)) return out;
+  for (const entry of value) {
+    const where = positionOf(entry) ?? positionOf(value) ?? { file };
+    const names = (Array.isArray(entry) ? entry : [entry]).map((n) => {
+      const name = String(n);
+      return hasTemplate(name) ? renderLoadTimeName(name, vars, where, "vars_files entry") : name;
+    });
+    const paths = names.map((n) => resolve(baseDir, n));
+    const found = paths.find((p) => existsSync(p));
+    if (!found) {
+      throw new UserError(
+        Array.isArray(entry) ? `none of the vars_files ${names.map((n) => `"${n}"`).join(", ")} exists` : `vars_files "${names[0]}" not found`,
+        { where, hint: `Looked for ${paths.join(", ")}` },
+      );
+    }
+    const data = loadYamlFile(found);
+    if (data === null || data === undefined) continue;
+    if (typeof data !== "object" || Array.isArray(data)) {
+      throw new UserError(`a vars file must be a mapping of names to values`, { where: positionOf(data) ?? { file: found } });
+    }
+    Object.assign(out, data);
+  }
+  return out;
+}
+
+function flushHandlers(where: SourcePosition, baseDir: string): Task {
+  return {
+    kind: "task",
+    module: "meta",
+    args: { _raw_params: "flush_handlers" },
+    name: "meta: flush_handlers",
+    tags: ["always"],
+    where,
+    baseDir,
+    implicit: true,
+  };
+}
+
+function loadPlay(raw: Raw, file: string, extraVars: Raw, importVars: Raw, importTags: string[], stack: string[]): Play {
+  const baseDir = dirname(file);
+  const where = positionOf(raw) ?? { file };
+  const w = (k: string) => positionOfKey(raw, k) ?? where;
+  const hosts = Array.isArray(raw.hosts) ? raw.hosts.map(String).join(",") : String(raw.hosts ?? "");
+  if (hosts.trim() === "") throw new UserError(`"hosts" is empty`, { where: w("hosts"), hint: "Name a host, a group, or all." });
+  const vars = { ...importVars, ...playVars(raw.vars, w("vars")) };
+  const loadTimeVars = { ...vars, ...extraVars };
+  const varsFiles = loadVarsFiles(raw.vars_files, baseDir, loadTimeVars, file);
+  const tags = mergeTags(importTags, toTags(raw.tags));
+  const play: PlayRoles = { handlers: [], roles: [], seen: new Set() };
+  const ctx: ParseContext = { file, baseDir, tags, vars: { ...vars, ...varsFiles, ...extraVars }, stack, play, importRole };
+
+  const pre = parseItems(raw.pre_tasks, ctx, "pre_tasks");
+  const roles: Item[] = [];
+  for (const entry of (raw.roles as unknown[] | undefined) ?? []) {
+    roles.push(...roleItems(parseRoleEntry(entry, file, ctx.vars), ctx, { play, origin: "role", dedupe: true }));
+  }
+  const tasks = parseItems(raw.tasks, ctx, "tasks");
+  const post = parseItems(raw.post_tasks, ctx, "post_tasks");
+  const playHandlers = parseHandlers(raw.handlers, { ...ctx, tags: [] });
+
+  // Ansible flushes notified handlers after pre_tasks and after roles+tasks; the executor
+  // flushes at the end of the play.
+  const items: Item[] = [...pre];
+  if (pre.length > 0) items.push(flushHandlers(w("pre_tasks"), baseDir));
+  items.push(...roles, ...tasks);
+  if (post.length > 0) items.push(flushHandlers(w("post_tasks"), baseDir), ...post);
+
+  const result: Play = {
+    name: raw.name !== undefined && raw.name !== null ? String(raw.name) : hosts,
+    hosts,
+    where,
+    vars,
+    varsFiles,
+    gatherFacts: toBool(raw.gather_facts, "gather_facts", w("gather_facts")) ?? true,
+    anyErrorsFatal: toBool(raw.any_errors_fatal, "any_errors_fatal", w("any_errors_fatal")) ?? false,
+    tags,
+    items,
+    handlers: [...play.handlers, ...playHandlers],
+    roles: play.roles,
+    baseDir,
+  };
+  const become = toBool(raw.become, "become", w("become"));
+  if (become !== undefined) result.become = become;
+  if (raw.become_user !== undefined && raw.become_user !== null) result.becomeUser = String(raw.become_user);
+  if (raw.remote_user !== undefined && raw.remote_user !== null) result.remoteUser = String(raw.remote_user);
+  if (raw.serial !== undefined && raw.serial !== null) {
+    result.serial = (Array.isArray(raw.serial) ? raw.serial : [raw.serial]).map((s) => (typeof s === "number" ? s : /^\d+$/.test(String(s)) ? Number(s) : String(s)));
+  }
+  if (raw.max_fail_percentage !== undefined && raw.max_fail_percentage !== null) {
+    const n = Number(String(raw.max_fail_percentage).replace(/%$/, ""));
+    if (!Number.isFinite(n)) throw new UserError(`"max_fail_percentage" must be a number`, { where: w("max_fail_percentage") });
+    result.maxFailPercentage = n;
+  }
+  if (raw.connection !== undefined) result.connection = raw.connection === "local" ? "local" : "ssh";
+  const check = toBool(raw.check_mode, "check_mode", w("check_mode"));
+  if (check !== undefined) result.checkMode = check;
+  return result;
+}
+
+export interface TaskFileContext {
+  role?: RoleContext;
+  /** The playbook's directory (Task.baseDir of the loaded tasks). */
+  baseDir: string;
+  /** Keywords of the include (tags are merged into every item; others wrap the items in a Block). */
+  inherited?: Partial<TaskKeywords>;
+  /** The file that includes this one (its directory is searched for nested includes). */
+  includingFile?: string;
+  /** Variables for templated import_tasks names inside the file. */
+  vars?: Record<string, unknown>;
+}
+
+/**
+ * Loads a task file (for include_tasks at run time, or tests). Tags in `inherited` go onto
+ * every item; other inherited keywords wrap the items in one Block (origin "included").
+ */
+export function loadTaskFile(file: string, context: TaskFileContext): Item[] {
+  const path = resolve(file);
+  const inheritedTags = context.inherited?.tags ?? [];
+  const ctx: ParseContext = {
+    file: path,
+    baseDir: context.baseDir,
+    role: context.role,
+    tags: inheritedTags,
+    vars: { ...(context.role?.defaults ?? {}), ...(context.vars ?? {}), ...(context.role?.vars ?? {}) },
+    stack: [path],
+    importRole,
+  };
+  const items = parseItems(readTaskList(path), ctx);
+  const { tags: _t, ...rest } = context.inherited ?? {};
+  if (Object.values(rest).every((v) => v === undefined)) return items;
+  const block: Block = { ...rest, tags: inheritedTags, kind: "block", block: items, rescue: [], always: [], where: { file: path }, origin: "included" };
+  if (context.role) block.role = context.role;
+  return [block];
+}
+
+export interface LoadRoleOptions {
+  /** The playbook's directory. */
+  baseDir: string;
+  tasksFrom?: string;
+  varsFrom?: string;
+  defaultsFrom?: string;
+  handlersFrom?: string;
+  /** The role that includes this one (its siblings are searched first). */
+  fromRole?: RoleContext;
+  /** Tags inherited by the role's tasks (the role's name is always added). */
+  tags?: string[];
+  where?: SourcePosition;
+}
+
+/**
+ * Loads a role's files: its context, its task items (each tagged with the role's name) and
+ * its handlers. Dependencies are not included; use `includeRole` for the full expansion.
+ */
+export function loadRole(name: string, options: LoadRoleOptions): { role: RoleContext; items: Item[]; handlers: Task[] } {
+  const loaded = loadRoleFiles(name, options);
+  return { role: loaded.role, items: loaded.items, handlers: loaded.handlers };
+}
+
+/**
+ * include_role / import_role at run time: the role's dependencies' blocks then the role's
+ * own block, with `Block.handlers` set for the executor to add to the play's handlers.
+ */
+export function includeRole(name: string, from: Task, options: { tasksFrom?: string } = {}): Item[] {
+  const args = from.args;
+  const entry: RoleEntry = {
+    name,
+    params: {},
+    keywords: {},
+    where: from.where,
+    tasksFrom: options.tasksFrom ?? (args.tasks_from as string | undefined),
+    varsFrom: args.vars_from as string | undefined,
+    defaultsFrom: args.defaults_from as string | undefined,
+    handlersFrom: args.handlers_from as string | undefined,
+  };
+  const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [], importRole };
+  return roleItems(entry, ctx, { origin: "include_role", dedupe: false });
+}
+
+/**
+ * include_tasks at run time: the file (already rendered) found relative to the including
+ * task's role tasks/, its file's directory, then the playbook's directory; the include's own
+ * tags are inherited (Ansible needs `apply:` for that; we keep it simple and predictable).
+ */
+export function includeTasks(file: string, from: Task): Item[] {
+  const path = resolveTaskFile(file, { role: from.role, includingFile: from.where.file, baseDir: from.baseDir }, from.where);
+  return loadTaskFile(path, { role: from.role, baseDir: from.baseDir, includingFile: from.where.file, inherited: { tags: from.tags } });
+}
