@@ -16,6 +16,8 @@ import { lineinfile } from "./lineinfile.ts";
 import { blockinfile } from "./blockinfile.ts";
 import { replace } from "./replace.ts";
 import { file } from "./file.ts";
+import { slurp } from "./slurp.ts";
+import { fetch } from "./fetch.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -28,6 +30,8 @@ const MODULES: ModuleDefinition[] = [
   blockinfile,
   replace,
   file,
+  slurp,
+  fetch,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

@@ -4,7 +4,8 @@
  * {
  *   "description": "optional sentence",
  *   "module": "optional: module name when it differs from the folder name",
- *   "args": { ... },            // the task's arguments; {"$secret": "text"} becomes a Secret
+ *   "args": { ... },            // the task's arguments; {"$secret": "text"} becomes a Secret;
+ *                               // "$TMP" in a string becomes the case's controller temp dir
  *   "check": false,             // check mode (default false)
  *   "diff": true,               // diff mode (default true)
  *   "vars": { ... },            // host variables (facts under ansible_facts / ansible_*)
@@ -124,18 +125,6 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
   const module = getModule(fixture.module ?? moduleName);
   assert.ok(module, `no module named ${fixture.module ?? moduleName}`);
   const expect = fixture.expect;
-  const rawArgs = reviveSecrets(fixture.args ?? {}) as Record<string, unknown>;
-
-  let args: Record<string, unknown>;
-  try {
-    args = validateModuleArgs(module, rawArgs, { file: `${moduleName}.json` }, { templated: false });
-  } catch (e) {
-    if (expect.invalid === undefined) throw e;
-    assert.ok((e as Error).message.includes(expect.invalid), `validation error ${JSON.stringify((e as Error).message)} lacks ${JSON.stringify(expect.invalid)}`);
-    return;
-  }
-  assert.equal(expect.invalid, undefined, `arguments should be rejected by the ${module.name} schema: ${JSON.stringify(fixture.args)}`);
-
   const ctx = new FakeContext({
     check: fixture.check ?? false,
     diff: fixture.diff ?? true,
@@ -148,6 +137,20 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
         (r.probes ?? []).map((p) => formatFileProbe(p as Parameters<typeof formatFileProbe>[0], p.tag ?? "f")).join(""),
     })),
   });
+  const rawArgs = reviveSecrets(JSON.parse(JSON.stringify(fixture.args ?? {}).replaceAll("$TMP", ctx.root))) as Record<string, unknown>;
+
+  let args: Record<string, unknown>;
+  try {
+    args = validateModuleArgs(module, rawArgs, { file: `${moduleName}.json` }, { templated: false });
+  } catch (e) {
+    ctx.cleanup();
+    if (expect.invalid === undefined) throw e;
+    assert.ok((e as Error).message.includes(expect.invalid), `validation error ${JSON.stringify((e as Error).message)} lacks ${JSON.stringify(expect.invalid)}`);
+    return;
+  }
+  if (expect.invalid !== undefined) ctx.cleanup();
+  assert.equal(expect.invalid, undefined, `arguments should be rejected by the ${module.name} schema: ${JSON.stringify(fixture.args)}`);
+
   try {
     let plan: Plan | undefined;
     let msg: string | undefined;
