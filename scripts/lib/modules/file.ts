@@ -80,7 +80,7 @@ function probeScript(args: FileArgs, recurseCheck: string | undefined): string {
   if (args.src !== undefined) {
     const src = posix.isAbsolute(args.src) ? args.src : posix.join(posix.dirname(args.path), args.src);
     parts.push(fileProbeScript(src, { follow: true }, "s"));
-    if (args.state === "hard") parts.push(sh`stat -L -c 'hard %d:%i' -- ${args.path} ${src} 2>/dev/null`);
+    if (args.state === "hard") parts.push(sh`stat -L -c 'hard %d:%i' -- ${args.path} ${src} 2>/dev/null || :`);
   }
   if (recurseCheck) parts.push(recurseCheck);
   return parts.join("\n");
