@@ -18,6 +18,7 @@ import { replace } from "./replace.ts";
 import { file } from "./file.ts";
 import { slurp } from "./slurp.ts";
 import { fetch } from "./fetch.ts";
+import { get_url } from "./get_url.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -32,6 +33,7 @@ const MODULES: ModuleDefinition[] = [
   file,
   slurp,
   fetch,
+  get_url,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

@@ -190,6 +190,11 @@ export interface WriteOptions {
   followLinks?: boolean;
   /** Take the content from this file on the target instead of stdin (copy remote_src). */
   sourcePath?: string;
+  /**
+   * A trusted shell fragment (built with `sh`) that fills the temp file "$t" itself, e.g. a
+   * download plus checksum check (get_url); non-zero exit aborts with that exit code.
+   */
+  fillCommand?: string;
 }
 
 /** Exit codes of the write script, mapped to messages. */
@@ -210,7 +215,8 @@ export async function writeFileAtomic(
   options: WriteOptions = {},
 ): Promise<{ backupFile?: string }> {
   const command = writeFileCommand(path, options);
-  const r = await ctx.run(command, options.sourcePath === undefined ? { stdin: contentBytes(content) } : undefined);
+  const fromStdin = options.sourcePath === undefined && options.fillCommand === undefined;
+  const r = await ctx.run(command, fromStdin ? { stdin: contentBytes(content) } : undefined);
   if (r.rc === 0) {
     const backup = /^backup (.*)$/m.exec(r.stdout);
     return backup ? { backupFile: backup[1] } : {};
@@ -242,7 +248,11 @@ export function writeFileCommand(path: string, options: WriteOptions = {}): stri
     sh`t=$(mktemp "$d"/.${base}.XXXXXX) || exit 1`,
     // Whatever fails from here on, the temp file must not stay behind.
     `trap 'rm -f "$t"' EXIT`,
-    options.sourcePath === undefined ? `cat > "$t" || exit 1` : sh`cat -- ${options.sourcePath} > "$t" || exit 1`,
+    options.fillCommand !== undefined
+      ? options.fillCommand
+      : options.sourcePath === undefined
+        ? `cat > "$t" || exit 1`
+        : sh`cat -- ${options.sourcePath} > "$t" || exit 1`,
   );
   if (options.secret) {
     // mktemp already made it 0600; an existing file keeps its owner only.
