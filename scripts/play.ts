@@ -1,0 +1,218 @@
+/**
+ * The runner's command line, as ansible-playbook: `run playbooks/site.yml -i inventory --tags
+ * ntp --check --diff`. Parses flags, loads the inventory and the playbook, hands both to the
+ * executor, and turns the outcome into ansible-playbook's exit codes (0 ok, 1 error, 2 a host
+ * failed, 4 unreachable or parse error, 5 bad options, 99 interrupted).
+ *
+ * Runnable as `npx zx run ...` (the `run` file calls main), `node --import tsx scripts/play.ts
+ * ...` and `deno run -A scripts/play.ts ...`. Imports stay lean at start-up: the loader,
+ * inventory, executor and reports are imported only when the command needs them.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ExitCode, UserError } from "./lib/errors.ts";
+import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
+import type { RunOptions } from "./lib/run/options.ts";
+
+interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface MainIo {
+  stdout?: Output;
+  stderr?: Output;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { name: string; version: string };
+    return `${pkg.name} ${pkg.version}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The inventory sources: -i values, or inventory/hosts.yml in the working directory. */
+function inventorySources(options: CliOptions, cwd: string): string[] {
+  if (options.inventory.length > 0) return options.inventory;
+  const fallback = resolve(cwd, "inventory", "hosts.yml");
+  if (existsSync(fallback)) return [fallback];
+  throw new UsageError("no inventory: inventory/hosts.yml does not exist here and no -i was given", "Pass -i <inventory file, folder or host,list> or create inventory/hosts.yml.");
+}
+
+function splitTags(values: string[]): string[] {
+  return values.flatMap((v) => v.split(",")).map((t) => t.trim()).filter(Boolean);
+}
+
+/**
+ * Runs the command line; resolves to the exit code (never throws, never exits the process,
+ * except on a second Ctrl-C).
+ */
+export async function main(argv: string[], io: MainIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const cwd = io.cwd ?? process.cwd();
+  let options: CliOptions | undefined;
+  try {
+    options = parseCliArgs(argv);
+    if (options.help) {
+      stdout.write(HELP);
+      return ExitCode.ok;
+    }
+    if (options.version) {
+      stdout.write(`${version()}\n`);
+      return ExitCode.ok;
+    }
+    return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env });
+  } catch (error) {
+    return reportError(error, options?.verbosity ?? 0, stderr);
+  }
+}
+
+function reportError(error: unknown, verbosity: number, stderr: Output): number {
+  if (error instanceof UserError) {
+    stderr.write(`${error.format()}\n`);
+    if (verbosity >= 3 && error.stack) stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  stderr.write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
+  return ExitCode.error;
+}
+
+async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }): Promise<number> {
+  const { loadPlaybook } = await import("./lib/playbook/load.ts");
+  const needsInventory = options.listHosts || !(options.syntaxCheck || options.listTasks || options.listTags);
+  const inventoryModule = needsInventory || options.extraVars.length > 0 ? await import("./lib/inventory/inventory.ts") : undefined;
+  const extraVars = inventoryModule && options.extraVars.length > 0 ? inventoryModule.parseExtraVars(options.extraVars, { cwd: io.cwd }) : {};
+  const tags = { only: splitTags(options.tags), skip: splitTags(options.skipTags) };
+
+  const playbooks = options.playbooks.map((file) => {
+    const path = resolve(io.cwd, file);
+    if (!existsSync(path)) throw new UserError(`Playbook not found: ${file}`, { exitCode: ExitCode.badOptions, hint: `Looked for ${path}` });
+    return loadPlaybook(path, { extraVars });
+  });
+
+  const listing = options.listHosts || options.listTasks || options.listTags;
+  if (options.syntaxCheck && !listing) {
+    for (const pb of playbooks) io.stdout.write(`\nplaybook: ${pb.file}\n`);
+    return ExitCode.ok;
+  }
+
+  const sources = needsInventory ? inventorySources(options, io.cwd) : [];
+  const playbookDir = dirname(playbooks[0].file);
+  const inventory = needsInventory && inventoryModule ? inventoryModule.loadInventory(sources, { playbookDir }) : undefined;
+
+  if (listing) {
+    const { listHosts, listTasks, listTags } = await import("./lib/cli/listing.ts");
+    for (const pb of playbooks) {
+      if (options.listHosts && inventory && inventoryModule) {
+        const limited = options.limit ? new Set(inventoryModule.selectHosts(inventory, options.limit)) : undefined;
+        io.stdout.write(listHosts(pb, (play) => inventoryModule.selectHosts(inventory, play.hosts).filter((h: string) => !limited || limited.has(h)), io.cwd));
+      }
+      if (options.listTasks) io.stdout.write(listTasks(pb, tags, io.cwd));
+      if (options.listTags) io.stdout.write(listTags(pb, io.cwd));
+    }
+    return ExitCode.ok;
+  }
+  if (!inventory) throw new UserError("no inventory loaded", { exitCode: ExitCode.badOptions });
+
+  let becomePassword: string | undefined;
+  if (options.askBecomePass) {
+    const { readSecretLine } = await import("./lib/cli/prompt.ts");
+    const { registerSecret } = await import("./lib/shell/secret.ts");
+    becomePassword = await readSecretLine("BECOME password: ");
+    registerSecret(becomePassword);
+  }
+
+  const { createReporter } = await import("./lib/report/index.ts");
+  const reporter = await createReporter({
+    verbosity: options.verbosity,
+    diff: options.diff,
+    jsonFile: options.json ? resolve(io.cwd, options.json) : undefined,
+    mode: options.step ? "plain" : undefined,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+  });
+  const { includeRole, includeTasks } = await import("./lib/playbook/load.ts");
+  const { runPlaybook } = await import("./lib/run/execute.ts");
+  const askStep = options.step ? (await import("./lib/cli/prompt.ts")).askStep : undefined;
+
+  // Ctrl-C once: stop starting new work (in-flight writes are atomic renames); twice: exit now.
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.stderr.write("\nInterrupted: letting running tasks finish (Ctrl-C again to quit now)\n");
+      abort.abort();
+    } else process.exit(ExitCode.interrupted);
+  };
+  process.on("SIGINT", onInterrupt);
+
+  let code: number = ExitCode.ok;
+  try {
+    for (const playbook of playbooks) {
+      const runOptions: RunOptions = {
+        inventory,
+        check: options.check,
+        diff: options.diff,
+        forks: options.forks,
+        limit: options.limit,
+        tags,
+        extraVars,
+        startAtTask: options.startAtTask,
+        step: askStep ? (task) => askStep(task.name ?? task.module) : undefined,
+        connection: {
+          user: options.user,
+          privateKeyFile: options.privateKey,
+          become: options.become || undefined,
+          becomePassword,
+          acceptNewHostKeys: options.acceptNewHostKeys,
+          connection: options.connection,
+        },
+        verbosity: options.verbosity,
+        sink: reporter.sink,
+        signal: abort.signal,
+        loadIncludedTasks: (file, from) => includeTasks(file, from),
+        loadIncludedRole: (name, from, opts) => includeRole(name, from, opts),
+      };
+      const summary = await runPlaybook(playbook, runOptions);
+      const result = summary.interrupted
+        ? ExitCode.interrupted
+        : summary.unreachable
+          ? ExitCode.unreachableOrParse
+          : summary.failed
+            ? ExitCode.hostFailed
+            : ExitCode.ok;
+      if (result !== ExitCode.ok) code = result;
+      if (summary.interrupted || abort.signal.aborted) {
+        code = ExitCode.interrupted;
+        break;
+      }
+    }
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    await reporter.finish();
+  }
+  return code;
+}
+
+function isMainModule(): boolean {
+  const meta = import.meta as ImportMeta & { main?: boolean };
+  if (typeof meta.main === "boolean") return meta.main; // Deno (and Node >= 24)
+  const script = process.argv[1];
+  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
+}
+
+if (isMainModule()) {
+  const args = typeof (globalThis as { Deno?: { args: string[] } }).Deno !== "undefined" ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args : process.argv.slice(2);
+  main(args).then((code) => {
+    process.exitCode = code;
+  });
+}
