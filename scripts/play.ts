@@ -9,7 +9,7 @@
  * inventory, executor and reports are imported only when the command needs them.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
@@ -99,7 +99,7 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
 
   const listing = options.listHosts || options.listTasks || options.listTags;
   if (options.syntaxCheck && !listing) {
-    for (const pb of playbooks) io.stdout.write(`\nplaybook: ${pb.file}\n`);
+    for (const pb of playbooks) io.stdout.write(`\nplaybook: ${relative(io.cwd, pb.file) || pb.file}\n`);
     return ExitCode.ok;
   }
 

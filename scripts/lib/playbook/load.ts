@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Block, Item, Play, Playbook, RoleContext, Task, TaskKeywords } from "./types.ts";
 import { UserError, type SourcePosition } from "../errors.ts";
-import { loadYamlFile, positionOf, positionOfKey } from "../yaml/load.ts";
+import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { validateStructure } from "./structure.ts";
 import { mergeTags, parseHandlers, parseItems, readTaskList, resolveTaskFile, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
 import { importRole, loadRole as loadRoleFiles, parseRoleEntry, roleItems, type RoleEntry } from "./role.ts";
@@ -76,8 +76,8 @@ function playVars(value: unknown, where: SourcePosition): Raw {
 function loadVarsFiles(value: unknown, baseDir: string, vars: Raw, file: string): Raw {
   const out: Raw = {};
   if (!Array.isArray(value)) return out;
-  for (const entry of value) {
-    const where = positionOf(entry) ?? positionOf(value) ?? { file };
+  for (const [index, entry] of value.entries()) {
+    const where = positionOf(entry) ?? positionOfItem(value, index) ?? { file };
     const names = (Array.isArray(entry) ? entry : [entry]).map((n) => {
       const name = String(n);
       return hasTemplate(name) ? renderLoadTimeName(name, vars, where, "vars_files entry") : name;
@@ -128,9 +128,10 @@ function loadPlay(raw: Raw, file: string, extraVars: Raw, importVars: Raw, impor
 
   const pre = parseItems(raw.pre_tasks, ctx, "pre_tasks");
   const roles: Item[] = [];
-  for (const entry of (raw.roles as unknown[] | undefined) ?? []) {
-    roles.push(...roleItems(parseRoleEntry(entry, file, ctx.vars), ctx, { play, origin: "role", dedupe: true }));
-  }
+  const roleList = (raw.roles as unknown[] | undefined) ?? [];
+  roleList.forEach((entry, i) => {
+    roles.push(...roleItems(parseRoleEntry(entry, file, ctx.vars, positionOfItem(roleList, i)), ctx, { play, origin: "role", dedupe: true }));
+  });
   const tasks = parseItems(raw.tasks, ctx, "tasks");
   const post = parseItems(raw.post_tasks, ctx, "post_tasks");
   const playHandlers = parseHandlers(raw.handlers, { ...ctx, tags: [] });

@@ -11,7 +11,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Block, Item, RoleContext, Task } from "./types.ts";
 import { UserError, type SourcePosition } from "../errors.ts";
-import { loadYamlFile, positionOf, positionOfKey } from "../yaml/load.ts";
+import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { validateStructure } from "./structure.ts";
 import { COMMON_KEYWORDS } from "./keywords.ts";
 import { mergeTags, parseHandlers, parseItems, parseKeywords, readTaskList, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
@@ -36,8 +36,8 @@ export interface RoleEntry {
 const ENTRY_KEYWORDS = new Set<string>(COMMON_KEYWORDS.filter((k) => k !== "name" && k !== "vars"));
 
 /** Reads a `roles:` / `dependencies:` entry: a name, or a mapping with role: (or name:). */
-export function parseRoleEntry(raw: unknown, file: string, vars: Record<string, unknown> = {}): RoleEntry {
-  const where = positionOf(raw) ?? { file };
+export function parseRoleEntry(raw: unknown, file: string, vars: Record<string, unknown> = {}, at?: SourcePosition): RoleEntry {
+  const where = positionOf(raw) ?? at ?? { file };
   if (typeof raw === "string") return { name: nameOf(raw, vars, where), params: {}, keywords: {}, where };
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     throw new UserError(`a role entry must be a name or a mapping with "role:"`, { where });
@@ -173,7 +173,8 @@ export function loadRole(name: string, options: RoleLoadOptions): LoadedRole {
     const meta = loadYamlFile(metaFile) as Record<string, unknown> | null;
     if (meta) {
       validateStructure(meta, "role-meta", metaFile);
-      dependencies = ((meta.dependencies as unknown[] | null) ?? []).map((d) => parseRoleEntry(d, metaFile, ctx.vars));
+      const deps = (meta.dependencies as unknown[] | null) ?? [];
+      dependencies = deps.map((d, i) => parseRoleEntry(d, metaFile, ctx.vars, positionOfItem(deps, i)));
       allowDuplicates = toBool(meta.allow_duplicates, "allow_duplicates", positionOfKey(meta, "allow_duplicates") ?? { file: metaFile }) ?? false;
     }
   }

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
-import { positionOf, positionOfKey } from "../yaml/load.ts";
+import { positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 
 export type StructureKind = "playbook" | "tasks" | "role-meta";
 
@@ -51,8 +51,8 @@ export function positionOfPath(root: unknown, instancePath: string, file: string
     const value = valueAt(root, parts.slice(0, n));
     if (n > 0) {
       const parent = valueAt(root, parts.slice(0, n - 1));
-      if (parent && typeof parent === "object" && !Array.isArray(parent)) {
-        const p = positionOfKey(parent, parts[n - 1]);
+      if (parent && typeof parent === "object") {
+        const p = Array.isArray(parent) ? positionOfItem(parent, Number(parts[n - 1])) : positionOfKey(parent, parts[n - 1]);
         if (p) return p;
       }
     }

@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import type { Block, Item, RoleContext, Task, TaskKeywords } from "./types.ts";
 import type { ModuleDefinition } from "../modules/types.ts";
 import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
-import { loadYamlFile, positionOf, positionOfKey } from "../yaml/load.ts";
+import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { getModule, moduleNames } from "../modules/registry.ts";
 import { controllerActionNames, getControllerAction, normaliseActionArgs, type ControllerAction } from "./actions.ts";
 import { BLOCK_KEYWORDS, SUPPORTED_WITH, TASK_KEYWORDS, UNSUPPORTED_KEYWORDS, WITH_LOOKUPS } from "./keywords.ts";
@@ -167,14 +167,14 @@ export function parseItems(list: unknown, ctx: ParseContext, section = "tasks"):
   if (!Array.isArray(list)) {
     throw new UserError(`"${section}" must be a list of tasks`, { where: positionOf(list) ?? { file: ctx.file } });
   }
-  return list.map((raw) => parseItem(raw, ctx));
+  return list.map((raw, i) => parseItem(raw, ctx, positionOfItem(list, i)));
 }
 
 /** Parses one task or block. */
-export function parseItem(raw: unknown, ctx: ParseContext): Item {
+export function parseItem(raw: unknown, ctx: ParseContext, at?: SourcePosition): Item {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new UserError(`a task must be a mapping (name:, a module, keywords), got ${raw === null ? "nothing" : JSON.stringify(raw)}`, {
-      where: positionOf(raw) ?? { file: ctx.file },
+      where: positionOf(raw) ?? at ?? { file: ctx.file },
     });
   }
   return "block" in raw ? parseBlock(raw as Raw, ctx) : parseTask(raw as Raw, ctx);

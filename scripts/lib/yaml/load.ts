@@ -22,6 +22,7 @@ const pyyamlBooleans = (tags: Tags): Tags => [
 
 const positions = new WeakMap<object, SourcePosition>();
 const keyPositions = new WeakMap<object, Map<string, SourcePosition>>();
+const itemPositions = new WeakMap<object, SourcePosition[]>();
 
 /** Where a mapping or sequence loaded by this module starts, if known. */
 export function positionOf(value: unknown): SourcePosition | undefined {
@@ -32,6 +33,12 @@ export function positionOf(value: unknown): SourcePosition | undefined {
 export function positionOfKey(map: unknown, key: string): SourcePosition | undefined {
   if (map === null || typeof map !== "object") return undefined;
   return keyPositions.get(map)?.get(key) ?? positions.get(map);
+}
+
+/** Where item `index` of a loaded sequence is written (scalars too), falling back to the sequence. */
+export function positionOfItem(list: unknown, index: number): SourcePosition | undefined {
+  if (list === null || typeof list !== "object") return undefined;
+  return itemPositions.get(list)?.[index] ?? positions.get(list);
 }
 
 /** Marks a value built in code (e.g. a synthetic task) as coming from `where`. */
@@ -89,6 +96,7 @@ export function parseYaml(text: string, file: string): unknown {
     if (isSeq(node)) {
       const out = node.items.map((item) => convert(item as Node));
       positions.set(out, where(node.range?.[0]));
+      itemPositions.set(out, node.items.map((item) => where((item as Node | null)?.range?.[0])));
       return out;
     }
     if (isScalar(node)) {
