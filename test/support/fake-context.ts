@@ -33,13 +33,16 @@ export interface FakeContextOptions {
   diff?: boolean;
   vars?: Record<string, unknown>;
   responses?: ScriptedResponse[];
-  /** Controller files: relative path (e.g. "roles/x/files/a") -> content. */
+  /** Controller files: relative path (e.g. "roles/x/files/a") -> content ("base64:..." for bytes). */
   files?: Record<string, string>;
 }
 
-/** Turns "/re/flags" into a RegExp; anything else matches as a substring. */
+/**
+ * Turns "/re/flags" into a RegExp; anything else matches as a substring. Only the flags
+ * d g i m s u y count, so a path like "/tmp/x in /opt" stays literal text.
+ */
 export function matcher(pattern: string): (text: string) => boolean {
-  const m = /^\/(.*)\/([a-z]*)$/s.exec(pattern);
+  const m = /^\/(.*)\/([dgimsuy]*)$/s.exec(pattern);
   if (m) {
     const re = new RegExp(m[1], m[2]);
     return (text) => re.test(text);
@@ -72,7 +75,7 @@ export class FakeContext implements ModuleContext {
     for (const [path, content] of Object.entries(options.files ?? {})) {
       const full = join(this.root, path);
       mkdirSync(dirname(full), { recursive: true });
-      writeFileSync(full, content);
+      writeFileSync(full, content.startsWith("base64:") ? Buffer.from(content.slice(7), "base64") : content);
     }
   }
 

@@ -19,6 +19,8 @@ import { file } from "./file.ts";
 import { slurp } from "./slurp.ts";
 import { fetch } from "./fetch.ts";
 import { get_url } from "./get_url.ts";
+import { unarchive } from "./unarchive.ts";
+import { staticIp } from "./static_ip.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -34,6 +36,8 @@ const MODULES: ModuleDefinition[] = [
   slurp,
   fetch,
   get_url,
+  unarchive,
+  staticIp,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

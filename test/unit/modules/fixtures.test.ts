@@ -9,7 +9,8 @@
  *   "check": false,             // check mode (default false)
  *   "diff": true,               // diff mode (default true)
  *   "vars": { ... },            // host variables (facts under ansible_facts / ansible_*)
- *   "files": { "roles/x/files/a": "text" },   // controller files (copy/template src)
+ *   "files": { "roles/x/files/a": "text" },   // controller files (copy/template src);
+ *                                             // "base64:..." for binary (archives)
  *   "responses": [              // scripted answers, first match wins (unused ones preferred)
  *     { "match": "substring or /regex/flags", "rc": 0, "stdout": "...", "stderr": "", "once": false,
  *       "probes": [{ "tag": "f", "content": "a\n", "mode": "0644", "owner": "root" }] }
@@ -21,7 +22,7 @@
  *   "expect": {                 // every key optional; only given keys are asserted
  *     "invalid": "substring of the UserError from validate-args.ts (args rejected by the schema)",
  *     "changed": true,
- *     "reason": "exact text or /regex/",      // the plan's no-op reason
+ *     "reason": "exact text or /regex/flags", // the plan's no-op reason (flags: dgimsuy only)
  *     "msg": "exact text or /regex/",         // apply's msg, else the plan's
  *     "skipped": "exact text or /regex/",
  *     "commands": ["exact command or /regex/", ...],  // ALL commands of plan+apply, in order
@@ -98,12 +99,9 @@ function reviveSecrets(value: unknown): unknown {
 }
 
 function assertText(actual: string | undefined, expected: string, what: string): void {
-  assert.ok(actual !== undefined && matcher(expected.startsWith("/") ? expected : `/^${escapeRegex(expected)}$/s`)(actual),
-    `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const isRegex = /^\/(.*)\/([dgimsuy]*)$/s.test(expected);
+  const ok = actual !== undefined && (isRegex ? matcher(expected)(actual) : actual === expected);
+  assert.ok(ok, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
 /** Deep subset: every key of expected is in actual with an equal (or subset) value. */
