@@ -93,6 +93,7 @@ before(async () => {
   writeFileSync(join(controller, "archive-src", "pkg", "bin", "tool"), "#!/bin/sh\necho tool\n");
   writeFileSync(join(controller, "archive-src", "pkg", "README"), "readme\n");
   spawnSync("tar", ["-czf", join(controller, "files", "pkg.tar.gz"), "-C", join(controller, "archive-src"), "pkg"]);
+  spawnSync("zip", ["-qr", join(controller, "files", "pkg.zip"), "pkg"], { cwd: join(controller, "archive-src") });
   // A loopback HTTP server for get_url.
   const payload = Buffer.from("downloaded payload\n");
   const sum = createHash("sha256").update(payload).digest("hex");
@@ -252,5 +253,22 @@ describe("file modules over a real target", () => {
     assert.equal(await remote(`cat ${dir}/opt/pkg/README`), "readme\n");
     await remote(`mkdir -p ${dir}/opt2`);
     await converges("unarchive", { src: "pkg.tar.gz", dest: `${dir}/opt2`, creates: `${dir}/opt2/pkg/bin/tool` });
+  });
+
+  test("unarchive a zip, and a remote archive with --strip-components", async () => {
+    if (!getModule("unarchive")) return;
+    await remote(`mkdir -p ${dir}/zip ${dir}/strip`);
+    await converges("unarchive", { src: "pkg.zip", dest: `${dir}/zip` });
+    assert.equal(await remote(`cat ${dir}/zip/pkg/bin/tool`), "#!/bin/sh\necho tool\n");
+    await run("copy", { src: "pkg.tar.gz", dest: `${dir}/pkg.tar.gz` });
+    await converges("unarchive", { src: `${dir}/pkg.tar.gz`, dest: `${dir}/strip`, remote_src: true, extra_opts: ["--strip-components=1"] });
+    assert.equal(await remote(`cat ${dir}/strip/README`), "readme\n");
+  });
+
+  test("get_url force: re-downloads only when the content differs", async () => {
+    if (!getModule("get_url")) return;
+    const dest = `${dir}/forced.bin`;
+    const url = `http://127.0.0.1:${httpPort}/payload.bin`;
+    await converges("get_url", { url, dest, force: true });
   });
 });
