@@ -72,6 +72,22 @@ function coerceBooleans(args: Record<string, unknown>, schema: Schema): void {
   }
 }
 
+/**
+ * Top-level defaults first, so conditions (`if: {state: present}`) see them as Ansible's
+ * required_if does; ajv's useDefaults fills nested ones.
+ */
+function fillDefaults(args: Record<string, unknown>, schema: Schema): Set<string> {
+  const filled = new Set<string>();
+  const props = (schema.properties ?? {}) as Record<string, Schema>;
+  for (const [key, prop] of Object.entries(props)) {
+    if (args[key] === undefined && prop && typeof prop === "object" && "default" in prop) {
+      args[key] = structuredClone(prop.default);
+      filled.add(key);
+    }
+  }
+  return filled;
+}
+
 const SECRET_MARK = "\u0000secret:";
 
 /** A deep copy where Secrets become marker strings (ajv sees strings), with a way back. */
@@ -144,7 +160,7 @@ function optionName(path: string): string {
 }
 
 /** One user-facing message (or undefined to drop the error) and the key it is about. */
-function explain(e: ErrorObject, data: Record<string, unknown>, schema: Schema): { message: string; key?: string } | undefined {
+function explain(e: ErrorObject, data: Record<string, unknown>, schema: Schema, defaulted: Set<string>): { message: string; key?: string } | undefined {
   const option = optionName(e.instancePath);
   const top = e.instancePath.split("/")[1];
   switch (e.keyword) {
@@ -177,6 +193,7 @@ function explain(e: ErrorObject, data: Record<string, unknown>, schema: Schema):
     }
     case "not": {
       const req = ((e.schema ?? {}) as Schema).required;
+      if (Array.isArray(req) && e.instancePath === "" && req.some((r) => defaulted.has(r))) return undefined;
       if (Array.isArray(req)) return { message: `options ${req.map((r) => `"${r}"`).join(" and ")} are mutually exclusive`, key: top ?? req[1] };
       return { message: `${option ? `option "${option}"` : "arguments"} must not match ${JSON.stringify(e.schema)}`, key: top };
     }
@@ -185,7 +202,8 @@ function explain(e: ErrorObject, data: Record<string, unknown>, schema: Schema):
       const branches = requiredBranches(e.schema);
       const target = valueAt(data, e.instancePath);
       if (branches && target && typeof target === "object") {
-        const given = branches.filter((b) => b.every((k) => (target as Record<string, unknown>)[k] !== undefined));
+        const given = branches.filter((b) => b.every((k) => (target as Record<string, unknown>)[k] !== undefined && !(e.instancePath === "" && defaulted.has(k))));
+        if (given.length === 1 && e.keyword === "oneOf") return undefined; // the other branch only matched a default
         const names = branches.map((b) => b.join("+")).join(", ");
         if (given.length === 0) return { message: `one of ${names} is required` };
         return { message: `options ${given.map((b) => `"${b.join("+")}"`).join(" and ")} are mutually exclusive`, key: given[1]?.[0] };
@@ -235,6 +253,8 @@ export function validateModuleArgs(
   const secrets: Secret[] = [];
   const data = withoutSecrets(args, secrets) as Record<string, unknown>;
   coerceBooleans(data, module.schema);
+  // Mutual exclusion is about what the user wrote (Ansible checks it before defaults).
+  const defaulted = fillDefaults(data, module.schema);
   const validate = validatorFor(module.schema);
   if (validate(data)) return restoreSecrets(data, secrets) as Record<string, unknown>;
 
@@ -248,7 +268,7 @@ export function validateModuleArgs(
     if (options.templated && underTemplate(data, e.instancePath)) continue;
     // An anyOf over types (string or list) fails with one type error per branch.
     if (e.keyword === "type" && /\/anyOf\/\d+\/type$/.test(e.schemaPath)) continue;
-    const explained = explain(e, data, module.schema);
+    const explained = explain(e, data, module.schema, defaulted);
     if (!explained || seen.has(explained.message)) continue;
     seen.add(explained.message);
     const keyWhere = explained.key !== undefined ? positionOfKey(args, explained.key) : undefined;
