@@ -271,4 +271,22 @@ describe("file modules over a real target", () => {
     const url = `http://127.0.0.1:${httpPort}/payload.bin`;
     await converges("get_url", { url, dest, force: true });
   });
+
+  test("a no-op lineinfile plan is one round trip (median of 100 timed)", async () => {
+    const path = `${dir}/latency.conf`;
+    await run("lineinfile", { path, line: "x=1", create: true });
+    const module = getModule("lineinfile")!;
+    const args = validateModuleArgs(module, { path, line: "x=1" }, { file: "e2e" }, { templated: false });
+    const times: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const c = ctx();
+      const t0 = performance.now();
+      const plan = await module.plan(args, c);
+      times.push(performance.now() - t0);
+      assert.equal(plan.changed, false);
+      assert.equal(c.commandCount, 1);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`# no-op lineinfile plan over ${targetKind}: median ${times[50].toFixed(2)} ms, p90 ${times[90].toFixed(2)} ms, min ${times[0].toFixed(2)} ms`);
+  });
 });
