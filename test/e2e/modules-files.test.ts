@@ -139,6 +139,12 @@ describe("file modules over a real target", () => {
     assert.equal(await remote(`cat ${dir}/etc/tree/sub/b.txt`), "b\n");
   });
 
+  test("copy with follow writes through a symlink", async () => {
+    await remote(`printf 'old\\n' > ${dir}/target.conf && ln -s target.conf ${dir}/via-link.conf`);
+    await converges("copy", { content: "new\n", dest: `${dir}/via-link.conf`, follow: true });
+    assert.equal(await remote(`readlink ${dir}/via-link.conf; cat ${dir}/target.conf`), "target.conf\nnew\n");
+  });
+
   test("copy validate failure leaves the file and no temp behind", async () => {
     const dest = `${dir}/validated.txt`;
     await run("copy", { content: "good\n", dest });

@@ -83,6 +83,7 @@ function singleRequest(args: CopyArgs, ctx: ModuleContext): PutFileRequest {
     force: args.force,
     validate: args.validate,
     makeParents: args.dest.endsWith("/"),
+    follow: args.follow,
   };
   if (args.content !== undefined) {
     if (args.dest.endsWith("/")) throw new ModuleFailure("can not use content with a dir as dest");

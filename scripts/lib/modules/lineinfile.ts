@@ -187,6 +187,9 @@ export const lineinfile: ModuleDefinition<LineinfileArgs, TextEditState> = {
   async plan(rawArgs, ctx) {
     const args = normalizeLineinfileArgs(rawArgs as unknown as Record<string, unknown>);
     checkArgs(args);
+    if (args.regexp === "" || args.search_string === "") {
+      ctx.warn(`The ${args.regexp === "" ? "regular expression" : "search string"} is an empty string, which will match every line in the file.`);
+    }
     const present = (args.state ?? "present") === "present";
     return planTextEdit(
       ctx,

@@ -67,7 +67,8 @@ function request(args: TemplateArgs, ctx: ModuleContext): PutFileRequest {
   if (nl !== "\n") text = text.replace(/\r\n|\r|\n/g, nl);
   return {
     dest: args.dest,
-    basename: args.dest.endsWith("/") ? args.src.split("/").pop()!.replace(/\.j2$/, "") : undefined,
+    // An existing directory (or a trailing /) as dest gets the template's own file name.
+    basename: args.src.split("/").pop()!,
     content: text,
     afterHeader: args.src,
     owner: args.owner,
@@ -76,11 +77,12 @@ function request(args: TemplateArgs, ctx: ModuleContext): PutFileRequest {
     backup: args.backup,
     force: args.force,
     validate: args.validate,
+    follow: args.follow,
   };
 }
 
 function requestWithoutRendering(args: TemplateArgs): PutFileRequest {
-  return { dest: args.dest, content: "", afterHeader: args.src, owner: args.owner, group: args.group, mode: args.mode, backup: args.backup, force: args.force, validate: args.validate };
+  return { dest: args.dest, content: "", afterHeader: args.src, owner: args.owner, group: args.group, mode: args.mode, backup: args.backup, force: args.force, validate: args.validate, follow: args.follow };
 }
 
 export const template: ModuleDefinition<TemplateArgs, PutFileState> = {

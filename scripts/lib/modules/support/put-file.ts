@@ -28,6 +28,8 @@ export interface PutFileRequest extends AttributeWish {
   makeParents?: boolean;
   /** Content comes from this path on the target (remote_src) rather than stdin. */
   remoteSource?: string;
+  /** dest is a symlink: write the file it points to instead of replacing the link. */
+  follow?: boolean;
 }
 
 export interface PutFileState {
@@ -41,7 +43,7 @@ export interface PutFileState {
 
 /** The probe for dest (tag d), dest/<basename> (tag n) and the remote source (tag s). */
 export function putFileProbe(req: PutFileRequest, diff: boolean): string {
-  const opts = { checksum: true, content: diff, maxContentBytes: MAX_DIFF_BYTES };
+  const opts = { checksum: true, content: diff, maxContentBytes: MAX_DIFF_BYTES, follow: req.follow === true };
   const parts = [fileProbeScript(req.dest, opts, "d")];
   if (req.basename !== undefined) parts.push(fileProbeScript(posix.join(req.dest, req.basename), opts, "n"));
   if (req.remoteSource !== undefined) parts.push(fileProbeScript(req.remoteSource, { checksum: true, content: diff, maxContentBytes: MAX_DIFF_BYTES, follow: true }, "s"));
@@ -129,6 +131,7 @@ export async function applyPutFile(ctx: ModuleContext, req: PutFileRequest, plan
       secret: isSecret(st.content),
       makeParents: req.makeParents,
       sourcePath: req.remoteSource,
+      followLinks: req.follow === true,
     });
     if (backupFile) result.backup_file = backupFile;
     if (req.remoteSource === undefined) result.size = contentBytes(st.content).length;
