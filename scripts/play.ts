@@ -9,7 +9,7 @@
  * inventory, executor and reports are imported only when the command needs them.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
@@ -69,13 +69,22 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
     return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env });
   } catch (error) {
-    return reportError(error, options?.verbosity ?? 0, stderr);
+    return reportError(error, options?.verbosity ?? 0, stderr, cwd);
   }
 }
 
-function reportError(error: unknown, verbosity: number, stderr: Output): number {
+/** Paths under the working directory are shown relative to it, as the user typed them. */
+function relativeWhere(error: UserError, cwd: string): UserError {
+  const file = error.where?.file;
+  if (!file || !isAbsolute(file)) return error;
+  const rel = relative(cwd, file);
+  if (rel.startsWith("..")) return error;
+  return new UserError(error.message, { where: { ...error.where, file: rel }, hint: error.hint, exitCode: error.exitCode });
+}
+
+function reportError(error: unknown, verbosity: number, stderr: Output, cwd: string): number {
   if (error instanceof UserError) {
-    stderr.write(`${error.format()}\n`);
+    stderr.write(`${relativeWhere(error, cwd).format()}\n`);
     if (verbosity >= 3 && error.stack) stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
