@@ -96,21 +96,17 @@ export function editBlock(original: string | undefined, args: BlockinfileArgs): 
   if (n0 === undefined || n1 === undefined) {
     n0 = undefined;
     if (insertRe) {
+      let found: number | undefined;
       if (insertRe.multiline) {
         // (?m) patterns are searched in the whole text, as Ansible does.
         const text = original ?? "";
-        const m = new RegExp(insertRe.regex.source, insertRe.regex.flags.includes("m") ? insertRe.regex.flags : insertRe.regex.flags + "m").exec(text);
-        if (m) {
-          const at = insertafter !== undefined ? m.index + m[0].length : m.index;
-          n0 = (text.slice(0, at).match(/\n/g) ?? []).length;
-        }
-        if (n0 === undefined) n0 = lines.length;
+        const m = insertRe.regex.exec(text);
+        if (m) found = (text.slice(0, insertafter !== undefined ? m.index + m[0].length : m.index).match(/\n/g) ?? []).length;
       } else {
-        let found = -1;
         for (let i = 0; i < lines.length; i++) if (insertRe.regex.test(lines[i].replace(/\n$/, ""))) found = i;
-        if (found < 0) n0 = lines.length;
-        else n0 = insertafter !== undefined ? found + 1 : found;
       }
+      if (found === undefined) n0 = lines.length;
+      else n0 = insertafter !== undefined ? found + 1 : found;
     } else if (insertbefore !== undefined) {
       n0 = 0; // BOF
     } else {

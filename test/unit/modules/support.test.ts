@@ -139,6 +139,7 @@ describe("blockinfile algorithm (Ansible's)", () => {
   test("empty block removes the block", () => assert.equal(edit("a\n# BEGIN ANSIBLE MANAGED BLOCK\nx\n# END ANSIBLE MANAGED BLOCK\n", { block: "" }).after, "a\n"));
   test("missing file is created with the block", () => assert.deepEqual(edit(undefined, { block: "x" }), { after: "# BEGIN ANSIBLE MANAGED BLOCK\nx\n# END ANSIBLE MANAGED BLOCK\n", msg: "File created" }));
   test("insertbefore a regex that does not match appends at the end", () => assert.equal(edit("a\n", { block: "x", insertbefore: "^nope" }).after, "a\n# BEGIN ANSIBLE MANAGED BLOCK\nx\n# END ANSIBLE MANAGED BLOCK\n"));
+  test("(?m) insertafter searches the whole text, block goes after the matched line", () => assert.equal(edit("a\nb\n", { block: "x", insertafter: "(?m)^a$" }).after, "a\n# BEGIN ANSIBLE MANAGED BLOCK\nx\n# END ANSIBLE MANAGED BLOCK\nb\n"));
   test("prepend_newline and append_newline", () => assert.equal(edit("a\nb\n", { block: "x", insertafter: "^a", prepend_newline: true, append_newline: true }).after, "a\n\n# BEGIN ANSIBLE MANAGED BLOCK\nx\n# END ANSIBLE MANAGED BLOCK\n\nb\n"));
 });
 
