@@ -96,6 +96,7 @@ function reportError(error: unknown, verbosity: number, stderr: Output, cwd: str
 async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }): Promise<number> {
   const { loadPlaybook } = await import("./lib/playbook/load.ts");
   const needsInventory = options.listHosts || !(options.syntaxCheck || options.listTasks || options.listTags);
+  const sources = needsInventory ? inventorySources(options, io.cwd) : [];
   const inventoryModule = needsInventory || options.extraVars.length > 0 ? await import("./lib/inventory/inventory.ts") : undefined;
   const extraVars = inventoryModule && options.extraVars.length > 0 ? inventoryModule.parseExtraVars(options.extraVars, { cwd: io.cwd }) : {};
   const tags = { only: splitTags(options.tags), skip: splitTags(options.skipTags) };
@@ -112,7 +113,6 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     return ExitCode.ok;
   }
 
-  const sources = needsInventory ? inventorySources(options, io.cwd) : [];
   const playbookDir = dirname(playbooks[0].file);
   const inventory = needsInventory && inventoryModule ? inventoryModule.loadInventory(sources, { playbookDir }) : undefined;
 

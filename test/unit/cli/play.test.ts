@@ -1,0 +1,84 @@
+/**
+ * scripts/play.ts end to end, as users run it (`node --import tsx scripts/play.ts ...`):
+ * exit codes, errors on stderr with file:line:col and no stack, list modes without an
+ * executor or inventory.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { main } from "../../../scripts/play.ts";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const fixtures = fileURLToPath(new URL("../playbook/fixtures/", import.meta.url));
+
+function play(args: string[], cwd = root) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", `${root}scripts/play.ts`, ...args], { cwd, encoding: "utf8", env: { ...process.env, CI: "true" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("play.ts as a process", () => {
+  test("--syntax-check on a bad playbook: exit 4, file:line:col on stderr, no stack", () => {
+    const r = play(["test/unit/playbook/fixtures/errors/unknown-module.yml", "--syntax-check"]);
+    assert.equal(r.code, 4);
+    assert.equal(r.stderr.split("\n")[0], 'test/unit/playbook/fixtures/errors/unknown-module.yml:4:7: Unknown module "coppy"; did you mean "copy"?');
+    assert.equal(/\n\s+at /.test(r.stderr), false);
+  });
+
+  test("-vvv adds the stack", () => {
+    const r = play(["test/unit/playbook/fixtures/errors/unknown-module.yml", "--syntax-check", "-vvv"]);
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /\n\s+at /);
+  });
+
+  test("a bad flag: exit 5 with did-you-mean", () => {
+    const r = play(["x.yml", "--chek"]);
+    assert.equal(r.code, 5);
+    assert.match(r.stderr, /unknown option --chek; did you mean --check\?/);
+  });
+
+  test("--list-tasks with --tags needs neither inventory nor executor", () => {
+    const r = play(["playbooks/site.yml", "--list-tasks", "--tags", "motd"], `${fixtures}site`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /play #1 \(pis\): Configure the cluster\tTAGS: \[base\]\n {4}tasks:\n {6}common : Common task\tTAGS: \[base, common, motd\]\n\n/);
+  });
+
+  test("a missing playbook: exit 5", () => {
+    const r = play(["nope.yml", "--syntax-check"]);
+    assert.equal(r.code, 5);
+    assert.match(r.stderr, /Playbook not found: nope.yml/);
+  });
+});
+
+describe("main() in process", () => {
+  function capture() {
+    let text = "";
+    return { stream: { write: (t: string) => (text += t), isTTY: false }, text: () => text };
+  }
+
+  test("--help prints usage, exit 0", async () => {
+    const out = capture();
+    assert.equal(await main(["--help"], { stdout: out.stream }), 0);
+    assert.match(out.text(), /--list-tasks/);
+  });
+
+  test("--syntax-check on a good playbook: exit 0", async () => {
+    const out = capture();
+    const code = await main(["playbooks/site.yml", "--syntax-check"], { stdout: out.stream, cwd: `${fixtures}site` });
+    assert.equal(code, 0);
+    assert.equal(out.text(), "\nplaybook: playbooks/site.yml\n");
+  });
+
+  test("--list-tags", async () => {
+    const out = capture();
+    assert.equal(await main(["playbooks/site.yml", "--list-tags"], { stdout: out.stream, cwd: `${fixtures}site` }), 0);
+    assert.match(out.text(), /TASK TAGS: \[base, blocky, common, extra, motd, ntp\]/);
+  });
+
+  test("no inventory for a real run: exit 5 with a clear message", async () => {
+    const err = capture();
+    const code = await main(["playbooks/site.yml"], { stdout: capture().stream, stderr: err.stream, cwd: `${fixtures}site` });
+    assert.equal(code, 5);
+    assert.match(err.text(), /no inventory: inventory\/hosts.yml does not exist here and no -i was given/);
+  });
+});
