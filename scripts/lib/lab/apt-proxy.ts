@@ -3,7 +3,7 @@
  * It runs with its own config, log and pid folders under the lab dir and a package cache
  * under the shared cache dir (reused by later labs), in the foreground of a detached process.
  */
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { connect } from "node:net";
@@ -25,12 +25,13 @@ export async function startAptProxy(opts: { labDir: string; cacheDir: string; pr
   const dir = join(opts.labDir, "apt-cacher-ng");
   const confDir = join(dir, "conf");
   const cache = join(opts.cacheDir, `apt-cacher-ng-${opts.prefix}`);
+  rmSync(confDir, { recursive: true, force: true });
   mkdirSync(confDir, { recursive: true });
   mkdirSync(join(dir, "log"), { recursive: true });
   mkdirSync(join(dir, "run"), { recursive: true });
   mkdirSync(cache, { recursive: true });
   // Start from the packaged mirror lists, but point the Debian backend at a reachable host.
-  if (existsSync("/etc/apt-cacher-ng")) cpSync("/etc/apt-cacher-ng", confDir, { recursive: true });
+  if (existsSync("/etc/apt-cacher-ng")) cpSync("/etc/apt-cacher-ng", confDir, { recursive: true, dereference: true });
   writeFileSync(join(confDir, "backends_debian"), "http://deb.debian.org/debian/\n");
   writeFileSync(
     join(confDir, "acng.conf"),

@@ -73,7 +73,9 @@ export async function down(config: LabConfig, log: (line: string) => void): Prom
     await detachSsd(device);
     log(`detached ${device}`);
   }
-  for (const mount of mountsUnder(config.dir)) await tryRun(["umount", "-l", mount]);
+  for (const mount of mountsUnder(config.dir)) {
+    if ((await tryRun(["umount", mount])).code !== 0) await tryRun(["umount", "-l", mount]);
+  }
   if (existsSync(nodesDir)) {
     rmSync(nodesDir, { recursive: true, force: true });
     log(`removed ${nodesDir}`);

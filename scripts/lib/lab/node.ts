@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { quote } from "../shell/quote.ts";
 import { run } from "./exec.ts";
-import { childrenOf, findProcesses, isAlive, terminate, waitGone } from "./processes.ts";
+import { childrenOf, commandLine, findProcesses, isAlive, signal, terminate, waitGone } from "./processes.ts";
 
 /** Makes a fresh rootfs copy into this node's own machine. */
 export async function personalizeRootfs(rootfs: string, opts: { hostname: string; publicKey: string; aptProxyConf: string }): Promise<void> {
@@ -78,7 +78,8 @@ export function supervisorScript(nodeDir: string, nspawn: string[], writableSys:
   const env = writableSys ? "SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 " : "";
   return `#!/bin/sh
 # Lab node supervisor: runs the container and starts it again when it reboots (exit 133).
-# SIGTERM stops the container cleanly (nspawn forwards it as a poweroff) and ends the loop.
+# SIGTERM asks the container to shut down (nspawn forwards it) and ends the loop; \`lab down\`
+# instead SIGKILLs this script and then the container's init.
 cd ${quote(nodeDir)} || exit 1
 child=
 trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT HUP
@@ -116,18 +117,19 @@ export function nspawnPids(machine: string): number[] {
   return findProcesses((argv) => argv[0].endsWith("systemd-nspawn") && argv.includes(`--machine=${machine}`));
 }
 
-/** Stops a node: supervisor first (no restart), then the container, SIGKILL after a grace time. */
-export async function stopNode(supervisorPid: number | undefined, machine: string, graceMs = 15000): Promise<void> {
-  const nspawn = nspawnPids(machine);
-  // The container's init is nspawn's child; remember it to kill it if nspawn must be killed.
-  const inits = nspawn.flatMap(childrenOf);
-  if (supervisorPid && isAlive(supervisorPid)) {
-    const argv = readFileSync(`/proc/${supervisorPid}/cmdline`, "utf8");
-    if (argv.includes("supervisor.sh")) {
-      process.kill(supervisorPid, "SIGTERM");
-      if (await waitGone([supervisorPid, ...nspawn], graceMs)) return;
-    }
+/**
+ * Stops a node for good: the supervisor first (so nothing restarts), then the container's
+ * init with SIGKILL, which ends its whole PID namespace; nspawn then exits by itself.
+ * No orderly shutdown: the node is being thrown away, and under qemu-user nspawn's
+ * SIGRTMIN+3 arrives as another signal (an arm64 node went to rescue mode instead).
+ */
+export async function stopNode(supervisorPid: number | undefined, machine: string): Promise<void> {
+  if (supervisorPid && isAlive(supervisorPid) && (commandLine(supervisorPid) ?? []).some((a) => a.endsWith("supervisor.sh"))) {
+    signal(supervisorPid, "SIGKILL");
   }
-  await terminate([...nspawn, ...inits].filter(isAlive), graceMs);
-  if (supervisorPid && isAlive(supervisorPid)) await terminate([supervisorPid], 2000);
+  const nspawn = nspawnPids(machine);
+  const inits = nspawn.flatMap(childrenOf);
+  for (const pid of inits) signal(pid, "SIGKILL");
+  if (await waitGone(nspawn, 5000)) return;
+  await terminate(nspawn.filter(isAlive), 2000);
 }

@@ -39,7 +39,10 @@ function cpuinfo(id: PiIdentity): string {
 export interface PiBinds {
   /** Host folder bound read-only over /sys/firmware. */
   firmwareDir: string;
-  /** Host file bound read-only over /proc/cpuinfo. */
+  /**
+   * File bound read-only over /proc/cpuinfo. nspawn resolves this bind's source INSIDE the
+   * container (it is mounted after /proc), so this is a path in the node's rootfs.
+   */
   cpuinfoFile: string;
 }
 
@@ -56,8 +59,8 @@ export function preparePiIdentity(nodeDir: string, rootfs: string, id: PiIdentit
   put(join(base, "model"), `${id.model}\0`);
   put(join(base, "serial-number"), `${id.serial}\0`);
   put(join(base, "compatible"), id.compatible.map((c) => `${c}\0`).join(""));
-  const cpuinfoFile = join(nodeDir, "cpuinfo");
-  put(cpuinfoFile, cpuinfo(id));
+  const cpuinfoFile = "/etc/lab-pi/cpuinfo";
+  put(join(rootfs, cpuinfoFile), cpuinfo(id));
   put(
     join(rootfs, "boot/firmware/cmdline.txt"),
     `console=serial0,115200 console=tty1 root=PARTUUID=${id.diskId}-02 rootfstype=ext4 fsck.repair=yes rootwait\n`,

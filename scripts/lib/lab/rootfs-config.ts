@@ -3,12 +3,12 @@
  * these machines (see shared/notes/lab.md): timers masked, sshd tuned, udev rules for a
  * loop-device SSD, and the qemu-user credential work-around on arm64. Idempotent.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { NodeArch } from "./config.ts";
 
 /** Bump when anything below changes: cached rootfs with an older version are re-customized. */
-export const ROOTFS_CONFIG_VERSION = 1;
+export const ROOTFS_CONFIG_VERSION = 3;
 
 /** Units that only cost time or fail in a container. */
 const MASKED_UNITS = [
@@ -74,7 +74,10 @@ exit 0
 const PARTITION_RULES = `# Lab: device nodes for partitions of passed-through disks (see lab-partition-node).
 SUBSYSTEM=="block", ENV{DEVTYPE}=="partition", ACTION=="add|change", PROGRAM="/usr/local/sbin/lab-partition-node add %k %M %m"
 SUBSYSTEM=="block", ENV{DEVTYPE}=="partition", ACTION=="remove", PROGRAM="/usr/local/sbin/lab-partition-node remove %k"
-# Critical on this kernel: a re-read of the table after parted exits drops new partitions.
+`;
+
+/** After 60-block.rules, whose OPTIONS+="watch" would otherwise win. */
+const NOWATCH_RULES = `# Lab, critical on this kernel: udev re-reading the table after parted exits drops new partitions.
 ACTION!="remove", SUBSYSTEM=="block", KERNEL=="loop[0-9]*", ENV{DEVTYPE}=="disk", OPTIONS+="nowatch"
 `;
 
@@ -119,13 +122,15 @@ export function customizeRootfs(root: string, arch: NodeArch): void {
     put(root, "etc/udev/rules.d/10-lab-diskseq.rules", DISKSEQ_RULES);
   }
   put(root, "usr/local/sbin/lab-partition-node", PARTITION_HELPER, 0o755);
-  put(root, "etc/udev/rules.d/61-lab-partitions.rules", PARTITION_RULES);
+  // Before 60-persistent-storage.rules: its blkid probe (by-uuid links) needs the node to exist.
+  rmSync(join(root, "etc/udev/rules.d/61-lab-partitions.rules"), { force: true });
+  put(root, "etc/udev/rules.d/10-lab-partitions.rules", PARTITION_RULES);
+  put(root, "etc/udev/rules.d/61-lab-nowatch.rules", NOWATCH_RULES);
   put(root, "etc/systemd/system/lab-devices-settled.service", DEVICES_SETTLED_UNIT);
   const wants = join(root, "etc/systemd/system/sysinit.target.wants/lab-devices-settled.service");
-  if (!existsSync(wants)) {
-    mkdirSync(dirname(wants), { recursive: true });
-    symlinkSync("/etc/systemd/system/lab-devices-settled.service", wants);
-  }
+  rmSync(wants, { force: true });
+  mkdirSync(dirname(wants), { recursive: true });
+  symlinkSync("/etc/systemd/system/lab-devices-settled.service", wants);
   put(root, "etc/apt/sources.list", "deb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian bookworm-updates main\n");
   put(root, "etc/apt/apt.conf.d/80lab", 'Acquire::Languages "none";\nAcquire::Retries "3";\n');
   // No DNS server exists in the lab: an empty resolv.conf makes lookups fail fast.

@@ -106,9 +106,24 @@ export async function ensureBaseRootfs(cacheDir: string, arch: NodeArch, log: (l
   return dir;
 }
 
-/** Copies the base rootfs for one node (reflink where the filesystem allows it). */
-export async function copyRootfs(base: string, target: string): Promise<void> {
-  rmSync(target, { recursive: true, force: true });
-  mkdirSync(target, { recursive: true });
+/**
+ * Gives a node its own rootfs at `target`: an overlay on the cached base (instant; writes go
+ * to `<nodeDir>/upper`), or a full copy where overlayfs is unavailable (~3 s per node alone,
+ * ~20 s for three at once on 2 cores). Returns which one was made.
+ */
+export async function makeNodeRootfs(base: string, nodeDir: string, target: string): Promise<"overlay" | "copy"> {
+  const upper = join(nodeDir, "upper");
+  const work = join(nodeDir, "work");
+  for (const dir of [target, upper, work]) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+  }
+  if (process.env.PI_LAB_ROOTFS !== "copy") {
+    const r = await run(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${base},upperdir=${upper},workdir=${work}`, target], { check: false });
+    if (r.code === 0) return "overlay";
+  }
+  rmSync(upper, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
   await run(["cp", "-a", "--reflink=auto", `${base}/.`, target]);
+  return "copy";
 }

@@ -21,10 +21,10 @@ export function sshBanner(host: string, timeoutMs = 2000): Promise<boolean> {
   });
 }
 
-/** Polls until sshd answers; false after `timeoutMs`. */
-export async function waitForSsh(host: string, timeoutMs: number): Promise<boolean> {
+/** Polls until sshd answers; false after `timeoutMs` or as soon as `running()` says false. */
+export async function waitForSsh(host: string, timeoutMs: number, running: () => boolean = () => true): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && running()) {
     if (await sshBanner(host)) return true;
     await sleep(250);
   }

@@ -9,13 +9,14 @@ import { UserError, ExitCode } from "../errors.ts";
 import { run } from "./exec.ts";
 import { labNames, type LabConfig, type LabSpec, type NodeArch, type NodeSpec } from "./config.ts";
 import { preflight } from "./preflight.ts";
-import { baseRootfsDir, copyRootfs, ensureBaseRootfs } from "./rootfs.ts";
+import { baseRootfsDir, ensureBaseRootfs, makeNodeRootfs } from "./rootfs.ts";
 import { checkSubnetFree, createBridge, createNodeNetwork } from "./network.ts";
 import { aptProxyConf, startAptProxy } from "./apt-proxy.ts";
 import { hostKeys, nspawnArgs, personalizeRootfs, startSupervisor, supervisorScript } from "./node.ts";
 import { attachSsd, prepareSysBlock, writeUdevTriggerDropIn } from "./ssd.ts";
 import { piIdentity, preparePiIdentity } from "./pi.ts";
 import { waitForSsh } from "./ssh-ready.ts";
+import { sshRun } from "./ssh-command.ts";
 import { writeInventory, writeKnownHosts } from "./inventory.ts";
 import { readState, writeState, type LabState, type NodeState } from "./state.ts";
 import { isAlive } from "./processes.ts";
@@ -108,8 +109,8 @@ export async function up(config: LabConfig, spec: LabSpec, log: Log): Promise<La
     state.nodes.push(ns);
     writeState(names.stateFile, state);
     const tCopy = Date.now();
-    await copyRootfs(bases[node.arch], ns.rootfs);
-    const copyTime = since(tCopy);
+    const kind = await makeNodeRootfs(bases[node.arch], nodeDir, ns.rootfs);
+    const copyTime = `${kind} ${since(tCopy)}`;
     await personalizeRootfs(ns.rootfs, { hostname: node.name, publicKey, aptProxyConf: aptProxyConf(names.bridgeAddress) });
     let ssd: { device: string; sysBlockDir: string } | undefined;
     if (node.ssd) {
@@ -119,19 +120,29 @@ export async function up(config: LabConfig, spec: LabSpec, log: Log): Promise<La
       writeUdevTriggerDropIn(ns.rootfs, ns.ssdDevice);
       ssd = { device: ns.ssdDevice, sysBlockDir: prepareSysBlock(nodeDir, ns.ssdDevice) };
     }
+    const nodeKnownHosts = join(nodeDir, "known_hosts");
+    writeKnownHosts(nodeKnownHosts, [{ name: node.name, address: ns.address, hostKeys: hostKeys(ns.rootfs) }]);
     const pi = node.pi ? preparePiIdentity(nodeDir, ns.rootfs, piIdentity(node.name)) : undefined;
     await createNodeNetwork({ netns: ns.netns, veth: ns.veth, bridge: names.bridge, address: ns.address });
     const nspawn = nspawnArgs({ machine: ns.machine, hostname: node.name, rootfs: ns.rootfs, netns: ns.netns, ssd, pi });
     const tBoot = Date.now();
     ns.supervisorPid = startSupervisor(nodeDir, supervisorScript(nodeDir, nspawn, !!ssd));
     writeState(names.stateFile, state);
-    if (!(await waitForSsh(ns.address, SSH_TIMEOUT_MS[node.arch]))) {
-      throw new UserError(`Node ${node.name} (${node.arch}) did not answer ssh on ${ns.address} within ${SSH_TIMEOUT_MS[node.arch] / 1000}s`, {
-        hint: `see ${join(nodeDir, "console.log")}; take the lab down with: npm run lab -- down`,
+    if (!(await waitForSsh(ns.address, SSH_TIMEOUT_MS[node.arch], () => isAlive(ns.supervisorPid)))) {
+      const console = join(nodeDir, "console.log");
+      const tail = existsSync(console) ? readFileSync(console, "utf8").trim().split("\n").slice(-5).join("\n    ") : "";
+      const why = isAlive(ns.supervisorPid) ? `did not answer ssh on ${ns.address} within ${SSH_TIMEOUT_MS[node.arch] / 1000}s` : "stopped while booting";
+      throw new UserError(`Node ${node.name} (${node.arch}) ${why}${tail ? `:\n    ${tail}` : ""}`, {
+        hint: `see ${console}; take the lab down with: npm run lab -- down`,
         exitCode: ExitCode.error,
       });
     }
-    log(`${node.name}: ${node.arch}${node.pi ? " pi" : ""}${ns.ssdDevice ? ` ssd=${ns.ssdDevice}` : ""} ${ns.address} — rootfs copy ${copyTime}, boot to sshd ${since(tBoot)}`);
+    const sshdTime = since(tBoot);
+    // sshd answers before boot has finished; wait for it so callers find a settled system.
+    const booted = await sshRun({ keyFile: names.keyFile, knownHostsFile: nodeKnownHosts, address: ns.address, connectTimeout: 10 }, "systemctl is-system-running --wait; systemctl --failed --no-legend --plain | cut -d' ' -f1");
+    const [systemState, ...failed] = booted.stdout.trim().split("\n");
+    if (systemState !== "running") log(`${node.name}: system ${systemState || `unreachable (${booted.stderr.trim()})`}${failed.length ? `; failed units: ${failed.join(" ")}` : ""}`);
+    log(`${node.name}: ${node.arch}${node.pi ? " pi" : ""}${ns.ssdDevice ? ` ssd=${ns.ssdDevice}` : ""} ${ns.address} — rootfs ${copyTime}, sshd ${sshdTime}, booted ${since(tBoot)}`);
   };
   await Promise.all(spec.nodes.map((node, i) => bootNode(node, i)));
   // Keep the state's node order stable (the order given), whatever finished first.
