@@ -12,7 +12,7 @@ import type { Block, Item, Play, Playbook, RoleContext, Task, TaskKeywords } fro
 import { UserError, type SourcePosition } from "../errors.ts";
 import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { validateStructure } from "./structure.ts";
-import { mergeTags, parseHandlers, parseItems, readTaskList, resolveTaskFile, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
+import { mergeTags, parseHandlers, parseItems, parseKeywords, readTaskList, resolveTaskFile, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
 import { importRole, loadRole as loadRoleFiles, parseRoleEntry, roleItems, type RoleEntry } from "./role.ts";
 import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
 
@@ -181,8 +181,6 @@ export interface TaskFileContext {
   baseDir: string;
   /** Keywords of the include (tags are merged into every item; others wrap the items in a Block). */
   inherited?: Partial<TaskKeywords>;
-  /** The file that includes this one (its directory is searched for nested includes). */
-  includingFile?: string;
   /** Variables for templated import_tasks names inside the file. */
   vars?: Record<string, unknown>;
 }
@@ -251,15 +249,34 @@ export function includeRole(name: string, from: Task, options: { tasksFrom?: str
     handlersFrom: args.handlers_from as string | undefined,
   };
   const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [], importRole };
-  return roleItems(entry, ctx, { origin: "include_role", dedupe: false });
+  const apply = applyKeywords(from, ctx);
+  const items = roleItems(entry, { ...ctx, tags: apply?.tags ?? [] }, { origin: "include_role", dedupe: false });
+  return apply ? wrap(items, apply, from) : items;
+}
+
+/** `apply:` of include_tasks/include_role: keywords for every included task. */
+function applyKeywords(from: Task, ctx: ParseContext): TaskKeywords | undefined {
+  const apply = from.args.apply;
+  if (apply === undefined || apply === null) return undefined;
+  return parseKeywords(apply as Raw, { ...ctx, tags: [] });
+}
+
+function wrap(items: Item[], keywords: TaskKeywords, from: Task): Item[] {
+  const { tags, ...rest } = keywords;
+  if (Object.values(rest).every((v) => v === undefined)) return items;
+  return [{ ...rest, tags, kind: "block", block: items, rescue: [], always: [], where: from.where, origin: "included", ...(from.role ? { role: from.role } : {}) }];
 }
 
 /**
  * include_tasks at run time: the file (already rendered) found relative to the including
  * task's role tasks/, its file's directory, then the playbook's directory; the include's own
- * tags are inherited (Ansible needs `apply:` for that; we keep it simple and predictable).
+ * tags are inherited (Ansible needs `apply:` for that; we keep it simple and predictable), and
+ * `apply:` keywords (when, become, tags, ...) apply to every included task.
  */
 export function includeTasks(file: string, from: Task): Item[] {
   const path = resolveTaskFile(file, { role: from.role, includingFile: from.where.file, baseDir: from.baseDir }, from.where);
-  return loadTaskFile(path, { role: from.role, baseDir: from.baseDir, includingFile: from.where.file, inherited: { tags: from.tags } });
+  const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [], importRole };
+  const apply = applyKeywords(from, ctx);
+  const inherited: Partial<TaskKeywords> = { ...(apply ?? {}), tags: mergeTags(from.tags, apply?.tags ?? []) };
+  return loadTaskFile(path, { role: from.role, baseDir: from.baseDir, inherited });
 }

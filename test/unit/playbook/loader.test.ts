@@ -190,6 +190,16 @@ describe("tasks", () => {
     assert.deepEqual(items[0].tags, ["base"]);
   });
 
+  test("include_tasks apply: keywords wrap the included tasks, apply tags are inherited", () => {
+    const inc = tasks(play.items).find((t) => t.module === "include_tasks")!;
+    const items = includeTasks("tasks/extra.yml", { ...inc, args: { file: "tasks/extra.yml", apply: { become: true, tags: ["deploy"] } } });
+    assert.equal(items.length, 1);
+    const block = items[0] as Block;
+    assert.equal(block.kind, "block");
+    assert.equal(block.become, true);
+    assert.deepEqual(block.block[0].tags, ["base", "deploy"]);
+  });
+
   test("loadTaskFile wraps items in a block when keywords other than tags are inherited", () => {
     const file = join(site, "playbooks/tasks/extra.yml");
     const plain = loadTaskFile(file, { baseDir: site, inherited: { tags: ["x"] } });
