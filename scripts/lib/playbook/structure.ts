@@ -4,28 +4,25 @@
  * Module arguments are not checked here (validate-args.ts does that per module).
  */
 import { readFileSync } from "node:fs";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
 import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
 import { positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
+import { compileSchema, type Validator } from "./schema-cache.ts";
 
 export type StructureKind = "playbook" | "tasks" | "role-meta";
 
 const SCHEMA_DIR = new URL("../../schemas/", import.meta.url);
-let ajv: Ajv | undefined;
-const validators = new Map<StructureKind, ValidateFunction>();
+const validators = new Map<StructureKind, Validator>();
 
 function readSchema(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL(name, SCHEMA_DIR), "utf8"));
 }
 
-function validator(kind: StructureKind): ValidateFunction {
+function validator(kind: StructureKind): Validator {
   let v = validators.get(kind);
   if (!v) {
-    if (!ajv) {
-      ajv = new Ajv({ allErrors: true, strict: false, verbose: true, validateSchema: false });
-      ajv.addSchema(readSchema("playbook.schema.json"), "playbook.schema.json");
-    }
-    v = kind === "playbook" ? ajv.getSchema("playbook.schema.json")! : ajv.compile(readSchema(`${kind}.schema.json`));
+    const playbook = readSchema("playbook.schema.json");
+    v = kind === "playbook" ? compileSchema(playbook, "structure") : compileSchema(readSchema(`${kind}.schema.json`), "structure", { "playbook.schema.json": playbook });
     validators.set(kind, v);
   }
   return v;

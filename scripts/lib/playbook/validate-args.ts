@@ -24,22 +24,22 @@
  * type-checked: the executor validates again after rendering, with `templated: false`.
  * Secret values are checked as strings and kept as Secrets.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
 import type { ModuleDefinition } from "../modules/types.ts";
 import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
 import { positionOfKey } from "../yaml/load.ts";
 import { Secret } from "../shell/secret.ts";
+import { compileSchema, type Validator } from "./schema-cache.ts";
 
 type Schema = Record<string, unknown>;
 
-let ajv: Ajv | undefined;
-const compiled = new WeakMap<object, ValidateFunction>();
+const compiled = new WeakMap<object, Validator>();
 
-function validatorFor(schema: Schema): ValidateFunction {
+/** Each schema is compiled once per process (and cached on disk across runs). */
+function validatorFor(schema: Schema): Validator {
   let fn = compiled.get(schema);
   if (!fn) {
-    ajv ??= new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false, verbose: true, validateSchema: false });
-    fn = ajv.compile(schema);
+    fn = compileSchema(schema, "args");
     compiled.set(schema, fn);
   }
   return fn;
