@@ -39,6 +39,15 @@ function version(): string {
   return ajvVersion;
 }
 
+/** Where the compiled code of a schema is cached. */
+export function cacheFile(schema: object, kind: keyof typeof OPTIONS, refs: Record<string, object> = {}): string {
+  const key = createHash("sha256")
+    .update(`${FORMAT}\0${version()}\0${kind}\0${JSON.stringify(schema)}\0${JSON.stringify(refs)}`)
+    .digest("hex")
+    .slice(0, 32);
+  return join(CACHE_DIR, `${key}.cjs`);
+}
+
 function load(code: string): Validator {
   const module: { exports: Record<string, unknown> } = { exports: {} };
   new Function("module", "exports", "require", code)(module, module.exports, require);
@@ -50,11 +59,7 @@ function load(code: string): Validator {
  * the disk cache when possible.
  */
 export function compileSchema(schema: object, kind: keyof typeof OPTIONS, refs: Record<string, object> = {}): Validator {
-  const key = createHash("sha256")
-    .update(`${FORMAT}\0${version()}\0${kind}\0${JSON.stringify(schema)}\0${JSON.stringify(refs)}`)
-    .digest("hex")
-    .slice(0, 32);
-  const file = join(CACHE_DIR, `${key}.cjs`);
+  const file = cacheFile(schema, kind, refs);
   try {
     return load(readFileSync(file, "utf8"));
   } catch {

@@ -1,11 +1,15 @@
 /** Compiled validators are cached on disk and behave the same from the cache. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compileSchema } from "../../../scripts/lib/playbook/schema-cache.ts";
+import { existsSync, rmSync } from "node:fs";
+import { cacheFile, compileSchema } from "../../../scripts/lib/playbook/schema-cache.ts";
 
 test("cached and fresh validators coerce, fill defaults and report the same errors", () => {
-  const schema = { type: "object", additionalProperties: false, properties: { n: { type: "integer" }, d: { type: "string", default: `x-${process.pid}-${Date.now()}` } } };
+  const schema = { type: "object", additionalProperties: false, properties: { n: { type: "integer" }, d: { type: "string", default: "schema-cache-test" } } };
+  const file = cacheFile(schema, "args");
+  rmSync(file, { force: true });
   const fresh = compileSchema(schema, "args");
+  assert.ok(existsSync(file), "compiled code written to the cache");
   const cached = compileSchema(schema, "args");
   for (const v of [fresh, cached]) {
     const data: Record<string, unknown> = { n: "42" };
