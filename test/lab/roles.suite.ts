@@ -22,8 +22,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { labNames, testLabConfig } from "../../scripts/lib/lab/config.ts";
-import { readState } from "../../scripts/lib/lab/state.ts";
+import { currentLab, labSkip, type Lab } from "../support/lab.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SITE = "playbooks/site.yml";
@@ -49,17 +48,14 @@ interface SuiteLab {
   nodes: SuiteNode[];
 }
 
-/**
- * The lab booted by test/lab/lab.test.ts (the test lab's state file), or why there is none.
- */
-async function labForSuites(): Promise<SuiteLab | string> {
-  const state = readState(labNames(testLabConfig()).stateFile);
-  if (!state || state.nodes.length === 0) return "no test lab is up (test/lab/lab.test.ts boots it)";
+/** The lab booted by test/lab/lab.test.ts, as this suite needs it. */
+function labForSuites(): SuiteLab {
+  const lab: Lab = currentLab();
   return {
-    subnet: state.subnet,
-    keyFile: state.keyFile,
-    knownHostsFile: state.knownHostsFile,
-    nodes: state.nodes.map((n) => ({ name: n.name, address: n.address, pi: n.pi, ssdDevice: n.ssdDevice, dir: n.dir })),
+    subnet: lab.nodes[0].address.split(".").slice(0, 3).join("."),
+    keyFile: lab.keyFile,
+    knownHostsFile: lab.knownHostsFile,
+    nodes: lab.nodes.map((n) => ({ name: n.name, address: n.address, pi: n.pi, ssdDevice: n.ssdDevice, dir: join(lab.dir, "nodes", n.name) })),
   };
 }
 
@@ -256,13 +252,9 @@ function fingerprint(node: SuiteNode): string {
   return sshOk(node, script);
 }
 
-describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml", { concurrency: false }, () => {
-  before(async (t) => {
-    const lab = await labForSuites();
-    if (typeof lab === "string") {
-      (t as unknown as { skip?: (m: string) => void }).skip?.(lab);
-      return;
-    }
+describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml", { skip: labSkip(), concurrency: false }, () => {
+  before(() => {
+    const lab = labForSuites();
     const plain = lab.nodes.find((n) => !n.pi && !n.ssdDevice);
     const ssdNode = lab.nodes.find((n) => !n.pi && n.ssdDevice);
     const pi = lab.nodes.find((n) => n.pi && n.ssdDevice);
@@ -393,9 +385,8 @@ describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml
   test("the SSD stays mounted by UUID after a reboot", async () => {
     const { ssdNode } = w();
     const before = rebootCount(ssdNode);
-    ssh(ssdNode, "systemctl reboot", undefined, 15_000);
-    const deadline = Date.now() + 180_000;
-    while (rebootCount(ssdNode) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+    await currentLab().reboot(ssdNode.name, 180_000);
+    assert.equal(rebootCount(ssdNode), before + 1, "the node did not reboot");
     assert.ok(await waitForSsh(ssdNode, w().address.get(ssdNode.name)!, 180, "findmnt /var/lib/longhorn"), `${ssdNode.name} did not come back with the SSD mounted`);
     const part = `${ssdNode.ssdDevice}p1`;
     assert.equal(sshOk(ssdNode, "findmnt -n -o SOURCE,FSTYPE /var/lib/longhorn").trim().split(/\s+/).join(" "), `${part} ext4`);
@@ -451,5 +442,29 @@ describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml
     assert.equal(sshOk(ssdNode, "cat /etc/systemd/network/10-pi-cluster-eth0.network"), fileBefore, "the old configuration file was not restored");
     assert.match(sshOk(ssdNode, "cat /var/lib/pi-cluster/static-ip/rollback.log"), /no confirmation: restoring/);
     assert.notEqual(ssh(ssdNode, "true", rollbackAddress, 10_000).rc, 0, `${rollbackAddress} still answers`);
+  });
+
+  test("ssd_storage_wipe: true on that host prepares the refused disk again", async () => {
+    const { ssdNode } = w();
+    const disk = ssdNode.ssdDevice!;
+    const outcome = await play(convergedInventory("wipe", { [ssdNode.name]: { ssd_storage_wipe: true } }), "--tags", "ssd-storage", "--limit", ssdNode.name);
+    assert.equal(outcome.code, 0, `wipe run failed\n${transcript(outcome)}`);
+    assert.equal(sshOk(ssdNode, `blkid -p -s PTTYPE -o value ${disk}`).trim(), "gpt");
+    assert.equal(sshOk(ssdNode, `blkid -p -s LABEL -o value ${disk}p1`).trim(), "pi-cluster-ssd");
+    assert.equal(sshOk(ssdNode, "findmnt -n -o SOURCE /var/lib/longhorn").trim(), `${disk}p1`);
+    // And without the wipe flag the prepared disk is recognised as ours: no change.
+    const again = await play(convergedInventory("wipe-again"), "--tags", "ssd-storage", "--limit", ssdNode.name);
+    assert.equal(again.code, 0, transcript(again));
+    assert.deepEqual(changedTasks(again.report), []);
+  });
+
+  // Leaves the lab as other suites expect it: every node at its lab address.
+  test("the plain node switches back to its lab address (a second confirmed switch)", async () => {
+    const { plain } = w();
+    const outcome = await play(convergedInventory("switch-back", { [plain.name]: { static_ip_address: `${plain.address}/24` } }), "--tags", "static-ip", "--limit", plain.name);
+    assert.equal(outcome.code, 0, `switch back failed\n${transcript(outcome)}`);
+    w().address.set(plain.name, plain.address);
+    assert.deepEqual(sshOk(plain, "ip -o -4 addr show dev eth0 | awk '{ print $4 }'").trim().split("\n"), [`${plain.address}/24`]);
+    assert.equal((await currentLab().ssh(plain.name, "hostname")).stdout.trim(), plain.name);
   });
 });
