@@ -43,6 +43,14 @@ function loadPlays(file: string, extraVars: Record<string, unknown>, stack: stri
       hint: "Start each play with `- name: ...` / `  hosts: ...`.",
     });
   }
+  const PLAY_ONLY = ["hosts", "import_playbook", "ansible.builtin.import_playbook", "tasks", "roles", "pre_tasks", "post_tasks", "handlers"];
+  const first = data[0];
+  if (first && typeof first === "object" && !Array.isArray(first) && !PLAY_ONLY.some((k) => k in first)) {
+    throw new UserError(`this looks like a list of tasks, not a playbook (no "hosts:")`, {
+      where: positionOf(first) ?? { file },
+      hint: "Run task files from a play: `- hosts: all` / `  tasks:` / `    - import_tasks: this-file.yml`.",
+    });
+  }
   validateStructure(data, "playbook", file);
   const plays: Play[] = [];
   for (const raw of data as Raw[]) {

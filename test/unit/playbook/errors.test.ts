@@ -64,6 +64,9 @@ describe("error positions", () => {
     const e = errorOf("missing-role.yml");
     assert.match(e.format(), /missing-role\.yml:3:7: Role "nosuchrole" not found\n  hint: Looked in: .*roles\/nosuchrole/);
   });
+  test("a task file given as a playbook says so", () => {
+    assert.equal(firstLine("../site/playbooks/tasks/extra.yml"), '../site/playbooks/tasks/extra.yml:1:3: this looks like a list of tasks, not a playbook (no "hosts:")');
+  });
   test("errors are parse errors (exit code 4)", () => {
     assert.equal(errorOf("unknown-module.yml").exitCode, 4);
   });
