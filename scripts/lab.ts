@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError, ExitCode, didYouMean } from "./lib/errors.ts";
-import { cliLabConfig } from "./lib/lab/config.ts";
+import { cliLabConfig, testLabConfig } from "./lib/lab/config.ts";
 import { nodeSpecs } from "./lib/lab/spec.ts";
 import { up } from "./lib/lab/up.ts";
 import { down } from "./lib/lab/down.ts";
@@ -16,7 +16,7 @@ const HELP = `Usage: npm run lab -- <command> [options]        (as root)
 
 A virtual cluster: Debian bookworm nodes in systemd-nspawn containers, each in its own network
 namespace on a lab-only bridge (10.213.0.0/24, the host side is 10.213.0.1, nodes .11 up). Nodes
-answer ssh as root with the lab key; apt works through a proxy on the bridge; in-node reboots
+answer ssh as root with the lab key; apt works through a proxy at 10.213.0.1:3149; in-node reboots
 come back. Writes inventory/lab.yml (groups: lab, pis, ssd, amd64, arm64).
 
 Commands:
@@ -34,7 +34,12 @@ Options of up:
   --node SPEC          per-node options instead of --nodes/--arch, repeatable:
                        NAME[:amd64|:arm64][:pi][:ssd[=SIZE]]   (ssd alone means 1G)
   --netboot            add a client namespace (${"pilab-client"}) on the bridge with no address,
-                       for DHCP/TFTP tests (ip netns exec pilab-client udhcpc -i eth0 ...)
+                       for DHCP/TFTP tests (ip netns exec pilab-client busybox udhcpc -i eth0 ...)
+
+Other options:
+  --test-lab           act on the test suite's lab instead (pitest-*, 10.213.1.0/24,
+                       ~/.cache/pi-cluster-runner/test-lab), e.g. \`down --test-lab\` after an
+                       interrupted npm test
 
 Examples:
   npm run lab -- up --nodes 3
@@ -62,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
       ssd: { type: "string" },
       node: { type: "string", multiple: true },
       netboot: { type: "boolean" },
+      "test-lab": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -70,9 +76,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return values.help || command === "help" ? ExitCode.ok : ExitCode.badOptions;
   }
-  const config = cliLabConfig(repoRoot);
+  const config = values["test-lab"] ? testLabConfig() : cliLabConfig(repoRoot);
   switch (command) {
     case "up": {
+      if (values.nodes !== undefined && !/^\d+$/.test(values.nodes)) {
+        throw new UserError(`--nodes ${values.nodes}: not a number`, { hint: "e.g. --nodes 3", exitCode: ExitCode.badOptions });
+      }
       const nodes = nodeSpecs({
         nodes: values.nodes === undefined ? undefined : Number(values.nodes),
         arch: values.arch,
