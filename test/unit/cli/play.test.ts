@@ -43,6 +43,12 @@ describe("play.ts as a process", () => {
     assert.match(r.stdout, /play #1 \(pis\): Configure the cluster\tTAGS: \[base\]\n {4}tasks:\n {6}common : Common task\tTAGS: \[base, common, motd\]\n\n/);
   });
 
+  test("--list-hosts uses inventory/hosts.yml of the working directory and --limit", () => {
+    const r = play(["playbooks/site.yml", "--list-hosts", "-l", "pi-2"], `${fixtures}site`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /pattern: \['pis'\]\n {4}hosts \(1\):\n {6}pi-2\n/);
+  });
+
   test("a missing playbook: exit 5", () => {
     const r = play(["nope.yml", "--syntax-check"]);
     assert.equal(r.code, 5);
@@ -77,7 +83,7 @@ describe("main() in process", () => {
 
   test("no inventory for a real run: exit 5 with a clear message", async () => {
     const err = capture();
-    const code = await main(["playbooks/site.yml"], { stdout: capture().stream, stderr: err.stream, cwd: `${fixtures}site` });
+    const code = await main(["../site/playbooks/site.yml"], { stdout: capture().stream, stderr: err.stream, cwd: `${fixtures}errors` });
     assert.equal(code, 5);
     assert.match(err.text(), /no inventory: inventory\/hosts.yml does not exist here and no -i was given/);
   });
