@@ -3,6 +3,25 @@
  * static imports expanded, every task's module resolved and its arguments validated. Also
  * the run-time loaders the executor calls for include_tasks and include_role.
  *
+ * What the executor can rely on:
+ * - Tags are flattened: every Task/Block carries its own tags plus all inherited ones (play,
+ *   role name, role entry, blocks, imports), so `selectedByTags(task.tags, filter)` decides.
+ * - Other keywords (when, become, become_user, vars, environment, ignore_errors, no_log, ...)
+ *   stay on the Block that wrote them (a role entry, `block:`, import_tasks/import_role); the
+ *   executor applies a Block's keywords to its children (all `when`s must hold; the innermost
+ *   become/vars win).
+ * - Play.items holds pre_tasks, roles (one Block per role, dependencies first, each once per
+ *   play unless allow_duplicates or other parameters), tasks, post_tasks, with implicit
+ *   `meta: flush_handlers` tasks (Task.implicit, tag "always") after pre_tasks and before
+ *   post_tasks, as Ansible; the end-of-play flush is the executor's.
+ * - Module names are canonical (`ansible.builtin.copy` -> "copy"), args validated with
+ *   templated values unchecked; `local_action` sets delegateTo "localhost"; with_items/with_dict
+ *   literals are converted to `loop`, templated ones keep Task.loopFrom.
+ * - include_tasks/include_role stay tasks (expand them with includeTasks/includeRole);
+ *   import_tasks/import_role are expanded into Blocks (origin "import_tasks"/"import_role").
+ * - Handlers: Play.handlers (role handlers first); they carry no tags (run notified handlers
+ *   whatever --tags says).
+ *
  * @example
  *   const playbook = loadPlaybook("playbooks/site.yml", { extraVars });
  */
