@@ -75,7 +75,9 @@ export function nspawnArgs(o: NspawnOptions): string[] {
 
 /** The supervisor loop, as a POSIX sh script (it must outlive `lab up`). */
 export function supervisorScript(nodeDir: string, nspawn: string[], writableSys: boolean): string {
-  const env = writableSys ? "SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 " : "";
+  // "network": /proc/sys/net writable (per network namespace, as on a real machine: sysctl
+  // net.ipv4.ip_forward) even without --private-network, which nspawn needs to allow it.
+  const env = writableSys ? "SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 " : "SYSTEMD_NSPAWN_API_VFS_WRITABLE=network ";
   return `#!/bin/sh
 # Lab node supervisor: runs the container and starts it again when it reboots (exit 133).
 # SIGTERM asks the container to shut down (nspawn forwards it) and ends the loop; \`lab down\`
