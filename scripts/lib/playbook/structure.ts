@@ -98,6 +98,9 @@ function explain(e: ErrorObject, root: unknown): { message: string; path: string
         path: e.instancePath,
       };
     case "anyOf": {
+      if (/definitions\/boolean\/anyOf$/.test(e.schemaPath)) {
+        return { message: `${what(parts)} must be yes or no (true/false), got ${describe(value)}`, path: e.instancePath };
+      }
       const types = ((e.schema ?? []) as Array<{ type?: string | string[]; $ref?: string }>).flatMap((s) =>
         s.type ? (Array.isArray(s.type) ? s.type : [s.type]) : [],
       );

@@ -57,6 +57,9 @@ describe("error positions", () => {
   test("keyword of the wrong type (schema)", () => {
     assert.equal(firstLine("keyword-type.yml"), 'keyword-type.yml:5:7: "when" must be a string or a boolean (yes/no) or a list, got a mapping');
   });
+  test("yes/no keyword with another value", () => {
+    assert.equal(firstLine("bad-become.yml"), 'bad-become.yml:2:3: "become" must be yes or no (true/false), got string "maybe"');
+  });
   test("two modules in one task", () => {
     assert.equal(firstLine("two-modules.yml"), 'two-modules.yml:5:7: conflicting modules in one task: "command" and "shell"');
   });
