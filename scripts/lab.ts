@@ -17,7 +17,7 @@ const HELP = `Usage: npm run lab -- <command> [options]        (as root)
 A virtual cluster: Debian bookworm nodes in systemd-nspawn containers, each in its own network
 namespace on a lab-only bridge (10.213.0.0/24, the host side is 10.213.0.1, nodes .11 up). Nodes
 answer ssh as root with the lab key; apt works through a proxy at 10.213.0.1:3149; in-node reboots
-come back. Writes inventory/lab.yml (groups: lab, pis, ssd, amd64, arm64).
+come back. Writes inventory/lab.yml (groups: lab, cluster, pis, ssd, amd64, arm64).
 
 Commands:
   up       boot the lab (builds and caches the base rootfs on first use)

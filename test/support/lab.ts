@@ -43,7 +43,7 @@ export interface SshResult {
 
 /** A running lab. */
 export interface Lab {
-  /** Ansible YAML inventory of the nodes (groups lab, pis, ssd, amd64, arm64). */
+  /** Ansible YAML inventory of the nodes (groups lab, cluster, pis, ssd, amd64, arm64). */
   inventoryFile: string;
   /** Private key (root on every node). */
   keyFile: string;

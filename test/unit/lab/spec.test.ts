@@ -54,7 +54,7 @@ describe("lab inventory", () => {
 
   test("groups lab, pis, ssd, per-arch; host vars for ssh and the SSD", () => {
     const inv = parse(inventoryYaml(state));
-    assert.deepEqual(Object.keys(inv.all.children), ["lab", "pis", "ssd", "amd64", "arm64"]);
+    assert.deepEqual(Object.keys(inv.all.children), ["lab", "cluster", "pis", "ssd", "amd64", "arm64"]);
     assert.deepEqual(Object.keys(inv.all.children.pis.hosts), ["pi1"]);
     assert.deepEqual(Object.keys(inv.all.children.ssd.hosts), ["pi1"]);
     const pi = inv.all.children.lab.hosts.pi1;
