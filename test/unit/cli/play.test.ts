@@ -6,6 +6,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { main } from "../../../scripts/play.ts";
 
@@ -53,6 +54,15 @@ describe("play.ts as a process", () => {
     const r = play(["nope.yml", "--syntax-check"]);
     assert.equal(r.code, 5);
     assert.match(r.stderr, /Playbook not found: nope.yml/);
+  });
+});
+
+describe("play.ts under Deno", () => {
+  const deno = `${root}node_modules/.bin/deno`;
+  test("--syntax-check on a bad playbook: exit 4 and the same message", { skip: !existsSync(deno) && "deno is not installed" }, () => {
+    const r = spawnSync(deno, ["run", "-A", "scripts/play.ts", "test/unit/playbook/fixtures/errors/unknown-option.yml", "--syntax-check"], { cwd: root, encoding: "utf8" });
+    assert.equal(r.status, 4, r.stderr);
+    assert.equal(r.stderr.split("\n")[0], 'test/unit/playbook/fixtures/errors/unknown-option.yml:6:9: module copy: unknown option "dst"; did you mean "dest"?');
   });
 });
 
