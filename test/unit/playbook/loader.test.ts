@@ -10,6 +10,7 @@ import { join } from "node:path";
 import "./fake-modules.ts";
 import { includeRole, includeTasks, loadPlaybook, loadRole, loadTaskFile } from "../../../scripts/lib/playbook/load.ts";
 import type { Block, Item, Task } from "../../../scripts/lib/playbook/types.ts";
+import type { UserError } from "../../../scripts/lib/errors.ts";
 
 const site = fileURLToPath(new URL("./fixtures/site/", import.meta.url));
 const playbook = loadPlaybook(join(site, "playbooks/site.yml"), {});
@@ -34,6 +35,13 @@ describe("plays", () => {
     assert.deepEqual(play.varsFiles, { lab_var: 42 });
     assert.deepEqual(play.tags, ["base"]);
     assert.equal(play.baseDir, join(site, "playbooks"));
+  });
+
+  test("extra vars win over play vars in templated vars_files names", () => {
+    assert.throws(
+      () => loadPlaybook(join(site, "playbooks/site.yml"), { extraVars: { env: "prod" } }),
+      (e: Error) => /site\.yml:10:7: vars_files "vars\/prod\.yml" not found/.test((e as UserError).format()),
+    );
   });
 
   test("gather_facts defaults to true; play name defaults to the hosts pattern", () => {
