@@ -3,7 +3,7 @@
  * listens there), and per node a network namespace whose eth0 is a veth into the bridge.
  * Nodes get no default route: their traffic can only reach the lab subnet.
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { UserError } from "../errors.ts";
 import { run, tryRun } from "./exec.ts";
 
@@ -43,6 +43,12 @@ export async function createBridge(bridge: string, address: string): Promise<voi
     await run(["ip", "link", "add", bridge, "type", "bridge"]);
   }
   await tryRun(["ip", "addr", "add", `${address}/24`, "dev", bridge]);
+  // Even where the host forwards packets, nothing arriving from the lab is routed onwards.
+  try {
+    writeFileSync(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, "0\n");
+  } catch {
+    // no per-interface sysctl (unusual): nodes still have no default route
+  }
   await run(["ip", "link", "set", bridge, "up"]);
 }
 
