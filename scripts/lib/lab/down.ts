@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { tryRun } from "./exec.ts";
 import { labNames, type LabConfig } from "./config.ts";
 import { readState } from "./state.ts";
-import { findProcesses, isAlive, terminate } from "./processes.ts";
+import { childrenOf, findProcesses, isAlive, signal, terminate } from "./processes.ts";
 import { nspawnPids, stopNode } from "./node.ts";
 import { deleteBridge, deleteNodeNetwork, listLinks, listNetns } from "./network.ts";
 import { detachSsd, loopDevicesUnder } from "./ssd.ts";
@@ -41,7 +41,10 @@ export async function down(config: LabConfig, log: (line: string) => void): Prom
   const strayNspawn = findProcesses((argv) => argv[0].endsWith("systemd-nspawn") && argv.some((a) => a.startsWith(`--machine=${prefix}`)));
   const straySupervisors = findProcesses((argv) => argv.some((a) => a.startsWith(nodesDir + "/") && a.endsWith("/supervisor.sh")));
   if (strayNspawn.length + straySupervisors.length > 0) {
-    await terminate([...straySupervisors, ...strayNspawn], 15000);
+    // As stopNode: supervisors first (no restarts), then each container's init, by SIGKILL.
+    for (const pid of straySupervisors) signal(pid, "SIGKILL");
+    for (const pid of strayNspawn.flatMap(childrenOf)) signal(pid, "SIGKILL");
+    await terminate(strayNspawn, 5000);
     log(`stopped ${strayNspawn.length + straySupervisors.length} leftover process(es)`);
   }
 
