@@ -15,6 +15,7 @@ import { spawnSync } from "node:child_process";
 import { getModule } from "../../scripts/lib/modules/registry.ts";
 import { validateModuleArgs } from "../../scripts/lib/playbook/validate-args.ts";
 import type { Plan } from "../../scripts/lib/modules/types.ts";
+import { Secret } from "../../scripts/lib/shell/secret.ts";
 import type { Transport } from "../../scripts/lib/transport/types.ts";
 import { TransportContext } from "../support/transport-context.ts";
 import { openTarget } from "../support/module-target.ts";
@@ -143,6 +144,19 @@ describe("file modules over a real target", () => {
     await remote(`printf 'old\\n' > ${dir}/target.conf && ln -s target.conf ${dir}/via-link.conf`);
     await converges("copy", { content: "new\n", dest: `${dir}/via-link.conf`, follow: true });
     assert.equal(await remote(`readlink ${dir}/via-link.conf; cat ${dir}/target.conf`), "target.conf\nnew\n");
+  });
+
+  test("owner and group changes count (uid/gid 65534), secrets are created 0600", async () => {
+    const dest = `${dir}/owned.txt`;
+    await run("copy", { content: "x\n", dest });
+    const r = await converges("file", { path: dest, owner: 65534, group: 65534 });
+    assert.match(String(r.first.plan.msg), /^owner changed \S+ -> 65534, group changed \S+ -> 65534$/);
+    assert.equal(await remote(`stat -c %u:%g ${dest}`), "65534:65534\n");
+    const secretDest = `${dir}/token`;
+    const token = new Secret("K10-e2e-secret-token");
+    const s = await converges("copy", { content: token, dest: secretDest });
+    assert.equal(await remote(`stat -c %a ${secretDest}`), "600\n");
+    assert.ok(!JSON.stringify(s.first.plan.diff).includes("K10-e2e-secret-token"), "secret not in the diff");
   });
 
   test("copy validate failure leaves the file and no temp behind", async () => {
