@@ -18,6 +18,7 @@ import { FILE_ATTRIBUTE_PROPERTIES } from "./support/text-edit.ts";
 import type { ArchiveFormat, ArchiveMember } from "./support/archive-list.ts";
 import { archiveFormat, listArchive } from "./support/archive-list.ts";
 import { attributesCommand } from "./remote-file.ts";
+import { parseMode } from "./support/mode.ts";
 
 export interface UnarchiveArgs {
   src: string;
@@ -117,14 +118,14 @@ async function planUnarchive(args: UnarchiveArgs, ctx: ModuleContext): Promise<P
       throw new ModuleFailure(`Cannot read the archive ${args.src}: ${(e as Error).message}`);
     }
     // One probe: dest, creates, and every member's type/size/mtime (paths on stdin).
-    const probe = `${checks.join("\n")}\necho probe.members\nwhile IFS= read -r p; do if [ -L "$p" ]; then echo L; elif [ -d "$p" ]; then echo D; elif [ -f "$p" ]; then stat -c 'F %s %Y' -- "$p"; else echo M; fi; done`;
+    const probe = `${checks.join("\n")}\necho probe.members\nwhile IFS= read -r p; do if [ -L "$p" ]; then echo L; elif [ -d "$p" ]; then stat -c 'D 0 0 %U %G %u %g %a' -- "$p"; elif [ -f "$p" ]; then stat -c 'F %s %Y %U %G %u %g %a' -- "$p"; else echo M; fi; done`;
     const paths = members.map((m) => posix.join(args.dest, m.path)).join("\n") + "\n";
     const r = await ctx.run(probe, { stdin: paths });
     if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${args.dest}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
     const early = earlyExit(r.stdout, args);
     if (early) return early;
     const answers = r.stdout.split("probe.members\n")[1]?.split("\n") ?? [];
-    const differing = members.filter((m, i) => !memberMatches(m, answers[i] ?? "M"));
+    const differing = members.filter((m, i) => !memberMatches(m, answers[i] ?? "M", args));
     const base = { dest: args.dest, src: args.src, handler: format === "zip" ? "ZipArchive" : "TgzArchive" };
     // --transform rewrites names in ways a listing cannot predict: only creates can say "done".
     const unpredictable = (args.extra_opts ?? []).some((o) => /^--(transform|xform)|^-s$/.test(o));
@@ -183,13 +184,21 @@ function earlyExit(stdout: string, args: UnarchiveArgs): Plan<UnarchiveState> | 
   return undefined;
 }
 
-function memberMatches(m: ArchiveMember, answer: string): boolean {
-  if (m.type === "directory") return answer === "D";
+/** A member is in place when type, size, mtime (tar) and the wished owner/group/mode match. */
+function memberMatches(m: ArchiveMember, answer: string, wish: Pick<UnarchiveArgs, "owner" | "group" | "mode">): boolean {
   if (m.type === "link") return answer === "L";
-  if (!answer.startsWith("F ")) return false;
-  const [, size, mtime] = answer.split(" ");
-  if (m.size !== undefined && Number(size) !== m.size) return false;
-  if (m.mtime !== undefined && Number(mtime) !== m.mtime) return false;
+  const [kind, size, mtime, owner, group, uid, gid, mode] = answer.split(" ");
+  if (m.type === "directory" ? kind !== "D" : kind !== "F") return false;
+  if (m.type !== "directory") {
+    if (m.size !== undefined && Number(size) !== m.size) return false;
+    if (m.mtime !== undefined && Number(mtime) !== m.mtime) return false;
+  }
+  const same = (want: string | number | undefined, name: string, id: string) =>
+    want === undefined || (/^\d+$/.test(String(want)) ? String(want) === id : String(want) === name);
+  if (!same(wish.owner, owner, uid) || !same(wish.group, group, gid)) return false;
+  if (wish.mode !== undefined && /^0?[0-7]{3,4}$|^\d+$/.test(String(wish.mode))) {
+    if (parseMode(wish.mode) !== mode.padStart(4, "0")) return false;
+  }
   return true;
 }
 
