@@ -4,7 +4,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "./exec.ts";
+import { run, sleep } from "./exec.ts";
+import { isAlive } from "./processes.ts";
 import type { NodeArch } from "./config.ts";
 import { customizeRootfs, ROOTFS_CONFIG_VERSION } from "./rootfs-config.ts";
 
@@ -67,6 +68,34 @@ export function stderrProgress(label: string): Progress & { done(line: string): 
  */
 export async function ensureBaseRootfs(cacheDir: string, arch: NodeArch, log: (line: string) => void = () => {}): Promise<string> {
   const dir = baseRootfsDir(cacheDir, arch);
+  mkdirSync(join(cacheDir, "rootfs"), { recursive: true });
+  // Several labs (CLI, tests, a helper's own) share the cache: one builds, the others wait.
+  const lock = `${dir}.lock`;
+  for (let waited = false; ; waited = true) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: "wx" });
+      break;
+    } catch {
+      const text = readStamp(lock);
+      if (text === undefined) continue; // released meanwhile
+      const holder = Number(text.trim());
+      // An empty file is a holder that has not written its PID yet: wait for it.
+      if (text.trim() !== "" && !isAlive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (!waited) log(`Waiting for process ${holder}, which is building the ${arch} rootfs`);
+      await sleep(1000);
+    }
+  }
+  try {
+    return await buildOrReuse(dir, cacheDir, arch, log);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function buildOrReuse(dir: string, cacheDir: string, arch: NodeArch, log: (line: string) => void): Promise<string> {
   const configKey = `${ROOTFS_CONFIG_VERSION}\n`;
   if (readStamp(join(dir, DEBOOTSTRAP_STAMP)) === debootstrapKey(arch)) {
     if (readStamp(join(dir, CONFIG_STAMP)) !== configKey) {
