@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { ModuleContext, ModuleDefinition } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
+import { UserError } from "../errors.ts";
 import { FILE_ATTRIBUTE_PROPERTIES } from "./support/text-edit.ts";
 import type { PutFileRequest, PutFileState } from "./support/put-file.ts";
 import { applyPutFile, planPutFile } from "./support/put-file.ts";
@@ -60,7 +61,8 @@ function request(args: TemplateArgs, ctx: ModuleContext): PutFileRequest {
   try {
     text = ctx.renderTemplate(readFileSync(local, "utf8"), local);
   } catch (e) {
-    if (e instanceof ModuleFailure) throw e;
+    // Errors that already say where (UserError from the renderer) pass through unchanged.
+    if (e instanceof ModuleFailure || e instanceof UserError) throw e;
     throw new ModuleFailure(`Cannot render ${args.src}: ${(e as Error).message}`);
   }
   const nl = args.newline_sequence ?? "\n";
