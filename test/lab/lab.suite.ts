@@ -95,10 +95,15 @@ describe("lab", { skip: labSkip() }, () => {
         const dev = n.ssdDevice!;
         // Only the node's own disk is visible: tests never risk the host's disks.
         assert.equal((await ok(n, "lsblk -dnpo NAME")).trim(), dev);
-        await ok(n, `parted -s ${dev} mklabel gpt mkpart primary ext4 0% 100%`);
-        await ok(n, `mkfs.ext4 -q -F ${dev}p1`);
+        // As on a real machine, wait for udev after partitioning and formatting.
+        await ok(n, `parted -s ${dev} mklabel gpt mkpart primary ext4 0% 100% && udevadm settle`);
+        await ok(n, `mkfs.ext4 -q -F ${dev}p1 && udevadm settle`);
         const uuid = (await ok(n, `blkid -s UUID -o value ${dev}p1`)).trim();
         assert.match(uuid, /^[0-9a-f-]{36}$/);
+        assert.equal((await ok(n, `readlink -f /dev/disk/by-uuid/${uuid}`)).trim(), `${dev}p1`);
+        // Other nodes' disks stay invisible to this node's systemd.
+        const devices = await ok(n, "systemctl list-units --all --no-legend --plain 'dev-loop*.device' | cut -d' ' -f1");
+        assert.deepEqual(devices.trim().split("\n").sort(), [`dev-${dev.slice(5)}.device`, `dev-${dev.slice(5)}p1.device`]);
         await ok(n, `mkdir -p /mnt/ssd && echo 'UUID=${uuid} /mnt/ssd ext4 defaults,nofail 0 2' >> /etc/fstab && mount -a && echo ${n.name} > /mnt/ssd/owner`);
         assert.match(await ok(n, "findmnt -n -o SOURCE /mnt/ssd"), new RegExp(`^${dev}p1$`, "m"));
         return uuid;

@@ -41,8 +41,23 @@ export function prepareSysBlock(nodeDir: string, device: string): string {
   return dir;
 }
 
-/** Limits udev's coldplug in the node to its own disk (the container sees the host's /sys). */
-export function writeUdevTriggerDropIn(rootfs: string, device: string): void {
+/**
+ * The kernel announces every lab disk to every node's udev: hide the disks (and partitions)
+ * that were not passed into this node from systemd and the /dev/disk/by-* links.
+ */
+const FOREIGN_DISK_RULES = `# Lab: ignore loop disks not passed into this node (their node is absent from our /dev).
+SUBSYSTEM=="block", KERNEL=="loop*", ENV{DEVTYPE}=="disk", TEST!="/dev/$kernel", ENV{SYSTEMD_READY}="0", ENV{UDEV_DISABLE_PERSISTENT_STORAGE_RULES_FLAG}="1"
+SUBSYSTEM=="block", KERNEL=="loop*", ENV{DEVTYPE}=="partition", TEST!="/dev/$parent", ENV{SYSTEMD_READY}="0", ENV{UDEV_DISABLE_PERSISTENT_STORAGE_RULES_FLAG}="1"
+`;
+
+/**
+ * udev set-up of an SSD node: coldplug limited to its own disk (the container sees the host's
+ * /sys), and other nodes' disks ignored.
+ */
+export function writeSsdUdevConfig(rootfs: string, device: string): void {
+  const rules = join(rootfs, "etc/udev/rules.d/05-lab-foreign-disks.rules");
+  mkdirSync(dirname(rules), { recursive: true });
+  writeFileSync(rules, FOREIGN_DISK_RULES);
   const name = device.replace(/^\/dev\//, "");
   const file = join(rootfs, "etc/systemd/system/systemd-udev-trigger.service.d/lab-only-ssd.conf");
   mkdirSync(dirname(file), { recursive: true });

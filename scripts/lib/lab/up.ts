@@ -13,7 +13,7 @@ import { baseRootfsDir, ensureBaseRootfs, makeNodeRootfs } from "./rootfs.ts";
 import { checkSubnetFree, createBridge, createNodeNetwork } from "./network.ts";
 import { aptProxyConf, startAptProxy } from "./apt-proxy.ts";
 import { hostKeys, nspawnArgs, personalizeRootfs, startSupervisor, supervisorScript } from "./node.ts";
-import { attachSsd, prepareSysBlock, writeUdevTriggerDropIn } from "./ssd.ts";
+import { attachSsd, prepareSysBlock, writeSsdUdevConfig } from "./ssd.ts";
 import { piIdentity, preparePiIdentity } from "./pi.ts";
 import { waitForSsh } from "./ssh-ready.ts";
 import { sshRun } from "./ssh-command.ts";
@@ -117,7 +117,7 @@ export async function up(config: LabConfig, spec: LabSpec, log: Log): Promise<La
       ns.ssdImage = join(nodeDir, "ssd.img");
       ns.ssdDevice = await attachSsd(ns.ssdImage, node.ssd);
       writeState(names.stateFile, state);
-      writeUdevTriggerDropIn(ns.rootfs, ns.ssdDevice);
+      writeSsdUdevConfig(ns.rootfs, ns.ssdDevice);
       ssd = { device: ns.ssdDevice, sysBlockDir: prepareSysBlock(nodeDir, ns.ssdDevice) };
     }
     const nodeKnownHosts = join(nodeDir, "known_hosts");
