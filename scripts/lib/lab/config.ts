@@ -65,6 +65,18 @@ export function testLabConfig(): LabConfig {
   return { prefix: "pitest", dir, cacheDir, subnet: "10.213.1", inventoryFile: join(dir, "inventory.yml") };
 }
 
+/**
+ * Another lab next to the CLI's and the tests' (e.g. the benchmark's or a helper's own):
+ * `prefix` names its netns/links/machines (<= 6 chars), `subnetIndex` picks 10.213.<index>.0/24
+ * (0 is the CLI's, 1 the tests'), its folder is ~/.cache/pi-cluster-runner/<name>.
+ * Example: namedLabConfig("bench-lab", "pibnch", 2).
+ */
+export function namedLabConfig(name: string, prefix: string, subnetIndex: number): LabConfig {
+  const cacheDir = cacheRoot();
+  const dir = join(cacheDir, name);
+  return { prefix, dir, cacheDir, subnet: `10.213.${subnetIndex}`, inventoryFile: join(dir, "inventory.yml") };
+}
+
 /** Host-side names and addresses derived from a config. */
 export function labNames(config: LabConfig) {
   return {
