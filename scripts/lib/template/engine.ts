@@ -1,0 +1,330 @@
+/**
+ * The nunjucks environment, adjusted to behave like Jinja2 as Ansible uses it: Python truthiness
+ * (empty list is false), Python ==/</in/+/*, str() of True/None/lists, strict undefined (using a
+ * missing variable fails with its name, `default()`/`is defined` still work), Python methods on
+ * strings, lists and dicts, lazy variable lookup through the active Templar, autoescape off,
+ * trim_blocks on, lstrip_blocks off.
+ *
+ * nunjucks compiles templates to JavaScript calling `runtime.*` helpers; we replace a few of
+ * those helpers and the compiler methods that emit JavaScript operators with Python semantics.
+ */
+import nunjucks from "nunjucks";
+import { Secret } from "../shell/secret.ts";
+import { isUndefined, TemplateError, Undefined, type Undefined as UndefinedT } from "./errors.ts";
+import {
+  dictMethod, isMapping, listMethod, pyEquals, pyIn, pyLess, pyRepr, pyStr, stringMethod, truthy, typeName, unwrapSecret,
+} from "./python.ts";
+
+/** What the engine asks the active Templar: variables (lazily rendered) and nested values. */
+export interface VariableSource {
+  /** A variable by name, or an Undefined. */
+  lookup(name: string): unknown;
+  /** A value read from inside a variable (dict member, list item): templated strings render on read. */
+  resolveMember(value: unknown, label: string): unknown;
+  /** Reads a template file for include/import/extends. */
+  loadTemplate(name: string): { src: string; path: string };
+}
+
+/** The Templar currently rendering (rendering is synchronous, nesting restores it). */
+export const active: { source?: VariableSource } = {};
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+const runtime = nunjucks.runtime as Any;
+const nodes = (nunjucks as Any).nodes;
+const Compiler = (nunjucks as Any).compiler.Compiler.prototype;
+
+// Jinja's slices (`l[1:]`), installed first; the helpers below replace the rest of it.
+(nunjucks as Any).installJinjaCompat();
+
+runtime.__truthy = truthy;
+runtime.__and = (left: unknown, right: () => unknown) => (truthy(left) ? right() : left);
+runtime.__or = (left: unknown, right: () => unknown) => (truthy(left) ? left : right());
+runtime.__cmp = (...xs: unknown[]) => {
+  for (let i = 0; i + 2 < xs.length; i += 2) if (!compareOnce(xs[i], xs[i + 1] as string, xs[i + 2])) return false;
+  return true;
+};
+runtime.__add = (a: unknown, b: unknown) => {
+  a = unwrapSecret(a);
+  b = unwrapSecret(b);
+  if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+  if (typeof a === "string" && typeof b === "string") return a + b;
+  if (isNumeric(a) && isNumeric(b)) return Number(a) + Number(b);
+  throw new TemplateError(`Cannot add ${typeName(a)} and ${typeName(b)} with +`, { hint: "Use ~ to join as text, or convert with | int / | string." });
+};
+runtime.__mul = (a: unknown, b: unknown) => {
+  if (typeof a === "string" && typeof b === "number") return a.repeat(Math.max(0, b));
+  if (typeof b === "string" && typeof a === "number") return b.repeat(Math.max(0, a));
+  if (Array.isArray(a) && typeof b === "number") return Array.from({ length: Math.max(0, b) }, () => a).flat(1);
+  if (isNumeric(a) && isNumeric(b)) return Number(a) * Number(b);
+  throw new TemplateError(`Cannot multiply ${typeName(a)} and ${typeName(b)}`);
+};
+runtime.__mod = (a: unknown, b: unknown) => {
+  if (typeof a === "string") return percentFormat(a, b);
+  if (isNumeric(a) && isNumeric(b)) return ((Number(a) % Number(b)) + Number(b)) % Number(b);
+  throw new TemplateError(`Cannot use % on ${typeName(a)}`);
+};
+runtime.__concat = (a: unknown, b: unknown) => pyStr(a) + pyStr(b);
+
+function isNumeric(v: unknown): boolean {
+  return typeof v === "number" || typeof v === "boolean";
+}
+
+function compareOnce(a: unknown, op: string, b: unknown): boolean {
+  switch (op) {
+    case "==":
+    case "===":
+      return pyEquals(a, b);
+    case "!=":
+    case "!==":
+      return !pyEquals(a, b);
+    case "<":
+      return pyLess(a, b);
+    case ">":
+      return pyLess(b, a);
+    case "<=":
+      return !pyLess(b, a);
+    case ">=":
+      return !pyLess(a, b);
+  }
+  throw new TemplateError(`Unknown comparison ${op}`);
+}
+
+/** Python's `"%s-%d" % (a, b)`: %s, %d, %i, %f (with precision), %r, %%. */
+function percentFormat(format: string, args: unknown): string {
+  const values = Array.isArray(args) ? args : [args];
+  let i = 0;
+  return format.replace(/%(?:\(([^)]+)\))?([-+ 0#]*)(\d+)?(?:\.(\d+))?([sdifrx%])/g, (_m, key: string | undefined, flags: string, width: string | undefined, precision: string | undefined, conv: string) => {
+    if (conv === "%") return "%";
+    const v = key !== undefined && isMapping(args) ? args[key] : values[i++];
+    let s: string;
+    if (conv === "s") s = pyStr(v);
+    else if (conv === "r") s = pyRepr(v);
+    else if (conv === "d" || conv === "i") s = String(Math.trunc(Number(v)));
+    else if (conv === "x") s = Math.trunc(Number(v)).toString(16);
+    else s = Number(v).toFixed(precision === undefined ? 6 : Number(precision));
+    if (width) s = flags.includes("-") ? s.padEnd(Number(width)) : s.padStart(Number(width), flags.includes("0") && conv !== "s" ? "0" : " ");
+    return s;
+  });
+}
+
+runtime.suppressValue = (val: unknown) => {
+  if (val === undefined) return "";
+  if (val instanceof runtime.SafeString) return String(val);
+  return pyStr(val);
+};
+
+runtime.inOperator = (item: unknown, container: unknown) => pyIn(item, container);
+
+runtime.callWrap = (obj: unknown, name: string, context: unknown, args: unknown[]) => {
+  if (isUndefined(obj)) (obj as UndefinedT).fail();
+  if (typeof obj !== "function") throw new TemplateError(`"${name}" is not callable (it is ${typeName(obj)})`);
+  return (obj as (...a: unknown[]) => unknown).apply(context, args);
+};
+
+const originalFromIterator = runtime.fromIterator;
+runtime.fromIterator = (value: unknown) => {
+  if (isUndefined(value)) (value as UndefinedT).fail();
+  if (value instanceof Secret) return unwrapSecret(value);
+  return originalFromIterator(value);
+};
+
+runtime.contextOrFrameLookup = (context: Any, frame: Any, name: string) => {
+  const fromFrame = frame.lookup(name);
+  if (fromFrame !== undefined) return fromFrame;
+  if (Object.hasOwn(context.ctx, name)) return context.ctx[name];
+  if (active.source) return active.source.lookup(name);
+  return context.lookup(name);
+};
+
+runtime.memberLookup = function (obj: unknown, key: unknown, stop?: unknown, step?: unknown) {
+  if (arguments.length === 4) return sliceLookup(obj, key, stop, step);
+  return memberLookup(obj, key);
+};
+
+/** Python's obj[start:stop:step] for lists and strings. */
+function sliceLookup(obj: unknown, start: unknown, stop: unknown, step: unknown): unknown {
+  if (isUndefined(obj)) (obj as UndefinedT).fail();
+  obj = unwrapSecret(obj);
+  const seq = typeof obj === "string" ? [...obj] : Array.isArray(obj) ? obj : undefined;
+  if (!seq) throw new TemplateError(`Cannot slice ${typeName(obj)}`);
+  const n = seq.length;
+  const s = step === null || step === undefined ? 1 : Number(step);
+  if (s === 0) throw new TemplateError("slice step cannot be zero");
+  const norm = (v: unknown, dflt: number) => {
+    if (v === null || v === undefined) return dflt;
+    let i = Number(v);
+    if (i < 0) i += n;
+    return s > 0 ? Math.min(Math.max(i, 0), n) : Math.min(Math.max(i, -1), n - 1);
+  };
+  const from = norm(start, s > 0 ? 0 : n - 1);
+  const to = norm(stop, s > 0 ? n : -1);
+  const out: unknown[] = [];
+  for (let i = from; s > 0 ? i < to : i > to; i += s) out.push(seq[i]);
+  return typeof obj === "string" ? out.join("") : out;
+}
+
+/** `obj.key` / `obj[key]` as Jinja: methods first (`d.items`), then items; missing gives Undefined. */
+export function memberLookup(obj: unknown, key: unknown): unknown {
+  if (isUndefined(obj)) return obj; // Ansible keeps the first undefined: a.b.c | default(1) works
+  if (obj instanceof Secret) obj = unwrapSecret(obj);
+  const resolve = (v: unknown, label: string) => (active.source ? active.source.resolveMember(v, label) : v);
+  if (obj === null || obj === undefined) return new Undefined(String(key), `"None" has no attribute "${String(key)}"`);
+  if (typeof obj === "string") {
+    if (typeof key === "number") return obj.at(key) ?? new Undefined(String(key), `string index ${key} out of range`);
+    if (typeof key === "string") {
+      const m = stringMethod(obj, key);
+      if (m) return m;
+    }
+    return new Undefined(String(key), `'str object' has no attribute "${String(key)}"`);
+  }
+  if (Array.isArray(obj)) {
+    if (typeof key === "number" || (typeof key === "string" && /^-?\d+$/.test(key))) {
+      const i = Number(key);
+      const at = i < 0 ? obj.length + i : i;
+      if (at < 0 || at >= obj.length) return new Undefined(String(key), `list index ${key} out of range (length ${obj.length})`);
+      return resolve(obj[at], `[${at}]`);
+    }
+    const m = listMethod(obj, String(key));
+    if (m) return m;
+    return new Undefined(String(key), `'list object' has no attribute "${String(key)}"`);
+  }
+  if (typeof obj === "object") {
+    const o = obj as Record<string, unknown>;
+    const k = String(key);
+    if (isMapping(o) && Object.getPrototypeOf(o) === Object.prototype || Object.getPrototypeOf(o) === null) {
+      const m = dictMethod(o, k, (name) => resolve(o[name], `.${name}`));
+      if (m) return m;
+      if (Object.hasOwn(o, k)) return resolve(o[k], `.${k}`);
+      return new Undefined(k, `Undefined attribute "${k}" (the dict has no key "${k}")`);
+    }
+    // Class instances and proxies (e.g. a lazy hostvars): properties and methods as they are.
+    if (k in o) {
+      const v = o[k];
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(o) : resolve(v, `.${k}`);
+    }
+    return new Undefined(k, `Undefined attribute "${k}"`);
+  }
+  return new Undefined(String(key), `'${typeName(obj)} object' has no attribute "${String(key)}"`);
+}
+
+// Compiler: emit Python semantics instead of JavaScript operators.
+Compiler.compileOr = function (this: Any, node: Any, frame: Any) {
+  this._emit("runtime.__or(");
+  this.compile(node.left, frame);
+  this._emit(", function() { return ");
+  this.compile(node.right, frame);
+  this._emit("; })");
+};
+Compiler.compileAnd = function (this: Any, node: Any, frame: Any) {
+  this._emit("runtime.__and(");
+  this.compile(node.left, frame);
+  this._emit(", function() { return ");
+  this.compile(node.right, frame);
+  this._emit("; })");
+};
+Compiler.compileNot = function (this: Any, node: Any, frame: Any) {
+  this._emit("!runtime.__truthy(");
+  this.compile(node.target, frame);
+  this._emit(")");
+};
+Compiler.compileInlineIf = function (this: Any, node: Any, frame: Any) {
+  this._emit("(runtime.__truthy(");
+  this.compile(node.cond, frame);
+  this._emit(") ? ");
+  this.compile(node.body, frame);
+  this._emit(" : ");
+  if (node.else_ !== null) this.compile(node.else_, frame);
+  else this._emit('""');
+  this._emit(")");
+};
+const binary = (helper: string) =>
+  function (this: Any, node: Any, frame: Any) {
+    this._emit(`runtime.${helper}(`);
+    this.compile(node.left, frame);
+    this._emit(", ");
+    this.compile(node.right, frame);
+    this._emit(")");
+  };
+Compiler.compileAdd = binary("__add");
+Compiler.compileMul = binary("__mul");
+Compiler.compileMod = binary("__mod");
+Compiler.compileConcat = binary("__concat");
+Compiler.compileCompare = function (this: Any, node: Any, frame: Any) {
+  this._emit("runtime.__cmp(");
+  this.compile(node.expr, frame);
+  for (const op of node.ops) {
+    this._emit(`, ${JSON.stringify(op.type)}, `);
+    this.compile(op.expr, frame);
+  }
+  this._emit(")");
+};
+// nunjucks emits a test's arguments without commas between them (`is version('1', 'ge')`).
+Compiler.compileIs = function (this: Any, node: Any, frame: Any) {
+  const name = node.right.name ? node.right.name.value : node.right.value;
+  this._emit(`env.getTest(${JSON.stringify(name)}).call(context, `);
+  this.compile(node.left, frame);
+  for (const arg of node.right.args?.children ?? []) {
+    this._emit(", ");
+    this.compile(arg, frame);
+  }
+  this._emit(") === true");
+};
+const originalCompileIf = Compiler.compileIf;
+Compiler.compileIf = function (this: Any, node: Any, frame: Any, async: boolean) {
+  // Wrap the condition in a call to __truthy by rewriting the node (once).
+  if (!node.__pyTruth) {
+    node.__pyTruth = true;
+    node.cond = new nodes.FunCall(node.lineno, node.colno, new nodes.Symbol(node.lineno, node.colno, "__truthy"), new nodes.NodeList(node.lineno, node.colno, [node.cond]));
+  }
+  return originalCompileIf.call(this, node, frame, async);
+};
+
+/** Loads include/import/extends targets through the active Templar's search paths. */
+class ActiveLoader extends (nunjucks.Loader as Any) {
+  getSource(name: string) {
+    if (!active.source) throw new TemplateError(`Cannot include "${name}": no template search path`);
+    const { src, path } = active.source.loadTemplate(name);
+    return { src, path, noCache: true };
+  }
+}
+
+/** The one environment: autoescape off, trim_blocks on, lstrip_blocks off, as Ansible's template module. */
+export const environment: Any = new nunjucks.Environment(new ActiveLoader() as Any, {
+  autoescape: false,
+  trimBlocks: true,
+  lstripBlocks: false,
+  throwOnUndefined: false,
+  dev: true,
+});
+environment.addGlobal("__truthy", truthy);
+
+const compiled = new Map<string, Any>();
+
+// Jinja's test arguments without parentheses (`x is in list`, `n is divisibleby 3`), which nunjucks
+// cannot parse: rewritten to the call form.
+const BARE_TEST_ARGUMENT =
+  /\bis(\s+not)?\s+([A-Za-z_]\w*)\s+(?!(?:and|or|if|else|is|not)\b)('[^']*'|"[^"]*"|-?\d+(?:\.\d+)?|\[[^\]]*\]|[A-Za-z_][\w.]*(?:\[[^\]]*\])*)/g;
+
+/** Compiles (once per distinct source text) a template. */
+export function compile(source: string, name: string): Any {
+  let t = compiled.get(source);
+  if (!t) {
+    const text = /\bis\s/.test(source) ? source.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`) : source;
+    t = new nunjucks.Template(text, environment, name, true);
+    if (compiled.size > 20000) compiled.clear();
+    compiled.set(source, t);
+  }
+  return t;
+}
+
+/** The user-facing error inside a nunjucks error (ours are kept as they are). */
+export function unwrapError(e: unknown): Error {
+  let cur: unknown = e;
+  for (let depth = 0; cur && depth < 10; depth++) {
+    if (cur instanceof TemplateError) return cur;
+    if (cur instanceof Error && cur.name === "UserError") return cur;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return e as Error;
+}

@@ -1,0 +1,139 @@
+/**
+ * lookup()/query()/q() as Ansible's, for the plugins that make sense without spawning anything:
+ * env, file, vars, template, items, list, dict, indexed_items, first_found, inventory_hostnames.
+ * pipe and other process-running lookups are refused: templates never start processes.
+ */
+import { readFileSync } from "node:fs";
+import { Secret } from "../shell/secret.ts";
+import { active } from "./engine.ts";
+import { isUndefined, TemplateError, type Undefined } from "./errors.ts";
+import { isMapping, pyStr, splitKwargs } from "./python.ts";
+import { matchHosts } from "../inventory/patterns.ts";
+import type { Inventory } from "../inventory/inventory.ts";
+
+// deno-lint-ignore no-explicit-any
+type Env = any;
+
+/** What lookups need from the Templar (kept small to avoid an import cycle). */
+interface LookupHost {
+  findFile(name: string, kind?: "templates" | "files"): string | undefined;
+  lookup(name: string): unknown;
+  renderText(text: string, sourceName: string): string;
+  searchPaths: string[];
+}
+
+function host(): LookupHost {
+  const h = active.source as unknown as LookupHost | undefined;
+  if (!h) throw new TemplateError("lookup() used outside a template");
+  return h;
+}
+
+const REFUSED = new Set(["pipe", "lines", "shell", "command", "password", "url", "dig", "passwordstore", "hashi_vault"]);
+
+function runLookup(name: string, terms: unknown[], kw: Record<string, unknown>): unknown[] {
+  const short = name.replace(/^(ansible\.builtin|community\.general)\./, "");
+  if (REFUSED.has(short)) {
+    throw new TemplateError(`lookup('${name}') is not supported: templates never run programs or reach the network`, {
+      hint: "Run it as a task (command/shell) with register:, then use the registered result.",
+    });
+  }
+  switch (short) {
+    case "env":
+      return terms.map((t) => process.env[pyStr(t)] ?? (kw.default !== undefined ? kw.default : ""));
+    case "file":
+      return terms.map((t) => {
+        const path = host().findFile(pyStr(t), "files");
+        if (!path) {
+          throw new TemplateError(`lookup('file'): could not find "${pyStr(t)}"`, {
+            hint: `Looked in ${host().searchPaths.map((p) => `${p}/files`).join(", ") || "the current directory"}.`,
+          });
+        }
+        const text = readFileSync(path, "utf8");
+        return kw.rstrip === false ? text : text.replace(/\s+$/, "");
+      });
+    case "template":
+      return terms.map((t) => {
+        const path = host().findFile(pyStr(t), "templates");
+        if (!path) throw new TemplateError(`lookup('template'): could not find "${pyStr(t)}"`);
+        return host().renderText(readFileSync(path, "utf8"), path);
+      });
+    case "vars":
+      return terms.map((t) => {
+        const v = host().lookup(pyStr(t));
+        if (isUndefined(v)) {
+          if (kw.default !== undefined) return kw.default;
+          (v as Undefined).fail();
+        }
+        return v;
+      });
+    case "first_found": {
+      const names = terms.flatMap((t) => (Array.isArray(t) ? t : isMapping(t) ? ((t.files as unknown[]) ?? []) : [t]));
+      for (const n of names) {
+        const path = host().findFile(pyStr(n), "files");
+        if (path) return [path];
+      }
+      if (kw.skip) return [];
+      throw new TemplateError(`lookup('first_found'): none of ${names.map((n) => JSON.stringify(n)).join(", ")} exists`);
+    }
+    case "items":
+    case "list":
+      return terms.flatMap((t) => (Array.isArray(t) && short === "items" ? t : [t]));
+    case "indexed_items":
+      return terms.flatMap((t) => (Array.isArray(t) ? t : [t])).map((t, i) => [i, t]);
+    case "dict":
+      return terms.flatMap((t) => (isMapping(t) ? Object.keys(t).map((k) => ({ key: k, value: t[k] })) : []));
+    case "sequence":
+      return sequence(terms, kw);
+    case "inventory_hostnames": {
+      const groups = host().lookup("groups");
+      if (!isMapping(groups)) throw new TemplateError("lookup('inventory_hostnames') needs the groups variable");
+      const inventory = { hosts: (groups.all as string[]) ?? [], groups: groups as Record<string, string[]> } as unknown as Inventory;
+      return matchHosts(inventory, terms.map(pyStr)).hosts;
+    }
+  }
+  throw new TemplateError(`Unknown lookup plugin "${name}"`, {
+    hint: "Supported: env, file, template, vars, first_found, items, list, indexed_items, dict, sequence, inventory_hostnames.",
+  });
+}
+
+function sequence(terms: unknown[], kw: Record<string, unknown>): unknown[] {
+  let start = Number(kw.start ?? 1);
+  let end = kw.end !== undefined ? Number(kw.end) : kw.count !== undefined ? start + Number(kw.count) - 1 : NaN;
+  const stride = Number(kw.stride ?? 1);
+  const format = String(kw.format ?? "%d");
+  const text = terms.length ? pyStr(terms[0]) : "";
+  const m = /^(?:(\d+)-)?(\d+)(?:\/(\d+))?(?::(.+))?$/.exec(text);
+  if (m) {
+    if (m[1] !== undefined) start = Number(m[1]);
+    end = Number(m[2]);
+  }
+  if (Number.isNaN(end)) throw new TemplateError("lookup('sequence') needs end= or count=");
+  const out: string[] = [];
+  for (let i = start; stride > 0 ? i <= end : i >= end; i += stride) out.push(format.replace(/%0?(\d*)d/, (_x, w: string) => String(i).padStart(Number(w || 0), "0")));
+  return out;
+}
+
+/** Registers lookup, query and q as globals. */
+export function installLookups(env: Env): void {
+  const unwrap = (args: unknown[]) => args.map((a) => (a instanceof Secret ? a : a));
+  env.addGlobal("lookup", (name: string, ...rest: unknown[]) => {
+    const [terms, kw] = splitKwargs(unwrap(rest));
+    for (const t of terms) if (isUndefined(t)) (t as Undefined).fail();
+    const values = runLookup(name, terms, kw);
+    if (kw.wantlist) return values;
+    // Ansible joins several results with commas; one result is returned as it is.
+    return values.length === 1 ? values[0] : values.map(pyStr).join(",");
+  });
+  const query = (name: string, ...rest: unknown[]) => {
+    const [terms, kw] = splitKwargs(rest);
+    for (const t of terms) if (isUndefined(t)) (t as Undefined).fail();
+    return runLookup(name, terms, kw);
+  };
+  env.addGlobal("query", query);
+  env.addGlobal("q", query);
+  // Python's dict(a=1) and range() (nunjucks has range) as globals.
+  env.addGlobal("dict", (...args: unknown[]) => {
+    const [pos, kw] = splitKwargs(args);
+    return { ...(isMapping(pos[0]) ? pos[0] : {}), ...kw };
+  });
+}

@@ -1,0 +1,270 @@
+/**
+ * The Templar: renders `{{ }}` / `{% %}` in task arguments, conditions and template files with
+ * one set of variables (a host's, for a task), lazily: a variable whose value is a template is
+ * rendered when read, recursively, with loops detected.
+ *
+ * @example
+ *   const t = new Templar({ a: 1, b: "{{ a + 1 }}" }, { where: "host pi-1, task 'x'" });
+ *   t.render("{{ b }}");          // 2 (a number: one whole expression keeps its type)
+ *   t.render("b={{ b }}");        // "b=2"
+ *   t.isTrue(["b > 1"]);          // true
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { Secret } from "../shell/secret.ts";
+import { UserError } from "../errors.ts";
+import { active, compile, environment, unwrapError, type VariableSource } from "./engine.ts";
+import { isUndefined, renderSite, TemplateError, Undefined } from "./errors.ts";
+import { secretUse, truthy, unwrapSecret } from "./python.ts";
+import { installFilters } from "./filters.ts";
+import { installTests } from "./tests.ts";
+import { installLookups } from "./lookups.ts";
+import { OMIT } from "./omit.ts";
+
+export { TemplateError, Undefined } from "./errors.ts";
+export { OMIT, dropOmitted, isOmitted } from "./omit.ts";
+
+installFilters(environment);
+installTests(environment);
+installLookups(environment);
+
+export interface TemplarOptions {
+  /** Where rendering happens, for messages: "host pi-1, task 'Set hostname' (roles/base-os/tasks/main.yml:12)". */
+  where?: string;
+  /** Folders searched by lookup('file') and template include/import (first match wins). */
+  searchPaths?: string[];
+}
+
+const MARKERS = /\{\{|\{%|\{#/;
+const SINGLE_EXPRESSION = /^\{\{([\s\S]*)\}\}$/;
+const PYTHON_CONSTANTS: Record<string, unknown> = { True: true, False: false, None: null };
+
+let captured: unknown;
+environment.addGlobal("__capture", (v: unknown) => {
+  captured = v;
+  return "";
+});
+
+/** Renders values with one set of variables (see the module comment). */
+export class Templar implements VariableSource {
+  readonly vars: Record<string, unknown>;
+  readonly where: string;
+  readonly searchPaths: string[];
+  readonly #cache = new Map<string, { raw: unknown; value: unknown; secret: boolean }>();
+  readonly #resolving: string[] = [];
+
+  constructor(vars: Record<string, unknown>, options: TemplarOptions = {}) {
+    this.vars = vars;
+    this.where = options.where ?? "";
+    this.searchPaths = options.searchPaths ?? [];
+  }
+
+  /**
+   * Deep-renders strings inside any value (objects and arrays are copied). A string that is
+   * exactly one `{{ expr }}` gives the expression's native value; strings without template
+   * markers are returned as they are; Secret values pass untouched, and a template that used a
+   * Secret gives a Secret.
+   */
+  render<T>(value: T): T {
+    return this.#deep(value, true) as T;
+  }
+
+  #deep(value: unknown, copy: boolean): unknown {
+    if (typeof value === "string") return MARKERS.test(value) ? this.renderString(value) : value;
+    if (value === null || typeof value !== "object" || value instanceof Secret) return value;
+    if (Array.isArray(value)) {
+      let changed = copy;
+      const out = value.map((v) => {
+        const r = this.#deep(v, copy);
+        if (r !== v) changed = true;
+        return r;
+      });
+      return changed ? out : value;
+    }
+    if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+    let changed = copy;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const key = MARKERS.test(k) ? String(this.renderString(k)) : k;
+      const r = this.#deep(v, copy);
+      if (r !== v || key !== k) changed = true;
+      out[key] = r;
+    }
+    return changed ? out : value;
+  }
+
+  /** One string: native value for a single `{{ expr }}`, else text (a Secret when a Secret was used). */
+  renderString(text: string): unknown {
+    if (!MARKERS.test(text)) return text;
+    const single = SINGLE_EXPRESSION.exec(text);
+    if (single && !single[1].includes("{{") && !single[1].includes("}}")) {
+      const before = secretUse.count;
+      const value = this.#evaluateExpression(stripWhitespaceControl(single[1]), text);
+      if (secretUse.count !== before && typeof value === "string") return new Secret(value);
+      return this.#deep(value, false);
+    }
+    const before = secretUse.count;
+    const out = this.#run(text, text, "template");
+    return secretUse.count !== before ? new Secret(out) : out;
+  }
+
+  /** Renders a whole template file (the template module): full Jinja2, trim_blocks on, lstrip_blocks off. */
+  renderText(text: string, sourceName: string): string {
+    return this.#run(text, text, sourceName);
+  }
+
+  /** Evaluates a bare expression (when:, changed_when:, until:, assert's that:); a boolean is returned as is. */
+  evaluate(expression: string | boolean): unknown {
+    if (typeof expression === "boolean") return expression;
+    if (typeof expression !== "string") return expression;
+    let expr = expression.trim();
+    // Ansible accepts (with a warning) `when: "{{ x }}"`: the braces are dropped.
+    const single = SINGLE_EXPRESSION.exec(expr);
+    if (single && !single[1].includes("{{")) expr = stripWhitespaceControl(single[1]);
+    if (expr === "") return false;
+    return this.#evaluateExpression(expr, expression);
+  }
+
+  /**
+   * True when every condition is truthy (Jinja/Python truthiness: "", 0, [], {}, none are false;
+   * any non-empty string is true, including "false": write `x | bool` for strings, as in Ansible).
+   * No conditions: true.
+   */
+  isTrue(conditions: Array<string | boolean> | string | boolean | undefined): boolean {
+    if (conditions === undefined || conditions === null) return true;
+    const list = Array.isArray(conditions) ? conditions : [conditions];
+    for (const c of list) {
+      const v = this.evaluate(c as string | boolean);
+      if (!this.#truth(v, String(c))) return false;
+    }
+    return true;
+  }
+
+  #truth(v: unknown, source: string): boolean {
+    return this.#withSite(source, () => truthy(v));
+  }
+
+  #evaluateExpression(expr: string, source: string): unknown {
+    captured = undefined;
+    this.#run(`{{ __capture((${expr}\n)) }}`, source, "expression");
+    const value = captured;
+    captured = undefined;
+    if (isUndefined(value)) this.#withSite(source, () => (value as Undefined).fail());
+    return value instanceof Secret ? value : value;
+  }
+
+  #withSite<T>(source: string, fn: () => T): T {
+    const previous = { source: renderSite.source, where: renderSite.where, active: active.source };
+    renderSite.source = source;
+    renderSite.where = this.where;
+    active.source = this;
+    try {
+      return fn();
+    } finally {
+      renderSite.source = previous.source;
+      renderSite.where = previous.where;
+      active.source = previous.active;
+    }
+  }
+
+  #run(templateText: string, source: string, name: string): string {
+    return this.#withSite(source, () => {
+      let template;
+      try {
+        template = compile(templateText, name);
+        return template.render({}) as string;
+      } catch (e) {
+        throw this.#userError(e, source);
+      }
+    });
+  }
+
+  #userError(e: unknown, source: string): Error {
+    const inner = unwrapError(e);
+    if (inner instanceof UserError) return inner;
+    const where = this.where ? ` (${this.where})` : "";
+    const message = String((inner as Error)?.message ?? inner)
+      .replace(/^\(unknown path\)\s*/, "")
+      .replace(/^\([^)]*\)\s*/, "")
+      .replace(/\s*\n\s*/g, " ")
+      .replace(/^Template render error:?\s*/, "")
+      .replace(/^\(unknown path\)\s*/, "")
+      .replace(/^Error: /, "");
+    return new TemplateError(`Template error in ${JSON.stringify(source.length > 200 ? source.slice(0, 197) + "..." : source)}${where}: ${message}`, {
+      hint: "Check the expression's syntax (Jinja2): quotes, brackets, filter names and arguments.",
+    });
+  }
+
+  /** A variable by name, rendered if it is a template; Python constants, omit and globals next; else Undefined. */
+  lookup(name: string): unknown {
+    if (Object.hasOwn(this.vars, name)) {
+      const raw = this.vars[name];
+      if (raw instanceof Secret) return unwrapSecret(raw);
+      if (typeof raw !== "string" || !MARKERS.test(raw)) return raw;
+      const hit = this.#cache.get(name);
+      if (hit && hit.raw === raw) {
+        if (hit.secret) secretUse.count++;
+        return hit.value;
+      }
+      const before = secretUse.count;
+      const value = this.#resolveTemplate(raw, name);
+      const secret = secretUse.count !== before;
+      const plain = value instanceof Secret ? value.reveal() : value;
+      this.#cache.set(name, { raw, value: plain, secret: secret || value instanceof Secret });
+      if (value instanceof Secret) secretUse.count++;
+      return plain;
+    }
+    if (name === "omit") return OMIT;
+    if (Object.hasOwn(PYTHON_CONSTANTS, name)) return PYTHON_CONSTANTS[name];
+    if (name in environment.globals) return environment.globals[name];
+    return new Undefined(name);
+  }
+
+  /** A value read from inside a variable: templated strings render on read (unwrapping Secrets). */
+  resolveMember(value: unknown, label: string): unknown {
+    if (value instanceof Secret) return unwrapSecret(value);
+    if (typeof value !== "string" || !MARKERS.test(value)) return value;
+    const r = this.#resolveTemplate(value, label);
+    return r instanceof Secret ? unwrapSecret(r) : r;
+  }
+
+  #resolveTemplate(raw: string, label: string): unknown {
+    if (this.#resolving.includes(label)) {
+      const chain = [...this.#resolving.slice(this.#resolving.indexOf(label)), label].join(" -> ");
+      throw new TemplateError(`Recursive loop detected in variable "${label.replace(/^\./, "")}": ${chain}${this.where ? ` (${this.where})` : ""}`, {
+        hint: "A variable's template refers back to itself; give one of them a plain value.",
+      });
+    }
+    this.#resolving.push(label);
+    try {
+      return this.renderString(raw);
+    } finally {
+      this.#resolving.pop();
+    }
+  }
+
+  /** Finds a file in the search paths (as given, then relative to each; `templates/` and `files/` subfolders too). */
+  findFile(name: string, kind: "templates" | "files" = "files"): string | undefined {
+    if (isAbsolute(name)) return existsSync(name) ? name : undefined;
+    for (const dir of this.searchPaths) {
+      for (const candidate of [join(dir, kind, name), join(dir, name)]) if (existsSync(candidate)) return candidate;
+    }
+    const fromCwd = resolve(name);
+    return existsSync(fromCwd) ? fromCwd : undefined;
+  }
+
+  loadTemplate(name: string): { src: string; path: string } {
+    const path = this.findFile(name, "templates");
+    if (!path) {
+      throw new TemplateError(`Template "${name}" not found${this.searchPaths.length ? ` in ${this.searchPaths.join(", ")}` : ""}`, {
+        hint: "Put it in the role's templates/ folder or give a path relative to the playbook.",
+      });
+    }
+    return { src: readFileSync(path, "utf8"), path };
+  }
+}
+
+/** `{{- x -}}` / `{{+ x }}`: the whitespace-control marks are not part of the expression. */
+function stripWhitespaceControl(inner: string): string {
+  return inner.replace(/^[-+]/, "").replace(/[-+]$/, "");
+}
