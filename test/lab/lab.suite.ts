@@ -43,6 +43,15 @@ describe("lab", { skip: labSkip() }, () => {
     assert.match(out, /usedns no/i);
   });
 
+  test("systemd-timesyncd runs in nodes (for the ntp role) but cannot set the clock", async () => {
+    for (const n of currentLab().nodes) {
+      assert.equal((await ok(n, "systemctl is-active systemd-timesyncd")).trim(), "active", n.name);
+      // CAP_SYS_TIME is bit 25 of the bounding set: nspawn withholds it.
+      const bounding = /CapBnd:\s*([0-9a-f]+)/.exec(await ok(n, "cat /proc/1/status"))![1];
+      assert.equal((BigInt(`0x${bounding}`) >> 25n) & 1n, 0n, n.name);
+    }
+  });
+
   test("architectures: arm64 nodes run aarch64 through qemu", async () => {
     const lab = currentLab();
     for (const n of lab.nodes) {

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import type { NodeArch } from "./config.ts";
 
 /** Bump when anything below changes: cached rootfs with an older version are re-customized. */
-export const ROOTFS_CONFIG_VERSION = 3;
+export const ROOTFS_CONFIG_VERSION = 4;
 
 /** Units that only cost time or fail in a container. */
 const MASKED_UNITS = [
@@ -108,6 +108,16 @@ UseDNS no
 PermitRootLogin prohibit-password
 `;
 
+/**
+ * timesyncd skips containers (ConditionVirtualization=!container), so the ntp role could not be
+ * tested. It runs fine here and cannot touch the host's clock: nspawn withholds CAP_SYS_TIME.
+ */
+const TIMESYNCD_DROP_IN = `# Lab: run in the container too (it cannot set the clock: no CAP_SYS_TIME under nspawn).
+[Unit]
+ConditionVirtualization=
+ConditionCapability=
+`;
+
 /** Applies the lab's changes to a debootstrapped root filesystem. */
 export function customizeRootfs(root: string, arch: NodeArch): void {
   for (const name of readdirSync(join(root, "etc/ssh"))) {
@@ -121,6 +131,7 @@ export function customizeRootfs(root: string, arch: NodeArch): void {
     }
     put(root, "etc/udev/rules.d/10-lab-diskseq.rules", DISKSEQ_RULES);
   }
+  put(root, "etc/systemd/system/systemd-timesyncd.service.d/lab-container.conf", TIMESYNCD_DROP_IN);
   put(root, "usr/local/sbin/lab-partition-node", PARTITION_HELPER, 0o755);
   // Before 60-persistent-storage.rules: its blkid probe (by-uuid links) needs the node to exist.
   rmSync(join(root, "etc/udev/rules.d/61-lab-partitions.rules"), { force: true });
