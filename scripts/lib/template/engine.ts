@@ -261,7 +261,7 @@ Compiler.compileCompare = function (this: Any, node: Any, frame: Any) {
 };
 // nunjucks emits a test's arguments without commas between them (`is version('1', 'ge')`).
 Compiler.compileIs = function (this: Any, node: Any, frame: Any) {
-  const name = node.right.name ? node.right.name.value : node.right.value;
+  const name = dottedName(node.right.args ? node.right.name : node.right);
   this._emit(`env.getTest(${JSON.stringify(name)}).call(context, `);
   this.compile(node.left, frame);
   for (const arg of node.right.args?.children ?? []) {
@@ -270,6 +270,11 @@ Compiler.compileIs = function (this: Any, node: Any, frame: Any) {
   }
   this._emit(") === true");
 };
+/** `match` or `ansible.builtin.match` from the parsed test name. */
+function dottedName(node: Any): string {
+  if (node instanceof nodes.LookupVal) return `${dottedName(node.target)}.${node.val.value}`;
+  return String(node.value);
+}
 const originalCompileIf = Compiler.compileIf;
 Compiler.compileIf = function (this: Any, node: Any, frame: Any, async: boolean) {
   // Wrap the condition in a call to __truthy by rewriting the node (once).
