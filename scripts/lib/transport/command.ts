@@ -1,0 +1,71 @@
+/**
+ * Builds the exact remote command line for one exec: environment exported inside the command
+ * (sshd refuses most `env` requests, and sudo would reset them anyway), then become wrapping
+ * applied once, around the finished command. Pure functions, shared by the SSH and local
+ * transports.
+ */
+import { quote } from "../shell/quote.ts";
+import type { BecomeOptions } from "./types.ts";
+
+/** Printed by sudo -S as its prompt (to stderr), so we know when to send the password. */
+export const SUDO_PROMPT_MARKER = "[sudo-prompt:7f3a]";
+/** Printed to stderr by the become'd shell before the command runs: sudo is done with stdin. */
+export const SUDO_READY_MARKER = "[sudo-ready:7f3a]";
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `export K='v'; cmd` for each entry (names checked: a bad name would break the shell). */
+export function withEnv(command: string, env: Record<string, string> | undefined): string {
+  if (!env || Object.keys(env).length === 0) return command;
+  const exports = Object.entries(env).map(([name, value]) => {
+    if (!ENV_NAME.test(name)) throw new Error(`invalid environment variable name: ${JSON.stringify(name)}`);
+    return `export ${name}=${quote(value)}`;
+  });
+  return `${exports.join("; ")}; ${command}`;
+}
+
+/** What become needs for one exec: the command to send, and how stdin must be handled. */
+export interface BecomePlan {
+  command: string;
+  /** The password to write when sudo prompts (SUDO_PROMPT_MARKER on stderr), if any. */
+  password?: string;
+}
+
+/**
+ * Wraps `command` in sudo for `become`. Without a password: `sudo -n` (fails at once instead
+ * of hanging on a prompt). With one: `sudo -S` with our marker as the prompt; the shell under
+ * sudo prints a ready marker first, so the caller sends the password only if sudo asks and
+ * sends the command's own stdin only once sudo has let go of it (NOPASSWD and cached
+ * credentials included). `connectedUser` root and become user root: no sudo at all.
+ */
+export function wrapBecome(command: string, become: BecomeOptions | undefined, connectedUser: string): BecomePlan {
+  if (!become) return { command };
+  const user = become.user || "root";
+  // Already that user (root connecting as root, the usual Pi image case): sudo adds nothing.
+  if (user === connectedUser) return { command };
+  if (become.password === undefined || become.password === "") {
+    return { command: `sudo -n -u ${quote(user)} -- sh -c ${quote(command)}` };
+  }
+  const inner = `printf '%s' ${quote(SUDO_READY_MARKER)} >&2; ${command}`;
+  return {
+    command: `sudo -S -p ${quote(SUDO_PROMPT_MARKER)} -u ${quote(user)} -- sh -c ${quote(inner)}`,
+    password: become.password,
+  };
+}
+
+/** Recognizes sudo refusing for lack of a password and says what to do. */
+export function explainSudoFailure(stderr: string, user: string): string | undefined {
+  if (/a password is required|a terminal is required|no tty present/i.test(stderr)) {
+    return `become (sudo to ${user}) needs a password: pass --ask-become-pass (-K) or set ansible_become_password, or allow NOPASSWD in sudoers`;
+  }
+  if (/incorrect password|Sorry, try again/i.test(stderr)) {
+    return `become (sudo to ${user}): incorrect become password`;
+  }
+  if (/is not in the sudoers file|is not allowed to execute/i.test(stderr)) {
+    return `become (sudo to ${user}) refused by sudoers: ${stderr.trim().split("\n")[0]}`;
+  }
+  if (/sudo: (command )?not found|sudo: not found/.test(stderr)) {
+    return `become needs sudo, which is not installed on the target`;
+  }
+  return undefined;
+}
