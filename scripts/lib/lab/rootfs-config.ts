@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import type { NodeArch } from "./config.ts";
 
 /** Bump when anything below changes: cached rootfs with an older version are re-customized. */
-export const ROOTFS_CONFIG_VERSION = 4;
+export const ROOTFS_CONFIG_VERSION = 5;
 
 /** Units that only cost time or fail in a container. */
 const MASKED_UNITS = [
@@ -130,6 +130,9 @@ export function customizeRootfs(root: string, arch: NodeArch): void {
       put(root, `etc/systemd/system/${unit}.d/lab-qemu-credentials.conf`, "[Service]\nLoadCredential=\n");
     }
     put(root, "etc/udev/rules.d/10-lab-diskseq.rules", DISKSEQ_RULES);
+    // Under qemu-user a unit's private network namespace fails ("Failed at step NETWORK ...
+    // Input/output error"): hostnamectl (the hostname module) would time out.
+    put(root, "etc/systemd/system/systemd-hostnamed.service.d/lab-qemu-netns.conf", "[Service]\nPrivateNetwork=no\n");
   }
   put(root, "etc/systemd/system/systemd-timesyncd.service.d/lab-container.conf", TIMESYNCD_DROP_IN);
   put(root, "usr/local/sbin/lab-partition-node", PARTITION_HELPER, 0o755);
