@@ -6,7 +6,7 @@
  * MaxSessions 10 as OpenSSH's default, so the transport's channel cap is really exercised.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,6 +111,19 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       ].join("\n") + "\n",
     );
 
+    // The controller's ~/.bashrc may be slow (here: pyenv init, ~200 ms) and bash sources it
+    // for every SSH command. In the sshd's private mount namespace we mount a copy guarded
+    // like Debian's skeleton (`return` when not interactive), as on a real Pi: exec latency
+    // measures the transport, not the test machine's shell setup.
+    const home = process.env.HOME ?? "/root";
+    const bashrc = join(home, ".bashrc");
+    const guardedBashrc = join(dir, "bashrc");
+    let shadowBashrc = "";
+    if (existsSync(bashrc)) {
+      writeFileSync(guardedBashrc, "case $- in *i*) ;; *) return;; esac\n" + readFileSync(bashrc, "utf8"));
+      shadowBashrc = ` && mount --bind '${guardedBashrc}' '${bashrc}'`;
+    }
+
     let child: ChildProcess | undefined;
     let stderr = "";
     const isRoot = process.getuid?.() === 0;
@@ -118,7 +131,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       stderr = "";
       const c: ChildProcess = isRoot
         ? // `exec` twice: the PID we hold is sshd's own, so killing it by PID kills sshd.
-          spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount -t tmpfs none /run && mkdir -p /run/sshd && exec ${SSHD} -D -e -f '${config}'`], { stdio: ["ignore", "ignore", "pipe"] })
+          spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount -t tmpfs none /run && mkdir -p /run/sshd${shadowBashrc} && exec ${SSHD} -D -e -f '${config}'`], { stdio: ["ignore", "ignore", "pipe"] })
         : spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
       c.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
       c.on("error", (e) => (stderr += String(e)));
