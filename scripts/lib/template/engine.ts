@@ -275,6 +275,12 @@ function dottedName(node: Any): string {
   if (node instanceof nodes.LookupVal) return `${dottedName(node.target)}.${node.val.value}`;
   return String(node.value);
 }
+// Jinja tuples: `('a', 1)` is a list here (nunjucks would emit JavaScript's comma operator).
+const originalCompileGroup = Compiler.compileGroup;
+Compiler.compileGroup = function (this: Any, node: Any, frame: Any) {
+  if (node.children.length > 1) return this._compileAggregate(node, frame, "[", "]");
+  return originalCompileGroup.call(this, node, frame);
+};
 const originalCompileIf = Compiler.compileIf;
 Compiler.compileIf = function (this: Any, node: Any, frame: Any, async: boolean) {
   // Wrap the condition in a call to __truthy by rewriting the node (once).
@@ -309,7 +315,7 @@ const compiled = new Map<string, Any>();
 // Jinja's test arguments without parentheses (`x is in list`, `n is divisibleby 3`), which nunjucks
 // cannot parse: rewritten to the call form.
 const BARE_TEST_ARGUMENT =
-  /\bis(\s+not)?\s+([A-Za-z_]\w*)\s+(?!(?:and|or|if|else|is|not)\b)('[^']*'|"[^"]*"|-?\d+(?:\.\d+)?|\[[^\]]*\]|[A-Za-z_][\w.]*(?:\[[^\]]*\])*)/g;
+  /\bis(\s+not)?\s+(?!not\b)([A-Za-z_]\w*)\s+(?!(?:and|or|if|else|is|not)\b)('[^']*'|"[^"]*"|-?\d+(?:\.\d+)?|\[[^\]]*\]|[A-Za-z_][\w.]*(?:\[[^\]]*\])*)/g;
 
 /** Compiles (once per distinct source text) a template. */
 export function compile(source: string, name: string): Any {

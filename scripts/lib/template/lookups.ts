@@ -4,7 +4,6 @@
  * pipe and other process-running lookups are refused: templates never start processes.
  */
 import { readFileSync } from "node:fs";
-import { Secret } from "../shell/secret.ts";
 import { active } from "./engine.ts";
 import { isUndefined, TemplateError, type Undefined } from "./errors.ts";
 import { isMapping, pyStr, splitKwargs } from "./python.ts";
@@ -98,16 +97,28 @@ function runLookup(name: string, terms: unknown[], kw: Record<string, unknown>):
 
 function sequence(terms: unknown[], kw: Record<string, unknown>): unknown[] {
   let start = Number(kw.start ?? 1);
-  let end = kw.end !== undefined ? Number(kw.end) : kw.count !== undefined ? start + Number(kw.count) - 1 : NaN;
-  const stride = Number(kw.stride ?? 1);
-  const format = String(kw.format ?? "%d");
-  const text = terms.length ? pyStr(terms[0]) : "";
+  let end: number = kw.end !== undefined ? Number(kw.end) : kw.count !== undefined ? start + Number(kw.count) - 1 : NaN;
+  let text = terms.length ? pyStr(terms[0]) : "";
+  // The k=v form: "start=1 end=5 stride=2 format=node%02d".
+  if (/^\w+=/.test(text)) {
+    for (const word of text.split(/\s+/)) {
+      const [k, ...v] = word.split("=");
+      kw = { ...kw, [k]: v.join("=") };
+    }
+    start = Number(kw.start ?? 1);
+    end = kw.end !== undefined ? Number(kw.end) : kw.count !== undefined ? start + Number(kw.count) - 1 : NaN;
+    text = "";
+  }
   const m = /^(?:(\d+)-)?(\d+)(?:\/(\d+))?(?::(.+))?$/.exec(text);
   if (m) {
     if (m[1] !== undefined) start = Number(m[1]);
     end = Number(m[2]);
+    if (m[3] !== undefined) kw = { ...kw, stride: m[3] };
+    if (m[4] !== undefined) kw = { ...kw, format: m[4] };
   }
   if (Number.isNaN(end)) throw new TemplateError("lookup('sequence') needs end= or count=");
+  const stride = Number(kw.stride ?? 1);
+  const format = String(kw.format ?? "%d");
   const out: string[] = [];
   for (let i = start; stride > 0 ? i <= end : i >= end; i += stride) out.push(format.replace(/%0?(\d*)d/, (_x, w: string) => String(i).padStart(Number(w || 0), "0")));
   return out;
@@ -115,9 +126,8 @@ function sequence(terms: unknown[], kw: Record<string, unknown>): unknown[] {
 
 /** Registers lookup, query and q as globals. */
 export function installLookups(env: Env): void {
-  const unwrap = (args: unknown[]) => args.map((a) => (a instanceof Secret ? a : a));
   env.addGlobal("lookup", (name: string, ...rest: unknown[]) => {
-    const [terms, kw] = splitKwargs(unwrap(rest));
+    const [terms, kw] = splitKwargs(rest);
     for (const t of terms) if (isUndefined(t)) (t as Undefined).fail();
     const values = runLookup(name, terms, kw);
     if (kw.wantlist) return values;
