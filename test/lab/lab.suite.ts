@@ -11,7 +11,15 @@ import { currentLab, labSkip, type LabNode } from "../support/lab.ts";
 import { run } from "../../scripts/lib/lab/exec.ts";
 import { which } from "../../scripts/lib/lab/preflight.ts";
 import { status } from "../../scripts/lib/lab/status.ts";
-import { testLabConfig } from "../../scripts/lib/lab/config.ts";
+import { namedLabConfig, testLabConfig } from "../../scripts/lib/lab/config.ts";
+import { up } from "../../scripts/lib/lab/up.ts";
+import { down } from "../../scripts/lib/lab/down.ts";
+import { findProcesses } from "../../scripts/lib/lab/processes.ts";
+import { listLinks, listNetns } from "../../scripts/lib/lab/network.ts";
+import { loopDevicesUnder } from "../../scripts/lib/lab/ssd.ts";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 
 async function ok(node: string | LabNode, command: string): Promise<string> {
   const r = await currentLab().ssh(node, command);
@@ -157,6 +165,37 @@ describe("lab", { skip: labSkip() }, () => {
     assert.match(link.stdout, /state UP/);
   });
 
+  test("a node serves DHCP and TFTP to the netboot client namespace", { timeout: 180_000 }, async () => {
+    const lab = currentLab();
+    const server = lab.nodes.find((n) => n.arch === "amd64")!;
+    const client = lab.clientNetns!;
+    const subnet = lab.bridgeAddress.replace(/\.1$/, "");
+    // dnsmasq-base: the binary without a service, run once in the foreground and stopped after.
+    await ok(server, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q dnsmasq-base >/dev/null");
+    await ok(server, "mkdir -p /srv/lab-tftp && echo pi-boot > /srv/lab-tftp/start4.elf");
+    await ok(
+      server,
+      `nohup dnsmasq --keep-in-foreground --port=0 --interface=eth0 --bind-interfaces --dhcp-range=${subnet}.100,${subnet}.150,255.255.255.0,1h --no-ping --enable-tftp --tftp-root=/srv/lab-tftp --pid-file=/run/lab-dnsmasq.pid --dhcp-leasefile=/run/lab-dnsmasq.leases >/run/lab-dnsmasq.log 2>&1 & sleep 0.5`,
+    );
+    try {
+      // -s /bin/true: report the lease, configure nothing.
+      const lease = await run(["ip", "netns", "exec", client, "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "5", "-T", "1", "-s", "/bin/true"]);
+      const address = /lease of ([\d.]+) obtained/.exec(lease.stdout + lease.stderr)?.[1];
+      assert.ok(address && address.startsWith(`${subnet}.1`), lease.stdout + lease.stderr);
+      await run(["ip", "-n", client, "addr", "add", `${address}/24`, "dev", "eth0"]);
+      const fetched = join(mkdtempSync(join(tmpdir(), "lab-tftp-")), "start4.elf");
+      try {
+        await run(["ip", "netns", "exec", client, "busybox", "tftp", "-g", "-r", "start4.elf", "-l", fetched, server.address]);
+        assert.equal(readFileSync(fetched, "utf8").trim(), "pi-boot");
+      } finally {
+        await run(["ip", "-n", client, "addr", "flush", "dev", "eth0"]);
+        rmSync(dirname(fetched), { recursive: true, force: true });
+      }
+    } finally {
+      await lab.ssh(server, "kill $(cat /run/lab-dnsmasq.pid) 2>/dev/null; rm -rf /srv/lab-tftp /run/lab-dnsmasq.*");
+    }
+  });
+
   test("the inventory is valid Ansible YAML with keys, known_hosts and SSD devices", async () => {
     const lab = currentLab();
     const inv = parse(readFileSync(lab.inventoryFile, "utf8"));
@@ -182,5 +221,25 @@ describe("lab", { skip: labSkip() }, () => {
     const pi = lab.nodes.find((n) => n.pi)!;
     assert.equal(list._meta.hostvars[pi.name].ansible_host, pi.address);
     assert.deepEqual(list.pis.hosts, [pi.name]);
+  });
+});
+
+describe("lab down after a crash", { skip: labSkip() }, () => {
+  test("finds a lab's leftovers by name when its state file is gone, and is idempotent", { timeout: 120_000 }, async () => {
+    // A second, tiny lab with its own names next to the suite's lab.
+    const config = namedLabConfig("test-lab-crash", "pitcr", 9);
+    await down(config, () => {});
+    const state = await up(config, { nodes: [{ name: "c1", arch: "amd64", pi: false, ssd: "64M" }], netboot: true }, () => {});
+    assert.ok((await listNetns()).includes("pitcr-c1"));
+    rmSync(`${config.dir}/state.json`);
+    await down(config, () => {});
+    await down(config, () => {});
+    assert.deepEqual((await listNetns()).filter((n) => n.startsWith("pitcr-")), []);
+    assert.deepEqual((await listLinks()).filter((l) => l.startsWith("pitcr-")), []);
+    assert.deepEqual(await loopDevicesUnder(config.dir), []);
+    assert.deepEqual(findProcesses((argv) => argv.some((a) => a.includes("pitcr-") || a.startsWith(config.dir))), []);
+    assert.ok(!existsSync(`${config.dir}/nodes`));
+    assert.ok(!existsSync(state.inventoryFile));
+    rmSync(config.dir, { recursive: true, force: true });
   });
 });

@@ -83,7 +83,7 @@ export async function down(config: LabConfig, log: (line: string) => void): Prom
     rmSync(nodesDir, { recursive: true, force: true });
     log(`removed ${nodesDir}`);
   }
-  if (state && existsSync(state.inventoryFile)) rmSync(state.inventoryFile, { force: true });
+  for (const inventory of new Set([config.inventoryFile, state?.inventoryFile])) if (inventory) rmSync(inventory, { force: true });
   rmSync(names.knownHostsFile, { force: true });
   rmSync(names.stateFile, { force: true });
 }
