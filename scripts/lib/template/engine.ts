@@ -37,6 +37,25 @@ const Compiler = (nunjucks as Any).compiler.Compiler.prototype;
 // Jinja's slices (`l[1:]`), installed first; the helpers below replace the rest of it.
 (nunjucks as Any).installJinjaCompat();
 
+// Jinja balances braces inside an expression, so `{{ {'a': {'b': 1}} }}` is one dict; nunjucks
+// would end the tag at the first "}}". Count open dict braces and split such a "}}" in two.
+const lexer = (nunjucks as Any).lexer;
+const Tokenizer = Object.getPrototypeOf(lexer.lex(""));
+const originalNextToken = Tokenizer.nextToken;
+Tokenizer.nextToken = function (this: Any) {
+  if (this.in_code && this.__braces > 0 && this.str.startsWith("}}", this.index)) {
+    const tok = { type: lexer.TOKEN_RIGHT_CURLY, value: "}", lineno: this.lineno, colno: this.colno };
+    this.forward();
+    this.__braces--;
+    return tok;
+  }
+  const tok = originalNextToken.call(this);
+  if (tok?.type === lexer.TOKEN_LEFT_CURLY) this.__braces = (this.__braces ?? 0) + 1;
+  else if (tok?.type === lexer.TOKEN_RIGHT_CURLY) this.__braces = Math.max(0, (this.__braces ?? 0) - 1);
+  else if (tok?.type === lexer.TOKEN_VARIABLE_END || tok?.type === lexer.TOKEN_BLOCK_END) this.__braces = 0;
+  return tok;
+};
+
 runtime.__truthy = truthy;
 runtime.__and = (left: unknown, right: () => unknown) => (truthy(left) ? right() : left);
 runtime.__or = (left: unknown, right: () => unknown) => (truthy(left) ? left : right());

@@ -97,7 +97,7 @@ export class Templar implements VariableSource {
   renderString(text: string): unknown {
     if (!MARKERS.test(text)) return text;
     const single = SINGLE_EXPRESSION.exec(text);
-    if (single && !single[1].includes("{{") && !single[1].includes("}}")) {
+    if (single && isOneExpression(single[1])) {
       const before = secretUse.count;
       const value = this.#evaluateExpression(stripWhitespaceControl(single[1]), text);
       if (secretUse.count !== before && typeof value === "string") return new Secret(value);
@@ -120,7 +120,7 @@ export class Templar implements VariableSource {
     let expr = expression.trim();
     // Ansible accepts (with a warning) `when: "{{ x }}"`: the braces are dropped.
     const single = SINGLE_EXPRESSION.exec(expr);
-    if (single && !single[1].includes("{{")) expr = stripWhitespaceControl(single[1]);
+    if (single && isOneExpression(single[1])) expr = stripWhitespaceControl(single[1]);
     if (expr === "") return false;
     return this.#evaluateExpression(expr, expression);
   }
@@ -262,6 +262,30 @@ export class Templar implements VariableSource {
     }
     return { src: readFileSync(path, "utf8"), path };
   }
+}
+
+/**
+ * Whether the text between the outer `{{` and `}}` is one expression: no other tag opens, and
+ * every `}}` in it closes dict braces (quotes skipped), as Jinja's lexer balances them.
+ */
+function isOneExpression(inner: string): boolean {
+  if (inner.includes("{{") || inner.includes("{%")) return false;
+  if (!inner.includes("}}")) return true;
+  let depth = 0;
+  let quote = "";
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i];
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = "";
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === "{") depth++;
+    else if (c === "}") {
+      if (depth === 0) return false;
+      depth--;
+    }
+  }
+  return depth === 0;
 }
 
 /** `{{- x -}}` / `{{+ x }}`: the whitespace-control marks are not part of the expression. */

@@ -136,8 +136,7 @@ const cases: Array<[string, unknown]> = [
   ["{{ {'b': 1, 'a': [1]} | to_nice_json }}", '{\n    "a": [\n        1\n    ],\n    "b": 1\n}'],
   ["{{ '{\"a\": [1, 2]}' | from_json }}", { a: [1, 2] }],
   ["{{ {'a': 1, 'b': ['x']} | to_yaml }}", "a: 1\nb:\n  - x\n"],
-  // nunjucks ends the tag at the first "}}": nested dict literals need a space ("} }").
-  ["{{ {'a': {'b': 1} } | to_nice_yaml }}", "a:\n    b: 1\n"],
+  ["{{ {'a': {'b': 1}} | to_nice_yaml }}", "a:\n    b: 1\n"],
   ["{{ 'a: yes\\nb: [1]' | from_yaml }}", { a: true, b: [1] }],
   ["{{ 'hi there' | b64encode }}", "aGkgdGhlcmU="],
   ["{{ 'aGkgdGhlcmU=' | b64decode }}", "hi there"],

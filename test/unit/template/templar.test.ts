@@ -37,6 +37,11 @@ describe("native values and text", () => {
     ["{{ 1 == 1.0 }}", true],
     ["{{ [1, [2]] == [1, [2]] }}", true],
     ["{{ {'a': 1} == {'a': 1} }}", true],
+    // Braces balance as in Jinja: a nested dict literal's "}}" does not end the tag.
+    ["{{ {'a': {'b': n}} }}", { a: { b: 8 } }],
+    ["x{{ {'a': {'b': 1}} }}", "x{'a': {'b': 1}}"],
+    ["{{ n }}}}", "8}}"],
+    ["{{ '}}' }}", "}}"],
     ["{{ 1 < 2 < 3 }}", true],
     ["{{ 3 > 2 > 2 }}", false],
     ["{{ [1] + [2] }}", [1, 2]],
