@@ -48,7 +48,8 @@ Examples:
   npm run lab -- down
 
 Files: base rootfs cache ~/.cache/pi-cluster-runner/rootfs/, lab folder (node copies, key,
-known_hosts, state, logs) ~/.cache/pi-cluster-runner/lab/ (PI_LAB_DIR overrides).`;
+known_hosts, state, logs) ~/.cache/pi-cluster-runner/lab/ (PI_LAB_DIR overrides). Each node's
+rootfs is an overlay on the cached base (PI_LAB_ROOTFS=copy: a full copy, ~4 s per node).`;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
