@@ -14,7 +14,9 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { testLabConfig, type LabConfig, type LabSpec, type NodeArch } from "../../scripts/lib/lab/config.ts";
+import { labNames, testLabConfig, type LabConfig, type LabSpec, type NodeArch } from "../../scripts/lib/lab/config.ts";
+import { readState } from "../../scripts/lib/lab/state.ts";
+import { isAlive } from "../../scripts/lib/lab/processes.ts";
 import { up } from "../../scripts/lib/lab/up.ts";
 import { down } from "../../scripts/lib/lab/down.ts";
 import { baseRootfsDir } from "../../scripts/lib/lab/rootfs.ts";
@@ -113,6 +115,7 @@ export async function bootLab(
     nodes: spec.nodes.map((n) => ({ name: n.name, arch: n.arch ?? "amd64", pi: !!n.pi, ssd: n.ssd })),
     netboot: !!spec.netboot,
   };
+  await waitUntilFree(config, log);
   await down(config, () => {});
   let state;
   try {
@@ -164,6 +167,25 @@ export async function bootLab(
       await down(config, () => {});
     },
   };
+}
+
+/**
+ * Another test process (a parallel `npm test`) may be using the same lab: wait for it to end
+ * rather than tear its lab down. A lab whose owner is gone is a crash leftover: taken down.
+ */
+async function waitUntilFree(config: LabConfig, log: (line: string) => void, timeoutMs = 30 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let said = 0;
+  for (;;) {
+    const owner = readState(labNames(config).stateFile)?.ownerPid;
+    if (!owner || owner === process.pid || !isAlive(owner)) return;
+    if (Date.now() > deadline) throw new Error(`The test lab (${config.dir}) is still used by process ${owner}`);
+    if (Date.now() - said > 60_000) {
+      log(`waiting: the test lab is in use by process ${owner} (another test run)`);
+      said = Date.now();
+    }
+    await sleep(2000);
+  }
 }
 
 let current: Lab | undefined;

@@ -34,6 +34,8 @@ export interface LabState {
   bridge: string;
   bridgeAddress: string;
   createdAt: string;
+  /** The process that ran `up` (the CLI exits; a test run lives as long as its lab). */
+  ownerPid?: number;
   aptProxyPid?: number;
   clientNetns?: string;
   inventoryFile: string;

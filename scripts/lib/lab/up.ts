@@ -75,6 +75,7 @@ export async function up(config: LabConfig, spec: LabSpec, log: Log): Promise<La
     bridge: names.bridge,
     bridgeAddress: names.bridgeAddress,
     createdAt: new Date().toISOString(),
+    ownerPid: process.pid,
     inventoryFile: config.inventoryFile,
     keyFile: names.keyFile,
     knownHostsFile: names.knownHostsFile,
