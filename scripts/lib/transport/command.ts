@@ -69,3 +69,64 @@ export function explainSudoFailure(stderr: string, user: string): string | undef
   }
   return undefined;
 }
+
+/**
+ * Drives `sudo -S` with our markers on one running command: `feed` every stderr chunk while
+ * `pending`; it writes the password when sudo prompts, then calls `sendStdin` once sudo has
+ * handed over (ready marker), and returns the stderr text that belongs to the user.
+ */
+export class SudoPrompter {
+  pending = true;
+  /** Set when sudo asked twice (wrong password): the caller should stop the command. */
+  failed = false;
+  private buffer = "";
+  private prompts = 0;
+
+  constructor(
+    private readonly password: string,
+    private readonly write: (text: string) => void,
+    private readonly sendStdin: () => void,
+  ) {}
+
+  /** Consumes a stderr chunk; returns the part to keep as the command's stderr. */
+  feed(chunk: Buffer): string {
+    this.buffer += chunk.toString("utf8");
+    let kept = "";
+    for (;;) {
+      const p = this.buffer.indexOf(SUDO_PROMPT_MARKER);
+      const r = this.buffer.indexOf(SUDO_READY_MARKER);
+      if (p >= 0 && (r < 0 || p < r)) {
+        kept += this.buffer.slice(0, p);
+        this.buffer = this.buffer.slice(p + SUDO_PROMPT_MARKER.length);
+        if (++this.prompts > 1) {
+          this.failed = true;
+          this.pending = false;
+          kept += this.buffer + "sudo: incorrect password\n";
+          this.buffer = "";
+          return kept;
+        }
+        this.write(this.password + "\n");
+        continue;
+      }
+      if (r >= 0) {
+        kept += this.buffer.slice(0, r) + this.buffer.slice(r + SUDO_READY_MARKER.length);
+        this.buffer = "";
+        this.pending = false;
+        this.sendStdin();
+        return kept;
+      }
+      // Keep a possible marker prefix for the next chunk; the rest is sudo's own output.
+      const keepFrom = Math.max(0, this.buffer.length - SUDO_PROMPT_MARKER.length);
+      kept += this.buffer.slice(0, keepFrom);
+      this.buffer = this.buffer.slice(keepFrom);
+      return kept;
+    }
+  }
+
+  /** Whatever is left when the command ends. */
+  flush(): string {
+    const rest = this.buffer;
+    this.buffer = "";
+    return rest;
+  }
+}

@@ -16,7 +16,7 @@ import type { Duplex } from "node:stream";
 import ssh2 from "ssh2";
 import type { ExecOptions, ExecResult, Transport } from "./types.ts";
 import { UnreachableError } from "./types.ts";
-import { explainSudoFailure, SUDO_PROMPT_MARKER, SUDO_READY_MARKER, withEnv, wrapBecome } from "./command.ts";
+import { explainSudoFailure, SudoPrompter, withEnv, wrapBecome } from "./command.ts";
 import { Semaphore } from "./semaphore.ts";
 
 /** Decides whether a presented host key is acceptable: true, or the reason to refuse. */
@@ -369,7 +369,6 @@ function runChannel(
       let rc: number | undefined;
       let signal: string | undefined;
       let timedOut = false;
-      let note = "";
       const timer =
         timeoutMs && timeoutMs > 0
           ? setTimeout(() => {
@@ -385,43 +384,17 @@ function runChannel(
         else stream.end();
       };
 
-      // Sudo password dance: stderr is parsed until sudo is through.
-      let sudoPending = sudoPassword !== undefined;
-      let sudoBuffer = "";
-      let prompts = 0;
-      const onSudoStderr = (chunk: Buffer) => {
-        sudoBuffer += chunk.toString("latin1");
-        for (;;) {
-          const p = sudoBuffer.indexOf(SUDO_PROMPT_MARKER);
-          const r = sudoBuffer.indexOf(SUDO_READY_MARKER);
-          if (p >= 0 && (r < 0 || p < r)) {
-            prompts++;
-            errChunks.push(Buffer.from(sudoBuffer.slice(0, p), "latin1"));
-            sudoBuffer = sudoBuffer.slice(p + SUDO_PROMPT_MARKER.length);
-            if (prompts > 1) {
-              // sudo asks again: the password was wrong. Stop rather than loop.
-              note = "sudo: incorrect password";
-              stream.close();
-              return;
-            }
-            stream.write(sudoPassword + "\n");
-            continue;
-          }
-          if (r >= 0) {
-            errChunks.push(Buffer.from(sudoBuffer.slice(0, r), "latin1"));
-            const rest = sudoBuffer.slice(r + SUDO_READY_MARKER.length);
-            sudoBuffer = "";
-            sudoPending = false;
-            if (rest) errChunks.push(Buffer.from(rest, "latin1"));
-            sendStdin();
-            return;
-          }
-          return;
-        }
-      };
+      // Sudo password dance: stderr goes through the prompter until sudo is through.
+      const sudo = sudoPassword !== undefined ? new SudoPrompter(sudoPassword, (t) => stream.write(t), sendStdin) : undefined;
 
       stream.on("data", (b: Buffer) => out.push(b));
-      stream.stderr.on("data", (b: Buffer) => (sudoPending ? onSudoStderr(b) : errChunks.push(b)));
+      stream.stderr.on("data", (b: Buffer) => {
+        if (sudo?.pending) {
+          errChunks.push(Buffer.from(sudo.feed(b)));
+          // Asked twice: wrong password. Stop rather than let sudo wait for another line.
+          if (sudo.failed) stream.close();
+        } else errChunks.push(b);
+      });
       stream.on("exit", (code: number | null, sig?: string) => {
         if (typeof code === "number") rc = code;
         else if (sig) signal = sig;
@@ -429,9 +402,8 @@ function runChannel(
       stream.on("error", () => {});
       stream.on("close", () => {
         if (timer) clearTimeout(timer);
-        if (sudoPending && sudoBuffer) errChunks.push(Buffer.from(sudoBuffer, "latin1"));
+        if (sudo) errChunks.push(Buffer.from(sudo.flush()));
         let stderr = Buffer.concat(errChunks).toString("utf8");
-        if (note) stderr += (stderr && !stderr.endsWith("\n") ? "\n" : "") + note + "\n";
         if (timedOut) {
           resolve({ rc: -1, stdout: Buffer.concat(out).toString("utf8"), stderr: stderr + `command timed out after ${seconds(timeoutMs!)}\n` });
           return;
@@ -439,7 +411,7 @@ function runChannel(
         if (signal && rc === undefined) stderr += `killed by signal ${signal}\n`;
         resolve({ rc: rc ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr });
       });
-      if (!sudoPending) sendStdin();
+      if (!sudo) sendStdin();
     });
   });
 }

@@ -1,0 +1,200 @@
+/**
+ * From Ansible's connection variables to a Transport. Precedence, as ansible-playbook driving
+ * OpenSSH: inventory variables and CLI overrides, then ssh arguments
+ * (ansible_ssh_common_args/extra_args), then ~/.ssh/config, then defaults.
+ */
+import { homedir, userInfo } from "node:os";
+import { join } from "node:path";
+import { UserError } from "../errors.ts";
+import type { Transport } from "./types.ts";
+import { LocalTransport } from "./local.ts";
+import { SshTransport, type SshTransportOptions } from "./ssh.ts";
+import { SshConfig, expandPath, parseJump } from "./ssh-config.ts";
+import { parseSshArgs, type SshArgs } from "./ssh-args.ts";
+import { makeHostKeyCheck, type HostKeyPolicy } from "./known-hosts.ts";
+
+/** How to reach one host, from its Ansible connection variables. */
+export interface ConnectionSettings {
+  connection: "ssh" | "local";
+  /** ansible_host (else the inventory name); ssh config HostName may still map it. */
+  address: string;
+  /** ansible_port; undefined = ssh args / ssh config / 22. */
+  port?: number;
+  /** ansible_user (or -u); undefined = ssh args / ssh config / the local user. */
+  user?: string;
+  /** ansible_ssh_private_key_file or --private-key: must exist. */
+  privateKeyFile?: string;
+  /** ansible_password / ansible_ssh_pass: password authentication only when given. */
+  password?: string;
+  /** known_hosts files consulted (the first records new keys); ssh args / config files come first. */
+  knownHostsFiles: string[];
+  /** --accept-new-host-keys: record unknown keys (OpenSSH's accept-new). Changed keys are still refused. */
+  acceptNewHostKeys: boolean;
+  /** false (ansible_ssh_host_key_checking: false or StrictHostKeyChecking=no): accept and record unknown keys with a warning. */
+  strictHostKeyChecking: boolean;
+  /** ansible_timeout (s) * 1000; default 10 s. */
+  connectTimeoutMs: number;
+  /** Default per-command limit; 0 = none. */
+  commandTimeoutMs: number;
+  /** ansible_ssh_common_args + " " + ansible_ssh_extra_args. */
+  sshArgs?: string;
+  /** Read ~/.ssh/config (or `-F file` from sshArgs). */
+  useSshConfig: boolean;
+  /** Added: where warnings go (accepted keys, StrictHostKeyChecking=no). Default: stderr. */
+  warn?: (message: string) => void;
+  /** Added: ssh-agent socket; default SSH_AUTH_SOCK. */
+  agentSocket?: string;
+  /** Added: record new keys hashed (HashKnownHosts); default from ssh config, else plain. */
+  hashKnownHosts?: boolean;
+}
+
+/** The CLI options that override inventory variables. */
+export interface ConnectionSettingsOverrides {
+  user?: string;
+  privateKeyFile?: string;
+  acceptNewHostKeys?: boolean;
+  connection?: "ssh" | "local";
+}
+
+const DEFAULT_KEY_FILES = ["id_ed25519", "id_ecdsa", "id_rsa"];
+
+function text(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value === "object" && value !== null && "reveal" in value && typeof (value as { reveal: unknown }).reveal === "function") {
+    return String((value as { reveal(): unknown }).reveal());
+  }
+  return String(value);
+}
+
+function bool(value: unknown): boolean | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value === "boolean") return value;
+  const s = String(value).toLowerCase();
+  if (["yes", "true", "on", "1", "y"].includes(s)) return true;
+  if (["no", "false", "off", "0", "n"].includes(s)) return false;
+  return undefined;
+}
+
+/** Reads a host's Ansible connection variables (and -u, --private-key, -c overrides). */
+export function connectionSettingsFromVars(
+  host: string,
+  vars: Record<string, unknown>,
+  overrides: ConnectionSettingsOverrides = {},
+): ConnectionSettings {
+  const connection = (overrides.connection ?? text(vars.ansible_connection) ?? "ssh") as string;
+  if (connection !== "ssh" && connection !== "local" && connection !== "smart" && connection !== "paramiko") {
+    throw new UserError(`host ${host}: ansible_connection ${JSON.stringify(connection)} is not supported`, { hint: "use ssh or local" });
+  }
+  const portText = text(vars.ansible_port ?? vars.ansible_ssh_port);
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    throw new UserError(`host ${host}: ansible_port ${JSON.stringify(portText)} is not a port number`);
+  }
+  const timeoutText = text(vars.ansible_timeout);
+  const timeoutS = timeoutText === undefined ? 10 : Number(timeoutText);
+  if (!(timeoutS > 0)) throw new UserError(`host ${host}: ansible_timeout ${JSON.stringify(timeoutText)} is not a number of seconds`);
+  const sshArgs = [text(vars.ansible_ssh_common_args), text(vars.ansible_ssh_extra_args)].filter(Boolean).join(" ");
+  const keyFile = overrides.privateKeyFile ?? text(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file);
+  return {
+    connection: connection === "local" ? "local" : "ssh",
+    address: text(vars.ansible_host ?? vars.ansible_ssh_host) ?? host,
+    port,
+    user: overrides.user ?? text(vars.ansible_user ?? vars.ansible_ssh_user),
+    privateKeyFile: keyFile ? expandPath(keyFile) : undefined,
+    password: text(vars.ansible_password ?? vars.ansible_ssh_pass ?? vars.ansible_ssh_password),
+    knownHostsFiles: [join(homedir(), ".ssh", "known_hosts")],
+    acceptNewHostKeys: overrides.acceptNewHostKeys ?? false,
+    strictHostKeyChecking: bool(vars.ansible_ssh_host_key_checking ?? vars.ansible_host_key_checking) ?? true,
+    connectTimeoutMs: timeoutS * 1000,
+    commandTimeoutMs: 0,
+    sshArgs: sshArgs || undefined,
+    useSshConfig: true,
+  };
+}
+
+function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? "root";
+  }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** Makes the Transport for one host (not yet connected). */
+export function createTransport(host: string, settings: ConnectionSettings): Transport {
+  if (settings.connection === "local") {
+    return new LocalTransport(host, { commandTimeoutMs: settings.commandTimeoutMs || undefined });
+  }
+  let args: SshArgs;
+  try {
+    args = parseSshArgs(settings.sshArgs);
+  } catch (e) {
+    throw new UserError(`host ${host}: ${(e as Error).message}`, { hint: "check ansible_ssh_common_args / ansible_ssh_extra_args" });
+  }
+  const config = settings.useSshConfig ? SshConfig.load(args.configFile ? expandPath(args.configFile) : undefined) : SshConfig.parse("");
+  const warn = settings.warn ?? ((m: string) => process.stderr.write(m + "\n"));
+  return new SshTransport(sshOptions(host, settings.address, settings, args, config, warn, 0));
+}
+
+/** Resolves one hop (the target or a jump host) to SshTransport options. */
+function sshOptions(
+  host: string,
+  address: string,
+  settings: ConnectionSettings,
+  args: SshArgs,
+  config: SshConfig,
+  warn: (m: string) => void,
+  depth: number,
+  jumpSpec?: { user?: string; port?: number },
+): SshTransportOptions {
+  if (depth > 5) throw new UserError(`host ${host}: ProxyJump chain too long (loop?)`);
+  const isTarget = depth === 0;
+  const cfg = config.resolve(address);
+  const option = (key: string) => (isTarget ? args.options.get(key) : undefined);
+  const finalAddress = option("hostname") ?? cfg.hostname ?? address;
+  const port = (isTarget ? settings.port ?? args.port : jumpSpec?.port) ?? cfg.port ?? 22;
+  const user = (isTarget ? settings.user ?? args.user : jumpSpec?.user) ?? cfg.user ?? localUser();
+  const requiredKeyFiles = isTarget ? [settings.privateKeyFile, ...args.identityFiles.map(expandPath)].filter((f): f is string => !!f) : [];
+  const keyFiles = unique([...(cfg.identityFile ?? []), ...DEFAULT_KEY_FILES.map((f) => join(homedir(), ".ssh", f))]);
+  const strictOption = (option("stricthostkeychecking") ?? cfg.strictHostKeyChecking)?.toLowerCase();
+  let strict: HostKeyPolicy["strict"] = "yes";
+  if (!settings.strictHostKeyChecking || strictOption === "no" || strictOption === "off") strict = "no";
+  else if (settings.acceptNewHostKeys || strictOption === "accept-new") strict = "accept-new";
+  const files = unique([...args.knownHostsFiles.map(expandPath), ...(cfg.userKnownHostsFile ?? []), ...settings.knownHostsFiles]);
+  const hashOption = option("hashknownhosts");
+  const hashNew = settings.hashKnownHosts ?? (hashOption ? hashOption.toLowerCase() === "yes" : cfg.hashKnownHosts) ?? false;
+  const timeoutOption = Number(option("connecttimeout"));
+  const connectTimeoutMs = settings.connectTimeoutMs || (timeoutOption > 0 ? timeoutOption * 1000 : cfg.connectTimeout ? cfg.connectTimeout * 1000 : 10_000);
+
+  const options: SshTransportOptions = {
+    host,
+    address: finalAddress,
+    port,
+    user,
+    keyFiles,
+    requiredKeyFiles,
+    agent: settings.agentSocket ?? process.env.SSH_AUTH_SOCK,
+    password: isTarget ? settings.password : undefined,
+    checkHostKey: makeHostKeyCheck(host, finalAddress, port, { files, strict, hashNew, warn }),
+    connectTimeoutMs,
+    commandTimeoutMs: settings.commandTimeoutMs || undefined,
+  };
+  const jump = (isTarget ? args.jump : undefined) ?? cfg.proxyJump;
+  if (jump && jump.toLowerCase() !== "none") {
+    // "a,b": reach b through a, then the target through b.
+    const hops = jump.split(",").map((h) => parseJump(h));
+    let previous: SshTransportOptions | undefined;
+    for (const [i, hop] of hops.entries()) {
+      const hopOptions = sshOptions(hop.host, hop.host, settings, args, config, warn, depth + 1 + i, hop);
+      // A hop's own ProxyJump from ssh config is replaced by the explicit chain.
+      if (previous) hopOptions.jump = previous;
+      previous = hopOptions;
+    }
+    options.jump = previous;
+  }
+  return options;
+}

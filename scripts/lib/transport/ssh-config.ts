@@ -1,0 +1,188 @@
+/**
+ * The subset of ~/.ssh/config (ssh_config(5)) a Pi cluster needs: Host blocks with wildcards
+ * and negation, HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
+ * StrictHostKeyChecking, ConnectTimeout, HashKnownHosts. First value wins per option, as
+ * OpenSSH (IdentityFile and UserKnownHostsFile accumulate). `Match` blocks are skipped.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** Options resolved for one host. Keys are lower-case ssh_config names. */
+export interface SshHostConfig {
+  hostname?: string;
+  user?: string;
+  port?: number;
+  identityFile?: string[];
+  proxyJump?: string;
+  userKnownHostsFile?: string[];
+  strictHostKeyChecking?: string;
+  connectTimeout?: number;
+  hashKnownHosts?: boolean;
+}
+
+interface Block {
+  /** undefined = top of file (applies to every host). */
+  patterns?: string[];
+  /** Skipped (Match). */
+  skip?: boolean;
+  options: Array<[string, string]>;
+}
+
+/** `*` and `?` glob as ssh_config and known_hosts patterns use them (case-insensitive). */
+export function wildcardMatch(pattern: string, name: string): boolean {
+  const re = "^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$";
+  return new RegExp(re, "i").test(name);
+}
+
+/** A Host line's patterns against a name: any positive match and no negated match. */
+export function hostPatternsMatch(patterns: string[], name: string): boolean {
+  let matched = false;
+  for (const pattern of patterns) {
+    if (pattern.startsWith("!")) {
+      if (wildcardMatch(pattern.slice(1), name)) return false;
+    } else if (wildcardMatch(pattern, name)) {
+      matched = true;
+    }
+  }
+  return matched;
+}
+
+/** Splits a config line into keyword and value (`Key value`, `Key=value`, quoted values). */
+function splitLine(line: string): [string, string] | undefined {
+  const m = /^([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*|\s+)(.*)$/.exec(line);
+  if (!m) return undefined;
+  return [m[1].toLowerCase(), m[2].trim()];
+}
+
+/** Splits an argument list honouring double quotes. */
+function words(value: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(value))) out.push(m[1] ?? m[2]);
+  return out;
+}
+
+/** Parsed ssh config, ready to resolve hosts. */
+export class SshConfig {
+  private constructor(private readonly blocks: Block[]) {}
+
+  /** Parses config text (Include is not followed). */
+  static parse(text: string): SshConfig {
+    const blocks: Block[] = [{ options: [] }];
+    for (const rawLine of text.split("\n")) {
+      const line = rawLine.trim();
+      if (!line || line.startsWith("#")) continue;
+      const kv = splitLine(line);
+      if (!kv) continue;
+      const [key, value] = kv;
+      if (key === "host") blocks.push({ patterns: words(value), options: [] });
+      else if (key === "match") blocks.push({ skip: true, options: [] });
+      else blocks[blocks.length - 1].options.push([key, value]);
+    }
+    return new SshConfig(blocks);
+  }
+
+  /** Reads ~/.ssh/config (or `file`); a missing file is an empty config. */
+  static load(file = join(homedir(), ".ssh", "config")): SshConfig {
+    return SshConfig.parse(existsSync(file) ? readFileSync(file, "utf8") : "");
+  }
+
+  /** The options for `host` (the name as given: inventory ansible_host or name). */
+  resolve(host: string, defaults: { user?: string } = {}): SshHostConfig {
+    const first = new Map<string, string>();
+    const identityFile: string[] = [];
+    const knownHosts: string[] = [];
+    for (const block of this.blocks) {
+      if (block.skip) continue;
+      if (block.patterns && !hostPatternsMatch(block.patterns, host)) continue;
+      for (const [key, value] of block.options) {
+        if (key === "identityfile") identityFile.push(value);
+        else if (key === "userknownhostsfile") knownHosts.push(...words(value));
+        else if (!first.has(key)) first.set(key, value);
+      }
+    }
+    const hostname = first.get("hostname");
+    const user = first.get("user") ?? defaults.user;
+    const resolved: SshHostConfig = {};
+    if (hostname) resolved.hostname = expandTokens(hostname, { host, hostname: host, user });
+    if (first.has("user")) resolved.user = first.get("user");
+    const port = Number(first.get("port"));
+    if (Number.isInteger(port) && port > 0) resolved.port = port;
+    const finalHost = resolved.hostname ?? host;
+    const tokens = { host, hostname: finalHost, user };
+    if (identityFile.length) resolved.identityFile = identityFile.map((f) => expandPath(expandTokens(unquote(f), tokens)));
+    if (knownHosts.length) resolved.userKnownHostsFile = knownHosts.map((f) => expandPath(expandTokens(f, tokens)));
+    const jump = first.get("proxyjump");
+    if (jump && jump.toLowerCase() !== "none") resolved.proxyJump = jump;
+    const strict = first.get("stricthostkeychecking");
+    if (strict) resolved.strictHostKeyChecking = strict.toLowerCase();
+    const timeout = Number(first.get("connecttimeout"));
+    if (Number.isFinite(timeout) && timeout > 0) resolved.connectTimeout = timeout;
+    const hash = first.get("hashknownhosts");
+    if (hash) resolved.hashKnownHosts = hash.toLowerCase() === "yes";
+    return resolved;
+  }
+}
+
+function unquote(value: string): string {
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+}
+
+/** `~/x` -> `$HOME/x`. */
+export function expandPath(path: string): string {
+  if (path === "~") return homedir();
+  if (path.startsWith("~/")) return join(homedir(), path.slice(2));
+  return path;
+}
+
+/** The minimal ssh_config tokens: %h (host name), %n (name as given), %r (remote user), %u (local user), %d (home), %%. */
+export function expandTokens(value: string, t: { host: string; hostname: string; user?: string }): string {
+  return value.replace(/%([%hnrud])/g, (_, c: string) => {
+    switch (c) {
+      case "%":
+        return "%";
+      case "h":
+        return t.hostname;
+      case "n":
+        return t.host;
+      case "r":
+        return t.user ?? localUser();
+      case "u":
+        return localUser();
+      case "d":
+        return homedir();
+    }
+    return _;
+  });
+}
+
+function localUser(): string {
+  return process.env.USER ?? process.env.LOGNAME ?? "root";
+}
+
+/** A ProxyJump value's first hop: `[user@]host[:port]`. Further hops (comma list) are ignored by the caller. */
+export function parseJump(value: string): { user?: string; host: string; port?: number } {
+  const first = value.split(",")[0].trim().replace(/^ssh:\/\//, "");
+  let rest = first;
+  let user: string | undefined;
+  const at = rest.lastIndexOf("@");
+  if (at >= 0) {
+    user = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+  }
+  let port: number | undefined;
+  const bracket = /^\[(.+)\](?::(\d+))?$/.exec(rest);
+  if (bracket) {
+    rest = bracket[1];
+    if (bracket[2]) port = Number(bracket[2]);
+  } else {
+    const m = /^([^:]+):(\d+)$/.exec(rest);
+    if (m) {
+      rest = m[1];
+      port = Number(m[2]);
+    }
+  }
+  return { user, host: rest, port };
+}
