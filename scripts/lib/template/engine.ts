@@ -50,6 +50,9 @@ Tokenizer.nextToken = function (this: Any) {
     return tok;
   }
   const tok = originalNextToken.call(this);
+  // `list.0` (Jinja's attribute-style index): the number after a dot becomes a name.
+  if (tok?.type === lexer.TOKEN_INT && this.__lastValue === ".") tok.type = lexer.TOKEN_SYMBOL;
+  if (tok && tok.type !== lexer.TOKEN_WHITESPACE) this.__lastValue = tok.value;
   if (tok?.type === lexer.TOKEN_LEFT_CURLY) this.__braces = (this.__braces ?? 0) + 1;
   else if (tok?.type === lexer.TOKEN_RIGHT_CURLY) this.__braces = Math.max(0, (this.__braces ?? 0) - 1);
   else if (tok?.type === lexer.TOKEN_VARIABLE_END || tok?.type === lexer.TOKEN_BLOCK_END) this.__braces = 0;
@@ -300,6 +303,15 @@ Compiler.compileGroup = function (this: Any, node: Any, frame: Any) {
   if (node.children.length > 1) return this._compileAggregate(node, frame, "[", "]");
   return originalCompileGroup.call(this, node, frame);
 };
+// `{% for k in mapping %}` iterates keys as in Jinja (nunjucks would iterate nothing).
+const originalCompileFor = Compiler.compileFor;
+Compiler.compileFor = function (this: Any, node: Any, frame: Any) {
+  if (!(node.name instanceof nodes.Array) && !node.__pyKeys) {
+    node.__pyKeys = true;
+    node.arr = new nodes.FunCall(node.lineno, node.colno, new nodes.Symbol(node.lineno, node.colno, "__iterable"), new nodes.NodeList(node.lineno, node.colno, [node.arr]));
+  }
+  return originalCompileFor.call(this, node, frame);
+};
 const originalCompileIf = Compiler.compileIf;
 Compiler.compileIf = function (this: Any, node: Any, frame: Any, async: boolean) {
   // Wrap the condition in a call to __truthy by rewriting the node (once).
@@ -328,6 +340,11 @@ export const environment: Any = new nunjucks.Environment(new ActiveLoader() as A
   dev: true,
 });
 environment.addGlobal("__truthy", truthy);
+environment.addGlobal("__iterable", (v: unknown) => {
+  if (isUndefined(v)) (v as UndefinedT).fail();
+  if (v instanceof Secret) return unwrapSecret(v);
+  return isMapping(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) ? Object.keys(v) : v;
+});
 
 const compiled = new Map<string, Any>();
 
@@ -336,11 +353,16 @@ const compiled = new Map<string, Any>();
 const BARE_TEST_ARGUMENT =
   /\bis(\s+not)?\s+(?!not\b)([A-Za-z_]\w*)\s+(?!(?:and|or|if|else|is|not)\b)('[^']*'|"[^"]*"|-?\d+(?:\.\d+)?|\[[^\]]*\]|[A-Za-z_][\w.]*(?:\[[^\]]*\])*)/g;
 
+/** Applies `fn` to the inside of each `{{ }}` and `{% %}` tag only (never to the template's text). */
+function inCode(source: string, fn: (code: string) => string): string {
+  return source.replace(/(\{\{|\{%)([\s\S]*?)(\}\}|%\})/g, (_m, open: string, code: string, close: string) => open + fn(code) + close);
+}
+
 /** Compiles (once per distinct source text) a template. */
 export function compile(source: string, name: string): Any {
   let t = compiled.get(source);
   if (!t) {
-    const text = /\bis\s/.test(source) ? source.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`) : source;
+    const text = /\bis\s/.test(source) ? inCode(source, (code) => code.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`)) : source;
     t = new nunjucks.Template(text, environment, name, true);
     if (compiled.size > 20000) compiled.clear();
     compiled.set(source, t);

@@ -470,6 +470,19 @@ export function makeFilters(env: Env): Record<string, Filter> {
       return pyStr(v).replace(/%([sdrf%])/g, (_m, c: string) => (c === "%" ? "%" : c === "r" ? pyRepr(args[i++]) : c === "d" ? String(Math.trunc(Number(args[i++]))) : pyStr(args[i++])));
     },
     items: (v) => (isMapping(v) ? Object.keys(v).map((k) => [k, memberLookup(v, k)]) : toList(v, "items")),
+    indent: (v, ...rest) => {
+      // Jinja's do_indent, quirks included (a trailing newline survives, blank lines stay empty).
+      const [args, kw] = kwargs(rest);
+      const width = args[0] ?? kw.width ?? 4;
+      const first = Boolean(args[1] ?? kw.first ?? false);
+      const blank = Boolean(args[2] ?? kw.blank ?? false);
+      const pad = typeof width === "string" ? width : " ".repeat(Number(width));
+      const lines = (pyStr(v) + "\n").split(/\r\n|\r|\n/);
+      lines.pop();
+      let out = blank ? lines.join("\n" + pad) : lines[0] + lines.slice(1).map((l) => "\n" + (l ? pad + l : l)).join("");
+      if (first) out = pad + out;
+      return out;
+    },
     comment: (v) => pyStr(v).split("\n").map((l) => `# ${l}`.trimEnd()).join("\n"),
     ipaddr: (v, q) => ipaddrFilter(v, q),
     ipv4: (v, q) => ipaddrFilter(v, q, 4),

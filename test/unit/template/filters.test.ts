@@ -175,6 +175,8 @@ const cases: Array<[string, unknown]> = [
   ["{{ 'x' | center(5) }}", "  x  "],
   ["{{ 3.14159 | round(2) }}", 3.14],
   ["{{ 'a\\nb' | indent(2) }}", "a\n  b"],
+  ["{{ 'a\\n\\nb\\n' | indent(width=4, first=true) }}", "    a\n\n    b\n"],
+  ["{{ 'a\\n\\nb' | indent(2, blank=true) }}", "a\n  \n  b"],
 ];
 
 describe("filters", () => {

@@ -55,6 +55,9 @@ describe("native values and text", () => {
     ["{{ 'k' in d }}", true],
     ["{{ 'z' not in l }}", true],
     ["{{ l[-1] }}", "a"],
+    ["{{ l.0 }}", 1],
+    ["{{ d.k.0 }}", true],
+    ["{% for k in d %}{{ k }}{% endfor %}", "k"],
     ["{{ l[0:1] }}", [1]],
     ["{{ s[1:3] }}", "ex"],
     ["{{ s[::-1] }}", "txet"],
@@ -315,6 +318,10 @@ describe("renderText (template module)", () => {
 
   test("lists print as Python would", () => {
     assert.equal(t.renderText("{{ servers }} {{ enabled }}", "a.j2"), "['a', 'b'] True");
+  });
+
+  test("plain text that reads like Jinja syntax is left alone", () => {
+    assert.equal(t.renderText("This is in the docs: x is defined 2\n{{ port is divisibleby 3 }}\n", "a.j2"), "This is in the docs: x is defined 2\nTrue\n");
   });
 
   test("no HTML autoescaping", () => {
