@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { Secret } from "../shell/secret.ts";
 import { UserError } from "../errors.ts";
-import { active, compile, environment, unwrapError, type VariableSource } from "./engine.ts";
+import { active, compile, environment, memberLookup, unwrapError, type VariableSource } from "./engine.ts";
 import { isUndefined, renderSite, TemplateError, Undefined } from "./errors.ts";
 import { secretUse, truthy, unwrapSecret } from "./python.ts";
 import { installFilters } from "./filters.ts";
@@ -38,6 +38,9 @@ export interface TemplarOptions {
 const MARKERS = /\{\{|\{%|\{#/;
 const SINGLE_EXPRESSION = /^\{\{([\s\S]*)\}\}$/;
 const PYTHON_CONSTANTS: Record<string, unknown> = { True: true, False: false, None: null };
+const SIMPLE_PATH = /^\s*([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)\s*$/;
+/** Words nunjucks reads as literals or operators, not variables. */
+const RESERVED = new Set(["true", "false", "none", "not", "and", "or", "in", "is", "if", "else"]);
 
 let captured: unknown;
 environment.addGlobal("__capture", (v: unknown) => {
@@ -145,6 +148,16 @@ export class Templar implements VariableSource {
   }
 
   #evaluateExpression(expr: string, source: string): unknown {
+    // Fast path for the most common expression, a plain name or dotted path (`item`, `a.b`).
+    const path = SIMPLE_PATH.exec(expr);
+    if (path && !Object.hasOwn(PYTHON_CONSTANTS, path[1]) && !RESERVED.has(path[1])) {
+      return this.#withSite(source, () => {
+        let value = this.lookup(path[1]);
+        if (path[2]) for (const key of path[2].slice(1).split(".")) value = memberLookup(value, key);
+        if (isUndefined(value)) (value as Undefined).fail();
+        return value;
+      });
+    }
     captured = undefined;
     this.#run(`{{ __capture((${expr}\n)) }}`, source, "expression");
     const value = captured;
