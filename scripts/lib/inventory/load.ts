@@ -96,7 +96,10 @@ export function loadInventory(sources: string[], options: LoadInventoryOptions =
         varsDirs.push(dirname(path));
       }
     } else if (source.includes(",")) {
-      for (const name of source.split(",").map((s) => s.trim()).filter(Boolean)) builder.host(name, { file: "-i" });
+      for (const entry of source.split(",").map((s) => s.trim()).filter(Boolean)) {
+        const { name, port } = splitPort(entry);
+        builder.host(name, { file: "-i" }, port === undefined ? undefined : { ansible_port: port });
+      }
       files.push(source);
     } else {
       throw new UserError(`Inventory source not found: ${source}`, {
@@ -122,7 +125,16 @@ function loadInventoryFile(builder: InventoryBuilder, file: string): void {
 
 function looksLikeIni(text: string): boolean {
   const first = text.split("\n").map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#") && !l.startsWith(";"));
-  return first !== undefined && (first.startsWith("[") || !/:/.test(first));
+  if (first === undefined || first.startsWith("---") || first.startsWith("{")) return false;
+  return first.startsWith("[") || !/:(\s|$)/.test(first);
+}
+
+/** `name:port` as Ansible reads host entries (an IPv6 address keeps its colons; `[::1]:22` works). */
+export function splitPort(entry: string): { name: string; port?: number } {
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(entry);
+  if (bracketed) return { name: bracketed[1], port: Number(bracketed[2]) };
+  const m = /^([^:]+):(\d+)$/.exec(entry);
+  return m ? { name: m[1], port: Number(m[2]) } : { name: entry };
 }
 
 function describe(value: unknown): string {
@@ -188,8 +200,10 @@ function loadGroup(builder: InventoryBuilder, name: string, body: unknown, where
           hint: `Write \`${pattern}:\` alone, or with variables below it: \`${pattern}:\\n  ansible_host: 10.0.0.2\`.`,
         });
       }
-      for (const host of expandHostRange(pattern, hostWhere)) {
-        builder.host(host, hostWhere, vars as Record<string, unknown> | undefined);
+      const { name: hostPattern, port } = splitPort(pattern);
+      const hostVars = port === undefined ? (vars as Record<string, unknown> | undefined) : { ansible_port: port, ...(vars as Record<string, unknown> | undefined) };
+      for (const host of expandHostRange(hostPattern, hostWhere)) {
+        builder.host(host, hostWhere, hostVars);
         builder.addHostToGroup(name, host);
       }
     }

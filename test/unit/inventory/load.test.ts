@@ -98,6 +98,32 @@ describe("inventory shapes", () => {
     assert.deepEqual(loadInventory(["localhost,"]).hosts, ["localhost"]);
   });
 
+  test("host:port in YAML and comma lists sets ansible_port (explicit ansible_port wins)", () => {
+    const t = writeTree({ "h.yml": "all:\n  hosts:\n    a:2222:\n    b:2200:\n      ansible_port: 22\n    fe80::1:\n" });
+    try {
+      const inv = loadInventory([t.path("h.yml")]);
+      assert.deepEqual(inv.hosts, ["a", "b", "fe80::1"]);
+      assert.equal(inv.hostVars("a").ansible_port, 2222);
+      assert.equal(inv.hostVars("b").ansible_port, 22);
+      assert.deepEqual(inv.hostVars("fe80::1"), {});
+      const list = loadInventory(["pi-1:2201,pi-2,"]);
+      assert.deepEqual(list.hosts, ["pi-1", "pi-2"]);
+      assert.equal(list.hostVars("pi-1").ansible_port, 2201);
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("a YAML file without an extension is YAML, a bracketed one INI", () => {
+    const t = writeTree({ "yamlhosts": "---\nall:\n  hosts:\n    y1:\n", "inihosts": "[g]\ni1\n" });
+    try {
+      assert.deepEqual(loadInventory([t.path("yamlhosts")]).hosts, ["y1"]);
+      assert.deepEqual(loadInventory([t.path("inihosts")]).groups.g, ["i1"]);
+    } finally {
+      t.remove();
+    }
+  });
+
   test("several sources add up", () => {
     const t = writeTree({ "a.yml": "g1:\n  hosts:\n    a:\n", "b.yml": "g1:\n  hosts:\n    b:\n" });
     try {
