@@ -214,6 +214,12 @@ function changedTasks(report: JsonReport | undefined): string[] {
   );
 }
 
+/** The result of the task called `name` on `host` (the last one when it ran several times). */
+function taskResult(report: JsonReport | undefined, name: string, host: string): { changed?: boolean; failed?: boolean; skipped?: boolean; msg?: string } | undefined {
+  const results = (report?.plays ?? []).flatMap((p) => p.tasks.filter((t) => t.task.name === name).map((t) => t.hosts[host]).filter(Boolean));
+  return results[results.length - 1];
+}
+
 function taskNames(report: JsonReport | undefined): string[] {
   return report ? report.plays.flatMap((p) => p.tasks.map((t) => t.task.name)) : [];
 }
@@ -241,7 +247,7 @@ function fingerprint(node: SuiteNode): string {
   ];
   const script = [
     `for f in ${files.join(" ")}; do if [ -e "$f" ]; then sha1sum "$f"; else echo "absent $f"; fi; done`,
-    "echo localtime=$(readlink /etc/localtime)",
+    "echo localtime=$(readlink -f /etc/localtime)",
     "echo addrs=$(ip -o -4 addr show dev eth0 | awk '{ print $4 }')",
     "echo networkd=$(systemctl is-enabled systemd-networkd 2>&1)",
     "echo packages=$(dpkg-query -W -f '${Package} ${Version}\\n' | sha1sum)",
@@ -342,7 +348,7 @@ describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml
       assert.match(sshOk(node, "cat /etc/sysctl.d/90-pi-cluster.conf"), /net\.ipv4\.ip_forward\s*=\s*1/);
       assert.equal(sshOk(node, "cat /proc/sys/net/ipv4/ip_forward").trim(), "1");
       assert.match(sshOk(node, "cat /etc/modules-load.d/pi-cluster.conf"), /^br_netfilter\noverlay$/m);
-      assert.equal(sshOk(node, "readlink /etc/localtime").trim(), "/usr/share/zoneinfo/Asia/Tokyo");
+      assert.equal(sshOk(node, "readlink -f /etc/localtime").trim(), "/usr/share/zoneinfo/Asia/Tokyo");
       assert.equal(sshOk(node, "hostname").trim(), node.name);
     }
     // Pi: cmdline.txt has each token once, on one line; rebooted exactly once and back.
@@ -351,7 +357,8 @@ describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml
     for (const token of TOKENS) assert.equal(cmdline.split(/\s+/).filter((t) => t === token).length, 1, `${token} in ${cmdline}`);
     assert.equal(rebootCount(pi) - piReboots, 1, "the Pi should have rebooted exactly once");
     assert.notEqual(sshOk(pi, "cat /proc/sys/kernel/random/boot_id").trim(), piBoot, "the Pi's boot id did not change");
-    assert.match(outcome.stdout, /Memory cgroups are enabled/, "the cgroup check after the reboot did not report");
+    const verify = taskResult(outcome.report, "Verify that memory cgroups are enabled", pi.name);
+    assert.ok(verify && !verify.failed && !verify.skipped, `the cgroup check after the reboot did not pass: ${JSON.stringify(verify)}`);
     // Non-Pi nodes: no reboot.
     for (const node of [plain, ssdNode]) assert.equal(ssh(node, `test -e ${CMDLINE}`).rc, 1);
     // SSD nodes: GPT, one ext4 partition with our label, in fstab by UUID, mounted.
