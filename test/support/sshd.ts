@@ -147,6 +147,16 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       child = undefined;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;
       const exited = new Promise<void>((r) => c.once("exit", () => r()));
+      // Sessions are forked children of the listener and would outlive it: end them first,
+      // so kill() looks like a reboot to connected clients.
+      if (c.pid) {
+        const children = spawnSync("pgrep", ["-P", String(c.pid)], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+        for (const pid of children) {
+          try {
+            process.kill(Number(pid), "SIGTERM");
+          } catch {}
+        }
+      }
       c.kill("SIGTERM");
       const timer = setTimeout(() => c.kill("SIGKILL"), 2000);
       await exited;

@@ -130,3 +130,16 @@ export class SudoPrompter {
     return rest;
   }
 }
+
+/**
+ * Makes the target itself kill the command after `timeoutMs`: sshd ignores SSH "signal"
+ * requests and closing a channel without a pty does not stop the process, so a client-side
+ * timer alone would leave it running. coreutils/busybox `timeout` kills the whole process
+ * group; where it is missing the command runs unguarded (the client still gives up).
+ */
+export function withRemoteTimeout(command: string, timeoutMs: number | undefined): string {
+  if (!timeoutMs || timeoutMs <= 0) return command;
+  const secs = (Math.ceil(timeoutMs / 10) / 100).toString();
+  return `if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL ${secs} sh -c ${quote(command)}; else ${command}
+fi`;
+}

@@ -158,8 +158,11 @@ function sshOptions(
   const finalAddress = option("hostname") ?? cfg.hostname ?? address;
   const port = (isTarget ? settings.port ?? args.port : jumpSpec?.port) ?? cfg.port ?? 22;
   const user = (isTarget ? settings.user ?? args.user : jumpSpec?.user) ?? cfg.user ?? localUser();
-  const requiredKeyFiles = isTarget ? [settings.privateKeyFile, ...args.identityFiles.map(expandPath)].filter((f): f is string => !!f) : [];
-  const keyFiles = unique([...(cfg.identityFile ?? []), ...DEFAULT_KEY_FILES.map((f) => join(homedir(), ".ssh", f))]);
+  const explicitKeys = [settings.privateKeyFile, ...args.identityFiles.map(expandPath)].filter((f): f is string => !!f);
+  const requiredKeyFiles = isTarget ? explicitKeys : [];
+  // Jump hosts also try the target's explicit key (a cluster usually shares one key), unlike
+  // OpenSSH's -J which does not pass -i on: fewer surprises for the common Pi setup.
+  const keyFiles = unique([...(isTarget ? [] : explicitKeys), ...(cfg.identityFile ?? []), ...DEFAULT_KEY_FILES.map((f) => join(homedir(), ".ssh", f))]);
   const strictOption = (option("stricthostkeychecking") ?? cfg.strictHostKeyChecking)?.toLowerCase();
   let strict: HostKeyPolicy["strict"] = "yes";
   if (!settings.strictHostKeyChecking || strictOption === "no" || strictOption === "off") strict = "no";

@@ -16,7 +16,7 @@ import type { Duplex } from "node:stream";
 import ssh2 from "ssh2";
 import type { ExecOptions, ExecResult, Transport } from "./types.ts";
 import { UnreachableError } from "./types.ts";
-import { explainSudoFailure, SudoPrompter, withEnv, wrapBecome } from "./command.ts";
+import { explainSudoFailure, SudoPrompter, withEnv, withRemoteTimeout, wrapBecome } from "./command.ts";
 import { Semaphore } from "./semaphore.ts";
 
 /** Decides whether a presented host key is acceptable: true, or the reason to refuse. */
@@ -274,8 +274,9 @@ export class SshTransport implements Transport {
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     await this.connect();
-    const plan = wrapBecome(withEnv(command, options.env), options.become, this.options.user);
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    const full = withRemoteTimeout(withEnv(command, options.env), timeoutMs);
+    const plan = wrapBecome(full, options.become, this.options.user);
     const becomeUser = options.become?.user || "root";
     let result: ExecResult;
     try {
@@ -285,7 +286,7 @@ export class SshTransport implements Transport {
       // The connection went away under us (reboot, network): the host is unreachable.
       throw new UnreachableError(this.host, `lost the SSH connection to ${this.target}: ${(e as Error).message}`);
     }
-    if (options.become && plan.command !== withEnv(command, options.env) && result.rc !== 0) {
+    if (options.become && plan.command !== full && result.rc !== 0) {
       const explained = explainSudoFailure(result.stderr, becomeUser);
       if (explained) result = { ...result, stderr: `${explained}\n${result.stderr}` };
     }
@@ -369,13 +370,12 @@ function runChannel(
       let rc: number | undefined;
       let signal: string | undefined;
       let timedOut = false;
+      const started = Date.now();
       const timer =
         timeoutMs && timeoutMs > 0
           ? setTimeout(() => {
               timedOut = true;
-              try {
-                stream.signal("KILL");
-              } catch {}
+              // The target's `timeout` (withRemoteTimeout) kills the process; we stop waiting.
               stream.close();
             }, timeoutMs)
           : undefined;
@@ -404,6 +404,8 @@ function runChannel(
         if (timer) clearTimeout(timer);
         if (sudo) errChunks.push(Buffer.from(sudo.flush()));
         let stderr = Buffer.concat(errChunks).toString("utf8");
+        // The target's `timeout` may beat our timer by a hair: 137 (KILL) at the deadline is ours.
+        if (!timedOut && timeoutMs && rc === 137 && Date.now() - started >= timeoutMs - 50) timedOut = true;
         if (timedOut) {
           resolve({ rc: -1, stdout: Buffer.concat(out).toString("utf8"), stderr: stderr + `command timed out after ${seconds(timeoutMs!)}\n` });
           return;
