@@ -332,3 +332,28 @@ describe("renderText (template module)", () => {
     assert.throws(() => t.renderText("line1\n{{ nope }}\n", "x.j2"), /Undefined variable "nope"/);
   });
 });
+
+describe("createHostvars: each host's variables rendered in its own context", () => {
+  test("templated values use the owning host's variables; missing hosts and keys are undefined", async () => {
+    const { createHostvars } = await import("../../../scripts/lib/template/hostvars.ts");
+    const all: Record<string, Record<string, unknown>> = {
+      "pi-1": { inventory_hostname: "pi-1", fqdn: "{{ inventory_hostname }}.lan", ansible_host: "10.0.0.1" },
+      "pi-2": { inventory_hostname: "pi-2", fqdn: "{{ inventory_hostname }}.lan", ansible_host: "10.0.0.2" },
+    };
+    let built = 0;
+    const hostvars = createHostvars(Object.keys(all), (h) => {
+      built++;
+      return all[h];
+    });
+    const t = new Templar({ inventory_hostname: "pi-2", hostvars, groups: { all: Object.keys(all) } });
+    assert.equal(t.render("{{ hostvars['pi-1'].fqdn }}"), "pi-1.lan");
+    assert.equal(t.render("{{ hostvars['pi-2']['fqdn'] }}"), "pi-2.lan");
+    assert.deepEqual(t.render("{{ groups.all | map('extract', hostvars, 'fqdn') | list }}"), ["pi-1.lan", "pi-2.lan"]);
+    assert.equal(t.render("{{ 'pi-1' in hostvars }}"), true);
+    assert.deepEqual(t.render("{{ hostvars.keys() | list }}"), ["pi-1", "pi-2"]);
+    assert.equal(t.render("{{ hostvars['pi-9'].fqdn | default('none') }}"), "none");
+    assert.equal(t.render("{{ hostvars['pi-1'].nope | default('none') }}"), "none");
+    assert.equal(t.render("{{ hostvars['pi-1'] | to_json }}").includes('"fqdn": "pi-1.lan"'), true);
+    assert.equal(built, 2);
+  });
+});
