@@ -158,7 +158,7 @@ export function makeFilters(env: Env): Record<string, Filter> {
       const [args, kw] = kwargs(rest);
       const fallback = args[0] ?? kw.default_value ?? "";
       const boolean = args[1] ?? kw.boolean ?? false;
-      if (isUndefined(value)) return fallback;
+      if (isUndefined(value) || value === undefined) return fallback;
       if (boolean && !truthy(value)) return fallback;
       return value;
     },

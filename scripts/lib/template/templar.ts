@@ -187,12 +187,12 @@ export class Templar implements VariableSource {
         template = compile(templateText, name);
         return template.render({}) as string;
       } catch (e) {
-        throw this.#userError(e, source);
+        throw this.#userError(e, source, name !== "expression" && name !== "template");
       }
     });
   }
 
-  #userError(e: unknown, source: string): Error {
+  #userError(e: unknown, source: string, keepLines: boolean): Error {
     const inner = unwrapError(e);
     if (inner instanceof UserError) return inner;
     const where = this.where ? ` (${this.where})` : "";
@@ -202,7 +202,9 @@ export class Templar implements VariableSource {
       .replace(/\s*\n\s*/g, " ")
       .replace(/^Template render error:?\s*/, "")
       .replace(/^\(unknown path\)\s*/, "")
-      .replace(/^Error: /, "");
+      .replace(/^Error: /, "")
+      // Line/column of a one-line expression point into our wrapper, not the user's text.
+      .replace(keepLines ? /^$/ : /^\[Line \d+, Column \d+\]\s*/, "");
     return new TemplateError(`Template error in ${JSON.stringify(source.length > 200 ? source.slice(0, 197) + "..." : source)}${where}: ${message}`, {
       hint: "Check the expression's syntax (Jinja2): quotes, brackets, filter names and arguments.",
     });

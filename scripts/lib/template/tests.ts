@@ -37,8 +37,9 @@ function regexTest(value: unknown, pattern: unknown, kind: "match" | "search" | 
 
 export function makeTests(): Record<string, Test> {
   const tests: Record<string, Test> = {
-    defined: (v) => !isUndefined(v),
-    undefined: (v) => isUndefined(v),
+    // JavaScript's undefined (a macro argument not passed) counts as undefined too.
+    defined: (v) => !isUndefined(v) && v !== undefined,
+    undefined: (v) => isUndefined(v) || v === undefined,
     none: (v) => v === null || v === undefined,
     string: (v) => typeof v === "string" || v instanceof Secret,
     number: (v) => typeof v === "number",
