@@ -203,6 +203,10 @@ describe("conditions", () => {
   ];
   for (const [conditions, expected] of cases) test(JSON.stringify(conditions), () => assert.equal(t.isTrue(conditions), expected));
 
+  test("multi-line expressions (YAML folded when:)", () => {
+    assert.equal(t.isTrue(["n > 1 and\n  result.rc == 0\n"]), true);
+  });
+
   test("evaluate returns the value, a boolean as itself", () => {
     assert.equal(t.evaluate(true), true);
     assert.equal(t.evaluate("n + 1"), 3);
@@ -314,6 +318,14 @@ describe("renderText (template module)", () => {
     assert.equal(t.renderText("a  {{- port -}}  b", "a.j2"), "a123b");
     assert.equal(t.renderText("{% macro m(x) %}<{{ x }}>{% endmacro %}{{ m(1) }}{{ m('y') }}", "a.j2"), "<1><y>");
     assert.equal(t.renderText("{% set total = port + 1 %}{{ total }}", "a.j2"), "124");
+  });
+
+  test("a macro argument not passed is undefined for `is defined` and default()", () => {
+    assert.equal(t.renderText("{% macro m(x) %}{{ x is defined }}-{{ x | default('d') }}{% endmacro %}{{ m() }}|{{ m(1) }}", "m.j2"), "False-d|True-1");
+  });
+
+  test("a syntax error in a file gives the line", () => {
+    assert.throws(() => t.renderText("l1\nl2 {{ port | }}\n", "x.j2"), /\[Line 2, Column \d+\]/);
   });
 
   test("lists print as Python would", () => {
