@@ -157,7 +157,7 @@ export function loadYamlInventory(builder: InventoryBuilder, data: unknown, file
     if (GROUP_KEYS.includes(name)) {
       throw new UserError(`Unexpected top-level key "${name}" in the inventory: top-level keys are group names`, {
         where: positionOfKey(top, name) ?? { file },
-        hint: `Put "${name}:" under a group, e.g. \`all:\\n  ${name}:\``,
+        hint: `Start the file with a group (usually \`all:\`) and indent "${name}:" under it.`,
       });
     }
     loadGroup(builder, name, body, positionOfKey(top, name) ?? { file }, file);
@@ -171,7 +171,7 @@ function loadGroup(builder: InventoryBuilder, name: string, body: unknown, where
   if (typeof body !== "object" || Array.isArray(body)) {
     throw new UserError(`Group "${name}" must be a mapping with hosts, vars or children, not ${describe(body)}`, {
       where: positionOf(body) ?? where,
-      hint: `Write \`${name}:\\n  hosts:\\n    pi-1:\``,
+      hint: `Under "${name}:", indent \`hosts:\`, then each host name ending with a colon (\`pi-1:\`) on its own line.`,
     });
   }
   const group = body as Record<string, unknown>;
@@ -188,7 +188,7 @@ function loadGroup(builder: InventoryBuilder, name: string, body: unknown, where
     if (typeof hosts !== "object" || Array.isArray(hosts)) {
       throw new UserError(`The hosts of group "${name}" must be a mapping of host names (each with its variables or nothing), not ${describe(hosts)}`, {
         where: positionOf(hosts) ?? positionOfKey(group, "hosts") ?? where,
-        hint: "Write each host as a key ending with a colon: `hosts:\\n  pi-1:\\n  pi-2:\\n    ansible_host: 10.0.0.2`.",
+        hint: "Write each host as a key ending with a colon (`pi-1:` instead of `- pi-1`), its variables indented below it.",
       });
     }
     const map = hosts as Record<string, unknown>;
@@ -197,7 +197,7 @@ function loadGroup(builder: InventoryBuilder, name: string, body: unknown, where
       if (vars !== null && vars !== undefined && (typeof vars !== "object" || Array.isArray(vars))) {
         throw new UserError(`Host "${pattern}" must have a mapping of variables (or nothing), not ${describe(vars)}`, {
           where: positionOf(vars) ?? hostWhere,
-          hint: `Write \`${pattern}:\` alone, or with variables below it: \`${pattern}:\\n  ansible_host: 10.0.0.2\`.`,
+          hint: `Write \`${pattern}:\` alone, or with variables indented below it (e.g. \`ansible_host: 10.0.0.2\`).`,
         });
       }
       const { name: hostPattern, port } = splitPort(pattern);
@@ -213,7 +213,7 @@ function loadGroup(builder: InventoryBuilder, name: string, body: unknown, where
     if (typeof vars !== "object" || Array.isArray(vars)) {
       throw new UserError(`The vars of group "${name}" must be a mapping of names to values, not ${describe(vars)}`, {
         where: positionOf(vars) ?? positionOfKey(group, "vars") ?? where,
-        hint: "Write `vars:\\n  name: value`.",
+        hint: "Indent `name: value` lines under `vars:`.",
       });
     }
     Object.assign(builder.group(name).vars, vars);
@@ -223,7 +223,7 @@ function loadGroup(builder: InventoryBuilder, name: string, body: unknown, where
     if (typeof children !== "object" || Array.isArray(children)) {
       throw new UserError(`The children of group "${name}" must be a mapping of group names, not ${describe(children)}`, {
         where: positionOf(children) ?? positionOfKey(group, "children") ?? where,
-        hint: "Write each child group as a key ending with a colon: `children:\\n  servers:\\n  agents:`.",
+        hint: "Write each child group as a key ending with a colon (`servers:` instead of `- servers`).",
       });
     }
     const map = children as Record<string, unknown>;
