@@ -5,6 +5,7 @@
 import type { Inventory } from "../inventory/inventory.ts";
 import type { EventSink, HostStats } from "./events.ts";
 import type { Item, Task } from "../playbook/types.ts";
+import type { ExecResult, Transport } from "../transport/types.ts";
 
 export interface TagFilter {
   /** --tags (empty: all, i.e. everything but `never`). */
@@ -51,6 +52,13 @@ export interface RunOptions {
   loadIncludedTasks(file: string, from: Task): Item[];
   /** Loads include_role/import_role at run time. */
   loadIncludedRole(name: string, from: Task, options: { tasksFrom?: string }): Item[];
+  /**
+   * Makes the transport of a host (added for tests and embedders; default: SSH via
+   * transport/connect.ts, or the local shell for `connection: local`).
+   */
+  createTransport?: (host: string, vars: Record<string, unknown>, overrides: ConnectionOverrides) => Transport | Promise<Transport>;
+  /** Gathers facts with one command (added for tests; default: facts/gather.ts). */
+  gatherFacts?: (run: (command: string) => Promise<ExecResult>) => Promise<Record<string, unknown>>;
 }
 
 export interface RunSummary {

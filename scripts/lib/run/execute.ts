@@ -1,0 +1,169 @@
+/**
+ * The executor: runs a loaded playbook over the inventory and reports through events.
+ *
+ * Strategy: FREE-RUNNING per host (Ansible's `free`, not its default `linear`). Each host of a
+ * batch walks the play's tasks on its own, in order, up to --forks hosts at a time, so a fast
+ * host never waits for a slow one and a no-op task costs one round trip on each host, nothing
+ * more. Where Ansible's semantics need hosts to meet, we meet:
+ * - run_once: the first host to reach the task runs it; the others wait for that result and
+ *   take it as theirs (register, set_fact, notify).
+ * - any_errors_fatal / max_fail_percentage / meta end_play: a shared stop flag; every host
+ *   stops before its next task (tasks in flight finish), later batches are skipped.
+ * - serial: a batch ends when all its hosts end; then handlers; then the next batch.
+ * - handlers: at the end of each batch, in handler order, each handler on all notified hosts
+ *   in parallel. `meta: flush_handlers` flushes the reaching host's own handlers (per host, as
+ *   the free strategy does).
+ * Events: task-start is sent by the first host reaching a task; host results interleave.
+ *
+ * Variables: see vars.ts (a flat per-play/role base cached per host; per-task copies are
+ * shallow). Templates compile once (the template engine caches compiled text).
+ */
+import { selectHosts } from "../inventory/inventory.ts";
+import type { Play, Playbook } from "../playbook/types.ts";
+import { Templar } from "../template/templar.ts";
+import { dirname, resolve } from "node:path";
+import { ConnectionPool, defaultTransportFactory } from "./connections.ts";
+import type { RunOptions, RunSummary } from "./options.ts";
+import { flushHandlers } from "./handlers.ts";
+import type { HostPlay, HostState, PlayState, RunState } from "./state.ts";
+import { emptyStats } from "./stats.ts";
+import { runTask, hostPlayFor } from "./task.ts";
+import { afterTask, rootScope, runItems } from "./walk.ts";
+import { magicVars, makeHostvars } from "./vars.ts";
+import type { Task } from "../playbook/types.ts";
+import { batchesOf } from "./serial.ts";
+
+/**
+ * Runs every play of `playbook` and returns the per-host stats and the outcome flags.
+ * Never throws for a host's failure (those are results); throws only for a mistake in the
+ * play itself that no host could run (e.g. a bad host pattern).
+ */
+export async function runPlaybook(playbook: Playbook, options: RunOptions): Promise<RunSummary> {
+  const run: RunState = {
+    options,
+    playbookDir: resolve(dirname(playbook.file)),
+    hosts: new Map(),
+    stats: {},
+    pool: new ConnectionPool(options.createTransport ?? defaultTransportFactory, options.connection),
+    interrupted: false,
+    stepDone: false,
+    stepAnswers: new WeakMap(),
+  };
+  for (const host of options.inventory.hosts) run.hosts.set(host, newHostState(run, host));
+  try {
+    for (const play of playbook.plays) {
+      if (options.signal?.aborted) run.interrupted = true;
+      if (run.interrupted) break;
+      await runPlay(run, play);
+    }
+  } finally {
+    await run.pool.closeAll();
+  }
+  if (options.signal?.aborted) run.interrupted = true;
+  options.sink({ type: "recap", stats: run.stats });
+  const all = Object.values(run.stats);
+  return {
+    stats: run.stats,
+    failed: all.some((s) => s.failures > 0),
+    unreachable: all.some((s) => s.unreachable > 0),
+    interrupted: run.interrupted,
+  };
+}
+
+function newHostState(run: RunState, name: string): HostState {
+  let inventoryVars: Record<string, unknown> | undefined;
+  return {
+    name,
+    // Read from the inventory only when the host is first used.
+    get inventoryVars() {
+      inventoryVars ??= run.options.inventory.hostVars(name);
+      return inventoryVars;
+    },
+    hostFacts: {},
+    out: false,
+    started: !run.options.startAtTask,
+    bases: new Map(),
+  };
+}
+
+/** The hosts of a play: `hosts:` (templated with extra vars) and --limit, without hosts already out. */
+function playHosts(run: RunState, play: Play): string[] {
+  const inv = run.options.inventory;
+  const pattern = /\{\{|\{%/.test(play.hosts) ? String(new Templar({ ...run.options.extraVars }, { where: `play '${play.name}' hosts` }).render(play.hosts)) : play.hosts;
+  let hosts = selectHosts(inv, pattern, { baseDir: play.baseDir });
+  if (run.options.limit) {
+    const allowed = new Set(selectHosts(inv, run.options.limit, { baseDir: process.cwd() }));
+    hosts = hosts.filter((h) => allowed.has(h));
+  }
+  for (const h of hosts) if (!run.hosts.has(h)) run.hosts.set(h, newHostState(run, h));
+  return hosts.filter((h) => !run.hosts.get(h)!.out);
+}
+
+const GATHER_FACTS: Omit<Task, "where" | "baseDir"> = { kind: "task", module: "gather_facts", name: "Gathering Facts", args: {}, tags: ["always"], implicit: true };
+
+async function runPlay(run: RunState, play: Play): Promise<void> {
+  const options = run.options;
+  const hosts = playHosts(run, play);
+  options.sink({ type: "play-start", play, hosts });
+  for (const h of hosts) run.stats[h] ??= emptyStats();
+  const gather: Task | undefined = play.gatherFacts ? { ...GATHER_FACTS, where: play.where, baseDir: play.baseDir } : undefined;
+  for (const batch of batchesOf(hosts, play.serial)) {
+    if (options.signal?.aborted) run.interrupted = true;
+    if (run.interrupted) break;
+    const ps: PlayState = {
+      run,
+      play,
+      batch,
+      playHosts: hosts,
+      hosts: new Map(),
+      handlers: [...play.handlers],
+      announced: new WeakSet(),
+      once: new WeakMap(),
+      stopped: false,
+      abortPlay: false,
+      hostvars: {},
+    };
+    ps.hostvars = makeHostvars(ps, (h) => hostPlayFor(ps, h));
+    for (const h of batch) {
+      const hp: HostPlay = { state: run.hosts.get(h)!, notified: new Set(), failed: false, unreachable: false, ended: false, magic: {} };
+      hp.magic = magicVars(ps, h);
+      ps.hosts.set(h, hp);
+    }
+    const batchHosts = batch.map((h) => ps.hosts.get(h)!);
+    await inParallel(batchHosts, options.forks, async (hp) => {
+      if (gather) {
+        const scope = rootScope();
+        const outcome = await runTask(ps, hp, gather, scope);
+        await afterTask(ps, hp, gather, scope, outcome);
+      }
+      await runItems(ps, hp, play.items, rootScope());
+    });
+    // End of the batch: pending handlers (not on failed or unreachable hosts).
+    if (!run.interrupted && !(options.signal?.aborted)) {
+      const live = batchHosts.filter((hp) => !hp.failed && !hp.unreachable);
+      const stopped = ps.stopped;
+      ps.stopped = false;
+      for (const hp of live) hp.ended = false;
+      if (!stopped || !ps.abortPlay) await flushHandlers(ps, live);
+      ps.stopped = stopped;
+    }
+    for (const hp of batchHosts) if (hp.failed || hp.unreachable) hp.state.out = true;
+    // A batch where every host failed ends the play (as Ansible's serial does).
+    const allDown = batchHosts.every((hp) => hp.failed || hp.unreachable);
+    if (options.signal?.aborted) run.interrupted = true;
+    if (ps.abortPlay || (allDown && batchHosts.length > 0) || run.interrupted) break;
+  }
+  options.sink({ type: "play-end", play });
+}
+
+/** Runs `work` for each item, at most `limit` at a time. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit || 1, items.length)) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}

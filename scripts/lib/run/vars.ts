@@ -1,0 +1,106 @@
+/**
+ * Variables of a host for a task, with this precedence (low -> high):
+ * role defaults < inventory < facts < play vars < vars_files < role vars < block vars <
+ * task vars < include params < set_fact/registered < magic variables < extra vars.
+ *
+ * Why it is cheap: the part that only changes per play and role (defaults, inventory, facts,
+ * play vars, vars_files, role vars) is merged once per host and role and cached; per task we
+ * only copy that flat object and lay the few block/task/host-fact keys over it. Values stay
+ * unrendered: the Templar renders a variable when (and only when) a template reads it.
+ */
+import type { RoleContext } from "../playbook/types.ts";
+import type { HostPlay, PlayState, Scope } from "./state.ts";
+
+/** Fact names that Ansible also exposes as top-level `ansible_<name>`. */
+function factAliases(facts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ansible_facts: facts };
+  for (const [k, v] of Object.entries(facts)) out[k.startsWith("ansible_") ? k : `ansible_${k}`] = v;
+  return out;
+}
+
+/** The per-play, per-role base of a host (cached). */
+export function baseVars(ps: PlayState, hp: HostPlay, role: RoleContext | undefined): Record<string, unknown> {
+  const state = hp.state;
+  if (state.basesPlay !== ps.play) {
+    state.bases.clear();
+    state.basesPlay = ps.play;
+  }
+  const key = role ? `${role.name}\0${role.path}` : "";
+  let base = state.bases.get(key);
+  if (!base) {
+    const play = ps.play;
+    base = {};
+    // Defaults of every role of the play are visible play-wide (Ansible's default), the task's own role last.
+    for (const r of play.roles) Object.assign(base, r.defaults);
+    if (role) Object.assign(base, role.defaults);
+    Object.assign(base, state.inventoryVars);
+    if (state.facts) Object.assign(base, factAliases(state.facts));
+    Object.assign(base, play.vars, play.varsFiles);
+    for (const r of play.roles) Object.assign(base, r.vars);
+    if (role) Object.assign(base, role.vars);
+    state.bases.set(key, base);
+  }
+  return base;
+}
+
+/** Forgets cached bases of a host (facts gathered or cleared). */
+export function invalidateBases(hp: HostPlay): void {
+  hp.state.bases.clear();
+}
+
+/**
+ * All variables of a host for one task (and loop item): a fresh flat object the Templar reads.
+ * `taskVars` are the task's own `vars:`; `extra` the loop variables.
+ */
+export function varsFor(
+  ps: PlayState,
+  hp: HostPlay,
+  scope: Pick<Scope, "vars" | "role">,
+  taskVars?: Record<string, unknown>,
+  extra?: Record<string, unknown>,
+): Record<string, unknown> {
+  const vars = Object.assign({}, baseVars(ps, hp, scope.role), scope.vars, taskVars, extra, hp.state.hostFacts, hp.magic);
+  if (scope.role) {
+    vars.role_name = scope.role.name;
+    vars.role_path = scope.role.path;
+    vars.ansible_role_name = scope.role.name;
+  }
+  return Object.assign(vars, ps.run.options.extraVars);
+}
+
+/** Magic variables of a host in a play (inventory_hostname, groups, play_hosts, ...). */
+export function magicVars(ps: PlayState, host: string): Record<string, unknown> {
+  const inv = ps.run.options.inventory;
+  return {
+    inventory_hostname: host,
+    inventory_hostname_short: host.split(".")[0],
+    groups: inv.groups,
+    group_names: inv.groupNames(host),
+    hostvars: ps.hostvars,
+    play_hosts: ps.batch,
+    ansible_play_hosts: ps.batch,
+    ansible_play_batch: ps.batch,
+    ansible_play_hosts_all: ps.playHosts,
+    ansible_play_name: ps.play.name,
+    playbook_dir: ps.run.playbookDir,
+    ansible_check_mode: ps.run.options.check,
+    ansible_diff_mode: ps.run.options.diff,
+    ansible_verbosity: ps.run.options.verbosity,
+    ansible_version: { full: "2.16.0", major: 2, minor: 16, revision: 0, string: "2.16.0" },
+  };
+}
+
+/**
+ * `hostvars`: every inventory host's variables, built only when a template reads a host
+ * (getters), so a play that never uses hostvars pays nothing.
+ */
+export function makeHostvars(ps: PlayState, hostPlayOf: (host: string) => HostPlay): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const host of ps.run.options.inventory.hosts) {
+    Object.defineProperty(out, host, {
+      enumerable: true,
+      get: () => varsFor(ps, hostPlayOf(host), { vars: {} }),
+    });
+  }
+  return out;
+}
