@@ -186,8 +186,11 @@ function sliceLookup(obj: unknown, start: unknown, stop: unknown, step: unknown)
   return typeof obj === "string" ? out.join("") : out;
 }
 
-/** `obj.key` / `obj[key]` as Jinja: methods first (`d.items`), then items; missing gives Undefined. */
-export function memberLookup(obj: unknown, key: unknown): unknown {
+/**
+ * `obj.key` / `obj[key]` as Jinja: methods first (`d.items`), then items; missing gives Undefined.
+ * `preferItem` (filters' attribute=, as Ansible's item[key]): keys only, so a key named `keys` is the value.
+ */
+export function memberLookup(obj: unknown, key: unknown, preferItem = false): unknown {
   if (isUndefined(obj)) return obj; // Ansible keeps the first undefined: a.b.c | default(1) works
   if (obj instanceof Secret) obj = unwrapSecret(obj);
   const resolve = (v: unknown, label: string) => (active.source ? active.source.resolveMember(v, label) : v);
@@ -215,6 +218,9 @@ export function memberLookup(obj: unknown, key: unknown): unknown {
     const o = obj as Record<string, unknown>;
     const k = String(key);
     if (isMapping(o) && Object.getPrototypeOf(o) === Object.prototype || Object.getPrototypeOf(o) === null) {
+      if (preferItem) {
+        return Object.hasOwn(o, k) ? resolve(o[k], `.${k}`) : new Undefined(k, `Undefined attribute "${k}" (the dict has no key "${k}")`);
+      }
       const m = dictMethod(o, k, (name) => resolve(o[name], `.${name}`));
       if (m) return m;
       if (Object.hasOwn(o, k)) return resolve(o[k], `.${k}`);

@@ -25,9 +25,9 @@ const ACCEPTS_UNDEFINED = new Set(["default", "d", "mandatory"]);
 
 /** Reads `attribute` (dotted paths allowed, `a.0.b`) from a value as Jinja's attribute getter. */
 export function attribute(value: unknown, path: string | number): unknown {
-  if (typeof path === "number") return memberLookup(value, path);
+  if (typeof path === "number") return memberLookup(value, path, true);
   let cur = value;
-  for (const part of path.split(".")) cur = memberLookup(cur, /^\d+$/.test(part) && Array.isArray(cur) ? Number(part) : part);
+  for (const part of path.split(".")) cur = memberLookup(cur, /^\d+$/.test(part) && Array.isArray(cur) ? Number(part) : part, true);
   return cur;
 }
 
@@ -482,6 +482,39 @@ export function makeFilters(env: Env): Record<string, Filter> {
       let out = blank ? lines.join("\n" + pad) : lines[0] + lines.slice(1).map((l) => "\n" + (l ? pad + l : l)).join("");
       if (first) out = pad + out;
       return out;
+    },
+    groupby: (v, ...rest) => {
+      // Jinja's groupby: a sorted list of [grouper, items] pairs.
+      const [args, kw] = kwargs(rest);
+      const attr = (args[0] ?? kw.attribute) as string;
+      const groups: Array<[unknown, unknown[]]> = [];
+      for (const item of toList(v, "groupby")) {
+        const key = attribute(item, attr);
+        const g = groups.find(([k]) => pyEquals(k, key));
+        if (g) g[1].push(item);
+        else groups.push([key, [item]]);
+      }
+      return groups.sort((a, b) => pyCompare(a[0], b[0]));
+    },
+    subelements: (v, ...rest) => {
+      const [args, kw] = kwargs(rest);
+      const attr = String(args[0]);
+      const skipMissing = Boolean(args[1] ?? kw.skip_missing ?? false);
+      const out: unknown[] = [];
+      for (const item of toList(v, "subelements")) {
+        const subs = attribute(item, attr);
+        if (isUndefined(subs)) {
+          if (skipMissing) continue;
+          throw new TemplateError(`subelements: an item has no "${attr}"`, { hint: "Pass skip_missing=True to skip such items." });
+        }
+        if (!Array.isArray(subs)) throw new TemplateError(`subelements: "${attr}" must be a list, got ${typeName(subs)}`);
+        for (const sub of subs) out.push([item, sub]);
+      }
+      return out;
+    },
+    product: (v, ...rest) => {
+      const lists = [v, ...kwargs(rest)[0]].map((l) => toList(l, "product"));
+      return lists.reduce<unknown[][]>((acc, l) => acc.flatMap((prefix) => l.map((x) => [...prefix, x])), [[]]);
     },
     comment: (v) => pyStr(v).split("\n").map((l) => `# ${l}`.trimEnd()).join("\n"),
     ipaddr: (v, q) => ipaddrFilter(v, q),

@@ -120,6 +120,11 @@ const cases: Array<[string, unknown]> = [
   ["{{ [1, 2] | union([2, 3]) }}", [1, 2, 3]],
   ["{{ [1, 2] | symmetric_difference([2, 3]) }}", [1, 3]],
   ["{{ ['pi-1', 'pi-2'] | map('extract', hosts_ips, 'ip') | list }}", ["10.0.0.1", "10.0.0.2"]],
+  ["{{ users | groupby('admin') | map('first') | list }}", [false, true]],
+  ["{{ (users | groupby('admin'))[1][1] | map(attribute='name') | list }}", ["ann", "cid"]],
+  ["{{ [{'n': 'a', 'keys': ['k1', 'k2']}, {'n': 'b', 'keys': []}] | subelements('keys') | map('last') | list }}", ["k1", "k2"]],
+  ["{{ [{'n': 'a'}] | subelements('keys', skip_missing=true) }}", []],
+  ["{{ [1, 2] | product(['a', 'b']) | list }}", [[1, "a"], [1, "b"], [2, "a"], [2, "b"]]],
   // dicts
   ["{{ d | dict2items }}", [{ key: "a", value: 1 }, { key: "b", value: { x: 1, y: 2 } }]],
   ["{{ {'a': 1} | dict2items(key_name='k', value_name='v') }}", [{ k: "a", v: 1 }]],
