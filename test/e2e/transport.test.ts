@@ -74,8 +74,11 @@ describe("exec over SSH", () => {
   });
 
   test("60 parallel execs on one connection under MaxSessions 10", async () => {
+    const ssh = t as SshTransport;
+    const retriesBefore = ssh.channelRetries;
     const results = await Promise.all(Array.from({ length: 60 }, (_, i) => t.exec(`sleep 0.0$((${i} % 5)); echo ${i}`)));
     results.forEach((r, i) => assert.deepEqual(r, { rc: 0, stdout: `${i}\n`, stderr: "" }));
+    assert.equal(ssh.channelRetries, retriesBefore, "the 6-channel cap keeps below MaxSessions: no refusals");
   });
 
   test("per-command timeout gives rc -1 and says so, and the command is killed", async () => {
@@ -87,6 +90,15 @@ describe("exec over SSH", () => {
     assert.ok(Date.now() - started < 1200);
     await new Promise((res) => setTimeout(res, 1700));
     assert.equal(existsSync(marker), false, "the timed-out command went on running");
+  });
+
+  test("more channels than MaxSessions: refused opens are retried", async () => {
+    // maxChannels 16 > MaxSessions 10: sshd refuses some opens; every exec still succeeds.
+    const wide = new SshTransport({ host: "loopback", address: "127.0.0.1", port: sshd.port, user: sshd.user, keyFiles: [sshd.keyFile], maxChannels: 16 });
+    open.push(wide);
+    const results = await Promise.all(Array.from({ length: 48 }, (_, i) => wide.exec(`sleep 0.05; echo ${i}`)));
+    results.forEach((r, i) => assert.equal(r.stdout, `${i}\n`));
+    assert.ok(wide.channelRetries > 0, "sshd refused no channel: the retry path was not exercised");
   });
 
   test("latency: sequential no-op execs (median reported)", async () => {
@@ -227,8 +239,17 @@ describe("reconnect", () => {
     const t = transport();
     await t.connect();
     assert.equal((await t.exec("echo before")).stdout, "before\n");
+    // A command running when the host goes down: UnreachableError, not a silent rc -1.
+    const running = t.exec("sleep 5").then(
+      (r) => r,
+      (e: Error) => e,
+    );
+    await new Promise((r) => setTimeout(r, 200));
     await sshd.kill();
-    // Connection gone (sessions killed as by a reboot): exec reports the host unreachable.
+    const outcome = await running;
+    assert.ok(outcome instanceof UnreachableError, `expected UnreachableError, got ${JSON.stringify(outcome)}`);
+    assert.match(outcome.message, /lost the SSH connection to 127\.0\.0\.1:\d+/);
+    // And the next exec too (the port refuses now).
     await assert.rejects(t.exec("echo during"), UnreachableError);
     const restarted = new Promise<void>((resolve, reject) => setTimeout(() => sshd.restart().then(resolve, reject), 800));
     try {

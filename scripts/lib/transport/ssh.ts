@@ -79,6 +79,8 @@ export class SshTransport implements Transport {
   private jumpTransport?: SshTransport;
   private readonly channels: Semaphore;
   private options: SshTransportOptions;
+  /** Channel opens the server refused and we retried (MaxSessions reached): for diagnostics. */
+  channelRetries = 0;
 
   constructor(options: SshTransportOptions) {
     this.options = options;
@@ -261,6 +263,7 @@ export class SshTransport implements Transport {
         } catch (e) {
           const message = (e as Error).message ?? "";
           if (attempt < CHANNEL_RETRIES && /open failed|Channel open failure|No free channels/i.test(message)) {
+            this.channelRetries++;
             await new Promise((r) => setTimeout(r, Math.min(10 * (attempt + 1), 200)));
             continue;
           }
@@ -280,7 +283,7 @@ export class SshTransport implements Transport {
     const becomeUser = options.become?.user || "root";
     let result: ExecResult;
     try {
-      result = await this.withChannel((client) => runChannel(client, plan.command, options.stdin, plan.password, timeoutMs));
+      result = await this.withChannel((client) => runChannel(client, plan.command, options.stdin, plan.password, timeoutMs, () => this.client !== client));
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
       // The connection went away under us (reboot, network): the host is unreachable.
@@ -361,6 +364,7 @@ function runChannel(
   stdin: string | Uint8Array | undefined,
   sudoPassword: string | undefined,
   timeoutMs: number | undefined,
+  connectionLost: () => boolean,
 ): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     client.exec(command, (err, stream) => {
@@ -411,6 +415,15 @@ function runChannel(
           return;
         }
         if (signal && rc === undefined) stderr += `killed by signal ${signal}\n`;
+        if (rc === undefined && !signal) {
+          // No exit status: the connection died under the command (reboot, network). The
+          // client's 'close' may come right after the channel's: look once the loop turns.
+          setImmediate(() => {
+            if (connectionLost()) reject(new Error("connection closed while the command ran"));
+            else resolve({ rc: -1, stdout: Buffer.concat(out).toString("utf8"), stderr: stderr + "no exit status received\n" });
+          });
+          return;
+        }
         resolve({ rc: rc ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr });
       });
       if (!sudo) sendStdin();
