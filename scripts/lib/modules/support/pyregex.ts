@@ -24,7 +24,7 @@ export function pyRegex(pattern: string, flags = ""): PyRegex {
     body = body.slice(lead[0].length);
   }
   if (inline.includes("x")) body = stripVerbose(body);
-  if (/\(\?[aiLmsux]+\)/.test(body) || /\(\?\(/.test(body) || /\(\?>/.test(body) || /[*+?}]\+/.test(body.replace(/\\./g, ""))) {
+  if (/\(\?[aiLmsux]+\)/.test(body) || /\(\?\(/.test(body) || /\(\?>/.test(body) || /[*+?}]\+/.test(body.replace(/\\./g, "_"))) {
     throw new ModuleFailure(`Unsupported Python regular expression construct in ${JSON.stringify(pattern)}`, {});
   }
   body = body
