@@ -21,6 +21,16 @@ import { fetch } from "./fetch.ts";
 import { get_url } from "./get_url.ts";
 import { unarchive } from "./unarchive.ts";
 import { staticIp } from "./static_ip.ts";
+import { apt } from "./apt.ts";
+import { packageModule } from "./package.ts";
+import { systemd } from "./systemd.ts";
+import { service } from "./service.ts";
+import { user } from "./user.ts";
+import { group } from "./group.ts";
+import { hostname } from "./hostname.ts";
+import { modprobe } from "./modprobe.ts";
+import { parted } from "./parted.ts";
+import { filesystem } from "./filesystem.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -38,6 +48,16 @@ const MODULES: ModuleDefinition[] = [
   get_url,
   unarchive,
   staticIp,
+  apt,
+  packageModule,
+  systemd,
+  service,
+  user,
+  group,
+  hostname,
+  modprobe,
+  parted,
+  filesystem,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
