@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { UserError } from "../errors.ts";
-import type { ModuleContext, ModuleDefinition } from "../modules/types.ts";
+import { ModuleFailure, type ModuleContext, type ModuleDefinition } from "../modules/types.ts";
 import { validateModuleArgs } from "../playbook/validate-args.ts";
 import { dropOmitted } from "../template/templar.ts";
 import type { Task } from "../playbook/types.ts";
@@ -47,7 +47,14 @@ export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<
   let data: Record<string, unknown> = { ...plan.result };
   let hostFacts: Record<string, unknown> | undefined;
   if (!tr.check && module.apply) {
-    const applied = await module.apply(plan, args, ctx);
+    let applied;
+    try {
+      applied = await module.apply(plan, args, ctx);
+    } catch (e) {
+      // A failure while applying happened after something ran: Ansible reports such results as changed.
+      if (e instanceof ModuleFailure && e.result.changed === undefined) e.result.changed = true;
+      throw e;
+    }
     if (applied) {
       msg = applied.msg ?? msg;
       data = { ...data, ...applied.result };

@@ -84,6 +84,8 @@ export interface HostPlay {
 export interface Scope {
   /** Block vars and include params, outer to inner (task vars are added per task). */
   vars: Record<string, unknown>;
+  /** Include params (vars of include_tasks/include_role and their loop item): above task vars. */
+  params?: Record<string, unknown>;
   role?: RoleContext;
   when: Array<string | boolean>;
   become?: boolean;

@@ -55,11 +55,11 @@ export function invalidateBases(hp: HostPlay): void {
 export function varsFor(
   ps: PlayState,
   hp: HostPlay,
-  scope: Pick<Scope, "vars" | "role">,
+  scope: Pick<Scope, "vars" | "role" | "params">,
   taskVars?: Record<string, unknown>,
   extra?: Record<string, unknown>,
 ): Record<string, unknown> {
-  const vars = Object.assign({}, baseVars(ps, hp, scope.role), scope.vars, taskVars, extra, hp.state.hostFacts, hp.magic);
+  const vars = Object.assign({}, baseVars(ps, hp, scope.role), scope.vars, taskVars, scope.params, extra, hp.state.hostFacts, hp.magic);
   if (scope.role) {
     vars.role_name = scope.role.name;
     vars.role_path = scope.role.path;

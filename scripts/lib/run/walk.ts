@@ -34,6 +34,7 @@ export async function runItems(ps: PlayState, hp: HostPlay, items: Item[], scope
 export function innerScope(scope: Scope, b: Block): Scope {
   return {
     vars: b.vars ? { ...scope.vars, ...b.vars } : scope.vars,
+    params: scope.params,
     role: b.role ?? scope.role,
     when: b.when?.length ? [...scope.when, ...b.when] : scope.when,
     become: b.become ?? scope.become,
@@ -134,7 +135,7 @@ export async function afterTask(ps: PlayState, hp: HostPlay, task: Task, scope: 
   for (const inc of outcome.includes) {
     if (hostDone(ps, hp)) return;
     addHandlers(ps, inc.handlers);
-    const incScope: Scope = { ...scope, vars: { ...scope.vars, ...inc.params } };
+    const incScope: Scope = { ...scope, params: { ...scope.params, ...inc.params } };
     await runItems(ps, hp, inc.items, incScope);
   }
 }
