@@ -181,6 +181,16 @@ describe("host keys", () => {
     assert.ok(warnings.some((w) => /StrictHostKeyChecking=no/.test(w)), warnings.join("\n"));
   });
 
+  test("UserKnownHostsFile=/dev/null + StrictHostKeyChecking=no: no recorded key is trusted or written", async () => {
+    const file = join(scratch, "devnull_defaults");
+    writeFileSync(file, `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`);
+    const warnings: string[] = [];
+    const t = transport({ knownHostsFiles: [file], sshArgs: "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no", warn: (m) => warnings.push(m) });
+    await t.connect();
+    assert.match(warnings.join("\n"), /host key checking is off/);
+    assert.equal(parseKnownHosts(readFileSync(file, "utf8")).length, 1);
+  });
+
   test("UserKnownHostsFile from ssh args is consulted", async () => {
     const t = transport({ knownHostsFiles: [join(scratch, "does-not-exist")], sshArgs: `-o UserKnownHostsFile=${sshd.knownHostsFile}` });
     await t.connect();
@@ -258,6 +268,13 @@ describe("reconnect", () => {
       await restarted;
     }
     assert.equal((await t.exec("echo after")).stdout, "after\n");
+  });
+
+  test("reconnect to a new address (static IP step): host key checked under the new address", async () => {
+    const t = transport({ address: "127.0.0.9" });
+    await assert.rejects(t.connect(), /connection refused on 127\.0\.0\.9/);
+    await t.reconnect({ address: "127.0.0.1", timeoutMs: 2000 });
+    assert.equal((await t.exec("echo moved")).stdout, "moved\n");
   });
 
   test("reconnect gives up after its timeout with the reason", async () => {

@@ -167,7 +167,12 @@ function sshOptions(
   let strict: HostKeyPolicy["strict"] = "yes";
   if (!settings.strictHostKeyChecking || strictOption === "no" || strictOption === "off") strict = "no";
   else if (settings.acceptNewHostKeys || strictOption === "accept-new") strict = "accept-new";
-  const files = unique([...args.knownHostsFiles.map(expandPath), ...(cfg.userKnownHostsFile ?? []), ...settings.knownHostsFiles]);
+  const explicitFiles = [...args.knownHostsFiles.map(expandPath), ...(cfg.userKnownHostsFile ?? [])];
+  // `UserKnownHostsFile=/dev/null` (with StrictHostKeyChecking=no, the "throwaway lab" idiom)
+  // means: trust no recorded key. Otherwise the explicit files come first, then the defaults
+  // (the first file records new keys), then the system-wide ones when reading ssh config.
+  const globalFiles = settings.useSshConfig ? ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"] : [];
+  const files = explicitFiles.includes("/dev/null") ? explicitFiles : unique([...explicitFiles, ...settings.knownHostsFiles, ...globalFiles]);
   const hashOption = option("hashknownhosts");
   const hashNew = settings.hashKnownHosts ?? (hashOption ? hashOption.toLowerCase() === "yes" : cfg.hashKnownHosts) ?? false;
   const timeoutOption = Number(option("connecttimeout"));
@@ -182,7 +187,7 @@ function sshOptions(
     requiredKeyFiles,
     agent: settings.agentSocket ?? process.env.SSH_AUTH_SOCK,
     password: isTarget ? settings.password : undefined,
-    checkHostKey: makeHostKeyCheck(host, finalAddress, port, { files, strict, hashNew, warn }),
+    checkHostKey: makeHostKeyCheck(host, { files, strict, hashNew, warn }),
     connectTimeoutMs,
     commandTimeoutMs: settings.commandTimeoutMs || undefined,
   };

@@ -150,8 +150,9 @@ export interface HostKeyPolicy {
  * Builds the check the SSH transport calls with the presented key. Returns true or the reason
  * for refusing (unknown without opt-in, changed, revoked).
  */
-export function makeHostKeyCheck(host: string, address: string, port: number, policy: HostKeyPolicy) {
-  return async (key: Buffer): Promise<true | string> => {
+export function makeHostKeyCheck(host: string, policy: HostKeyPolicy) {
+  // address and port come at call time: reconnect() may move the host (static IP).
+  return async (key: Buffer, address: string, port: number): Promise<true | string> => {
     const name = hostKeyName(address, port);
     const entries = loadKnownHosts(policy.files);
     const found = lookupHostKey(entries, [name], key);
@@ -182,7 +183,7 @@ export function makeHostKeyCheck(host: string, address: string, port: number, po
       policy.warn?.(`warning: host key checking is off for ${host} (StrictHostKeyChecking=no); accepting ${type} ${fp} for ${address}:${port}`);
     }
     const file = policy.files[0];
-    if (file) {
+    if (file && file !== "/dev/null") {
       try {
         recordHostKey(file, name, key, policy.hashNew);
         policy.warn?.(`Permanently added ${name} (${type} ${fp}) to ${file}`);

@@ -19,8 +19,8 @@ import { UnreachableError } from "./types.ts";
 import { explainSudoFailure, SudoPrompter, withEnv, withRemoteTimeout, wrapBecome } from "./command.ts";
 import { Semaphore } from "./semaphore.ts";
 
-/** Decides whether a presented host key is acceptable: true, or the reason to refuse. */
-export type HostKeyCheck = (key: Buffer) => Promise<true | string>;
+/** Decides whether the key presented by address:port is acceptable: true, or the reason to refuse. */
+export type HostKeyCheck = (key: Buffer, address: string, port: number) => Promise<true | string>;
 
 /** Everything SshTransport needs to reach and authenticate one target. */
 export interface SshTransportOptions {
@@ -135,12 +135,15 @@ export class SshTransport implements Transport {
   }
 
   /** Builds the ordered list of authentication attempts (agent, key files, password). */
-  private authAttempts(): AuthAttempt[] {
+  private authAttempts(): { attempts: AuthAttempt[]; skipped: string[] } {
     const { user } = this.options;
     const attempts: AuthAttempt[] = [];
     const required = new Set(this.options.requiredKeyFiles ?? []);
     const files = [...(this.options.requiredKeyFiles ?? []), ...(this.options.keyFiles ?? [])];
     const seen = new Set<string>();
+    // Default keys we could not use, named in the failure message (an encrypted id_ed25519
+    // not loaded in the agent is the classic "why does ssh work and this not").
+    const skipped: string[] = [];
     if (this.options.agent) attempts.push({ method: { type: "agent", username: user, agent: this.options.agent }, label: "agent" });
     for (const file of files) {
       if (seen.has(file)) continue;
@@ -161,24 +164,39 @@ export class SshTransport implements Transport {
           if (required.has(file)) {
             throw new UnreachableError(this.host, `private key ${displayPath(file)} is encrypted with a passphrase: load it into ssh-agent (ssh-add ${displayPath(file)}) and run again`);
           }
+          skipped.push(`${displayPath(file)} skipped: encrypted, not in the agent (ssh-add ${displayPath(file)})`);
           continue;
         }
         if (required.has(file)) throw new UnreachableError(this.host, `cannot parse private key ${displayPath(file)}: ${parsed.message}`);
+        skipped.push(`${displayPath(file)} skipped: ${parsed.message}`);
         continue;
       }
       attempts.push({ method: { type: "publickey", username: user, key }, label: `key ${displayPath(file)}` });
     }
-    if (this.options.password !== undefined) attempts.push({ method: { type: "password", username: user, password: this.options.password }, label: "password" });
-    return attempts;
+    const password = this.options.password;
+    if (password !== undefined) {
+      attempts.push({ method: { type: "password", username: user, password }, label: "password" });
+      // Servers with PasswordAuthentication off but keyboard-interactive on ask the same question.
+      attempts.push({
+        method: {
+          type: "keyboard-interactive",
+          username: user,
+          prompt: (_name: string, _instructions: string, _lang: string, prompts: unknown[], finish: (answers: string[]) => void) => finish(prompts.map(() => password)),
+        },
+        label: "keyboard-interactive",
+      });
+    }
+    return { attempts, skipped };
   }
 
   private async open(): Promise<void> {
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const started = Date.now();
-    const attempts = this.authAttempts();
+    const { attempts, skipped } = this.authAttempts();
     const { address, port, user } = this.options;
+    const skippedNote = skipped.length ? `; ${skipped.join("; ")}` : "";
     if (attempts.length === 0) {
-      throw new UnreachableError(this.host, `no way to authenticate as ${user} to ${address}:${port}: no ssh-agent (SSH_AUTH_SOCK), no usable key file (~/.ssh/id_ed25519, id_ecdsa, id_rsa) and no password`);
+      throw new UnreachableError(this.host, `no way to authenticate as ${user} to ${address}:${port}: no ssh-agent (SSH_AUTH_SOCK), no usable key file (~/.ssh/id_ed25519, id_ecdsa, id_rsa) and no password${skippedNote}`);
     }
     const sock = await this.openSocket(timeoutMs);
     const client = new ssh2.Client();
@@ -200,7 +218,7 @@ export class SshTransport implements Transport {
       client.on("error", (e: Error & { level?: string }) => {
         if (hostKeyRefusal) return fail(hostKeyRefusal);
         if (e.level === "client-authentication") {
-          return fail(`authentication failed for user ${user} on ${address}:${port} (tried ${attempts.map((a) => a.label).join(", ")})`);
+          return fail(`authentication failed for user ${user} on ${address}:${port} (tried ${attempts.map((a) => a.label).join(", ")}${skippedNote})`);
         }
         if (e.level === "client-timeout") return fail(`timed out after ${seconds(timeoutMs)} during the SSH handshake with ${address}:${port}`);
         fail(`SSH connection to ${address}:${port} failed: ${e.message}`);
@@ -215,7 +233,7 @@ export class SshTransport implements Transport {
         authHandler: attempts.map((a) => a.method) as never,
         hostVerifier: check
           ? (key: Buffer, verify: (ok: boolean) => void) => {
-              check(key).then(
+              check(key, address, port).then(
                 (result) => {
                   if (result !== true) hostKeyRefusal = result;
                   verify(result === true);

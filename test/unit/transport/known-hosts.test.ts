@@ -117,8 +117,8 @@ describe("lookup", () => {
 describe("makeHostKeyCheck", () => {
   test("unknown + yes: refused naming host, address, fingerprint and the opt-in; nothing written", async () => {
     const file = join(dir, "check1");
-    const check = makeHostKeyCheck("pi1", "10.0.0.5", 22, { files: [file], strict: "yes", hashNew: false });
-    const r = await check(a.blob);
+    const check = makeHostKeyCheck("pi1", { files: [file], strict: "yes", hashNew: false });
+    const r = await check(a.blob, "10.0.0.5", 22);
     assert.equal(typeof r, "string");
     assert.match(r as string, /pi1 \(10\.0\.0\.5:22\) is not known: ssh-ed25519 SHA256:/);
     assert.match(r as string, /--accept-new-host-keys/);
@@ -128,14 +128,14 @@ describe("makeHostKeyCheck", () => {
   test("unknown + accept-new: recorded plain (HashKnownHosts=no), then known", async () => {
     const file = join(dir, "check2");
     const warnings: string[] = [];
-    const check = makeHostKeyCheck("pi1", "10.0.0.5", 2222, { files: [file], strict: "accept-new", hashNew: false, warn: (m) => warnings.push(m) });
-    assert.equal(await check(a.blob), true);
+    const check = makeHostKeyCheck("pi1", { files: [file], strict: "accept-new", hashNew: false, warn: (m) => warnings.push(m) });
+    assert.equal(await check(a.blob, "10.0.0.5", 2222), true);
     assert.equal(readFileSync(file, "utf8"), `[10.0.0.5]:2222 ${a.line}\n`);
     assert.match(warnings.join("\n"), /Permanently added/);
-    const strict = makeHostKeyCheck("pi1", "10.0.0.5", 2222, { files: [file], strict: "yes", hashNew: false });
-    assert.equal(await strict(a.blob), true);
+    const strict = makeHostKeyCheck("pi1", { files: [file], strict: "yes", hashNew: false });
+    assert.equal(await strict(a.blob, "10.0.0.5", 2222), true);
     // changed key: refused even with accept-new
-    const changed = await check(b.blob);
+    const changed = await check(b.blob, "10.0.0.5", 2222);
     assert.match(changed as string, /HAS CHANGED[\s\S]*man-in-the-middle[\s\S]*check2:1/);
   });
 });
