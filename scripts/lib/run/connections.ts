@@ -5,7 +5,7 @@
  */
 import type { Transport } from "../transport/types.ts";
 import type { ConnectionOverrides } from "./options.ts";
-import { LocalTransport } from "./local-transport.ts";
+import { LocalTransport } from "../transport/local.ts";
 
 /** Makes a transport for a host from its variables (ansible_host, ansible_user, ...). */
 export type TransportFactory = (host: string, vars: Record<string, unknown>, overrides: ConnectionOverrides) => Transport | Promise<Transport>;
@@ -55,13 +55,8 @@ export class ConnectionPool {
   }
 }
 
-/** The real transports (SSH per host), from the transport helper's connect.ts, loaded on first use. */
+/** The real transports (SSH per host) from transport/connect.ts, loaded on first use (ssh2 is not needed for local-only runs). */
 export const defaultTransportFactory: TransportFactory = async (host, vars, overrides) => {
-  // A computed specifier: connect.ts is loaded only when a real connection is needed.
-  const path = "../transport/connect.ts";
-  const mod = (await import(path)) as {
-    createTransport(host: string, settings: unknown): Transport | Promise<Transport>;
-    connectionSettingsFromVars(host: string, vars: Record<string, unknown>, overrides: ConnectionOverrides): unknown;
-  };
-  return mod.createTransport(host, mod.connectionSettingsFromVars(host, vars, overrides));
+  const { createTransport, connectionSettingsFromVars } = await import("../transport/connect.ts");
+  return createTransport(host, connectionSettingsFromVars(host, vars, overrides));
 };
