@@ -6,7 +6,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -303,6 +303,56 @@ describe("ProxyJump", () => {
     const t = transport({ useSshConfig: true, sshArgs: `-F ${config}` });
     await t.connect();
     assert.equal((await t.exec("echo via")).stdout, "via\n");
+  });
+});
+
+describe("become with a password (a stand-in sudo that really prompts)", () => {
+  // A fake `sudo` first on PATH: prompts with -p on stderr, reads one line, checks it, then
+  // runs the command. Exercises the prompt/ready dance and stdin hand-over for real, without
+  // creating users or changing sudoers on this machine.
+  const bin = join(scratch, "fake-sudo-bin");
+  const savedPath = process.env.PATH;
+  before(() => {
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      join(bin, "sudo"),
+      [
+        "#!/bin/sh",
+        'prompt=""; nonint=""',
+        'while [ $# -gt 0 ]; do case "$1" in -p) prompt="$2"; shift 2;; -u) shift 2;; -n) nonint=1; shift;; -S) shift;; --) shift; break;; *) break;; esac; done',
+        'if [ -n "$nonint" ]; then echo "sudo: a password is required" >&2; exit 1; fi',
+        'for try in 1 2 3; do printf "%s" "$prompt" >&2; IFS= read -r pw || exit 1; if [ "$pw" = "right" ]; then exec "$@"; fi; echo "Sorry, try again." >&2; done',
+        'echo "sudo: 3 incorrect password attempts" >&2; exit 1',
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(bin, "sudo"), 0o755);
+    process.env.PATH = `${bin}:${savedPath}`;
+  });
+  after(() => {
+    process.env.PATH = savedPath;
+  });
+
+  test("the password goes to sudo's prompt, the command still gets its own stdin", async () => {
+    const t = new LocalTransport("localhost");
+    const r = await t.exec("cat; echo done >&2", { become: { user: "nobody", password: "right" }, stdin: "payload\n" });
+    assert.deepEqual(r, { rc: 0, stdout: "payload\n", stderr: "done\n" });
+  });
+
+  test("a wrong password: stopped after sudo asks again, explained", async () => {
+    const t = new LocalTransport("localhost");
+    const r = await t.exec("echo never", { become: { user: "nobody", password: "wrong" }, timeoutMs: 5000 });
+    assert.notEqual(r.rc, 0);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /incorrect become password/);
+    assert.doesNotMatch(r.stderr, /wrong|sudo-prompt/);
+  });
+
+  test("no password but sudo needs one: a clear failure", async () => {
+    const t = new LocalTransport("localhost");
+    const r = await t.exec("echo never", { become: { user: "nobody" } });
+    assert.equal(r.rc, 1);
+    assert.match(r.stderr, /^become \(sudo to nobody\) needs a password: pass --ask-become-pass \(-K\) or set ansible_become_password/);
   });
 });
 
