@@ -129,15 +129,23 @@ export function createTransport(host: string, settings: ConnectionSettings): Tra
   if (settings.connection === "local") {
     return new LocalTransport(host, { commandTimeoutMs: settings.commandTimeoutMs || undefined });
   }
+  return new SshTransport(resolveSshOptions(host, settings));
+}
+
+/**
+ * What the SSH transport will do for a host: address, port, user, keys, known_hosts policy,
+ * jump chain, after ssh args and ssh config (`config` replaces ~/.ssh/config, for tests).
+ */
+export function resolveSshOptions(host: string, settings: ConnectionSettings, config?: SshConfig): SshTransportOptions {
   let args: SshArgs;
   try {
     args = parseSshArgs(settings.sshArgs);
   } catch (e) {
     throw new UserError(`host ${host}: ${(e as Error).message}`, { hint: "check ansible_ssh_common_args / ansible_ssh_extra_args" });
   }
-  const config = settings.useSshConfig ? SshConfig.load(args.configFile ? expandPath(args.configFile) : undefined) : SshConfig.parse("");
+  config ??= settings.useSshConfig ? SshConfig.load(args.configFile ? expandPath(args.configFile) : undefined) : SshConfig.parse("");
   const warn = settings.warn ?? ((m: string) => process.stderr.write(m + "\n"));
-  return new SshTransport(sshOptions(host, settings.address, settings, args, config, warn, 0));
+  return sshOptions(host, settings.address, settings, args, config, warn, 0);
 }
 
 /** Resolves one hop (the target or a jump host) to SshTransport options. */
