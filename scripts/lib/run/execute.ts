@@ -80,6 +80,7 @@ function newHostState(run: RunState, name: string): HostState {
       return inventoryVars;
     },
     hostFacts: {},
+    version: 0,
     out: false,
     started: !run.options.startAtTask,
     bases: new Map(),
@@ -125,7 +126,7 @@ async function runPlay(run: RunState, play: Play): Promise<void> {
     };
     ps.hostvars = makeHostvars(ps, (h) => hostPlayFor(ps, h));
     for (const h of batch) {
-      const hp: HostPlay = { state: run.hosts.get(h)!, notified: new Set(), failed: false, unreachable: false, ended: false, magic: {} };
+      const hp: HostPlay = { state: run.hosts.get(h)!, notified: new Set(), failed: false, unreachable: false, ended: false, magic: {}, varsCache: new WeakMap() };
       hp.magic = magicVars(ps, h);
       ps.hosts.set(h, hp);
     }

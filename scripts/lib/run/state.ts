@@ -18,6 +18,8 @@ export interface HostState {
   facts?: Record<string, unknown>;
   /** set_fact and register results: above task vars, below extra vars; kept across plays. */
   hostFacts: Record<string, unknown>;
+  /** Bumped whenever hostFacts or facts change: per-task variable views cached before are stale. */
+  version: number;
   /** Failed or unreachable: Ansible drops such a host from the rest of the playbook. */
   out: boolean;
   /** --start-at-task: this host reached the named task. */
@@ -76,6 +78,8 @@ export interface HostPlay {
   magic: Record<string, unknown>;
   /** The host's own connection for this play (opened on first use). */
   transport?: Promise<Transport>;
+  /** Variables per (scope, task vars) for the current version (see vars.ts). */
+  varsCache: WeakMap<object, WeakMap<object, { version: number; vars: Record<string, unknown> }>>;
   /** The last failure (ansible_failed_task / ansible_failed_result in rescue). */
   lastFailure?: { task: Task; result: Record<string, unknown> };
 }

@@ -20,7 +20,7 @@ import { sleep } from "./sleep.ts";
 import type { HostPlay, PlayState, Scope } from "./state.ts";
 import { countResult } from "./stats.ts";
 import type { TaskRun } from "./task-run.ts";
-import { varsFor } from "./vars.ts";
+import { setHostFacts, varsFor } from "./vars.ts";
 
 const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
@@ -57,8 +57,8 @@ export async function runTask(ps: PlayState, hp: HostPlay, task: Task, scope: Sc
     if (shared) {
       const outcome = await shared;
       // The other hosts get the first host's result as their own (register, set_fact, notify).
-      if (task.register && outcome.register) hp.state.hostFacts[task.register] = outcome.register;
-      if (outcome.hostFacts) Object.assign(hp.state.hostFacts, outcome.hostFacts);
+      if (task.register && outcome.register) setHostFacts(hp, { [task.register]: outcome.register });
+      if (outcome.hostFacts) setHostFacts(hp, outcome.hostFacts);
       if (outcome.changed) notify(ps, hp, task, scope, undefined);
       return { ...outcome, status: outcome.status === "failed" && !outcome.ignored ? "failed" : outcome.status };
     }
@@ -163,8 +163,8 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   }
 
   // register stores the real values (no_log only hides them from output).
-  if (task.register && final.status !== "unreachable") hp.state.hostFacts[task.register] = final.data;
-  if (final.hostFacts && final.status !== "failed") Object.assign(hp.state.hostFacts, final.hostFacts);
+  if (task.register && final.status !== "unreachable") setHostFacts(hp, { [task.register]: final.data });
+  if (final.hostFacts && final.status !== "failed") setHostFacts(hp, final.hostFacts);
   if (final.status === "failed") hp.lastFailure = { task, result: final.data };
 
   const ignoreErrors = task.ignoreErrors ?? scope.ignoreErrors ?? false;
@@ -221,7 +221,9 @@ async function runItem(
         if (!templar.isTrue([c])) return skipped("Conditional result was False", { false_condition: c });
       }
     }
-    const tr = makeTaskRun(ps, hp, task, scope, vars, templar);
+    // until/changed_when/failed_when add the result to the variables: work on a copy (vars may be a cached view).
+    if (task.until || task.changedWhen || task.failedWhen) vars = { ...vars };
+    const tr = makeTaskRun(ps, hp, task, scope, vars, task.until || task.changedWhen || task.failedWhen ? new Templar(vars, { where, searchPaths }) : templar);
     if (task.noLog ?? scope.noLog) registerArgs(templar, task.args);
     const attempts = task.until ? (task.retries === undefined ? 3 : task.retries <= 0 ? 1 : task.retries + 1) : 1;
     const delayMs = (task.delay ?? 5) * 1000;
@@ -233,7 +235,7 @@ async function runItem(
       if (!task.until) break;
       outcome.data.attempts = attempt;
       if (task.register) vars[task.register] = outcome.data;
-      if (templar.isTrue(task.until)) break;
+      if (tr.templar.isTrue(task.until)) break;
       if (attempt === attempts) {
         outcome.status = "failed";
         outcome.data.failed = true;
@@ -399,7 +401,7 @@ export function hostPlayFor(ps: PlayState, host: string): HostPlay {
   const hp = ps.hosts.get(host);
   if (hp) return hp;
   const state = ps.run.hosts.get(host)!;
-  return { state, notified: new Set(), failed: false, unreachable: false, ended: false, magic: {} };
+  return { state, notified: new Set(), failed: false, unreachable: false, ended: false, magic: {}, varsCache: new WeakMap() };
 }
 
 /** Marks the handlers a changed task notifies (names are templated; listen topics count). */

@@ -46,7 +46,16 @@ export function baseVars(ps: PlayState, hp: HostPlay, role: RoleContext | undefi
 /** Forgets cached bases of a host (facts gathered or cleared). */
 export function invalidateBases(hp: HostPlay): void {
   hp.state.bases.clear();
+  hp.state.version++;
 }
+
+/** Sets host facts (set_fact, register): above task vars; cached variable views become stale. */
+export function setHostFacts(hp: HostPlay, facts: Record<string, unknown>): void {
+  Object.assign(hp.state.hostFacts, facts);
+  hp.state.version++;
+}
+
+const NO_TASK_VARS = {};
 
 /**
  * All variables of a host for one task (and loop item): a fresh flat object the Templar reads.
@@ -59,13 +68,24 @@ export function varsFor(
   taskVars?: Record<string, unknown>,
   extra?: Record<string, unknown>,
 ): Record<string, unknown> {
+  // Tasks of one block share a scope object: while no fact changed, they share one view too
+  // (treated as read-only by everyone; code that adds variables copies first).
+  let byTask: WeakMap<object, { version: number; vars: Record<string, unknown> }> | undefined;
+  if (!extra) {
+    byTask = hp.varsCache.get(scope);
+    if (!byTask) hp.varsCache.set(scope, (byTask = new WeakMap()));
+    const hit = byTask.get(taskVars ?? NO_TASK_VARS);
+    if (hit && hit.version === hp.state.version) return hit.vars;
+  }
   const vars = Object.assign({}, baseVars(ps, hp, scope.role), scope.vars, taskVars, scope.params, extra, hp.state.hostFacts, hp.magic);
   if (scope.role) {
     vars.role_name = scope.role.name;
     vars.role_path = scope.role.path;
     vars.ansible_role_name = scope.role.name;
   }
-  return Object.assign(vars, ps.run.options.extraVars);
+  Object.assign(vars, ps.run.options.extraVars);
+  byTask?.set(taskVars ?? NO_TASK_VARS, { version: hp.state.version, vars });
+  return vars;
 }
 
 /** Magic variables of a host in a play (inventory_hostname, groups, play_hosts, ...). */

@@ -180,6 +180,7 @@ async function runMeta(ps: PlayState, hp: HostPlay, what: string): Promise<void>
       hp.state.facts = undefined;
       hp.state.hostFacts = {};
       invalidateBases(hp);
+      hp.state.version++;
       break;
     case "clear_host_errors":
       break;
