@@ -127,12 +127,15 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     let child: ChildProcess | undefined;
     let stderr = "";
     const isRoot = process.getuid?.() === 0;
+    // If this test process dies without running after() (SIGKILL, runner timeout), the kernel
+    // sends sshd SIGTERM (PR_SET_PDEATHSIG): no sshd outlives its test. exec keeps one PID.
+    const deathSig = spawnSync("sh", ["-c", "command -v setpriv"]).status === 0 ? "setpriv --pdeathsig TERM " : "";
     const launch = async () => {
       stderr = "";
       const c: ChildProcess = isRoot
         ? // `exec` twice: the PID we hold is sshd's own, so killing it by PID kills sshd.
-          spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount -t tmpfs none /run && mkdir -p /run/sshd${shadowBashrc} && exec ${SSHD} -D -e -f '${config}'`], { stdio: ["ignore", "ignore", "pipe"] })
-        : spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+          spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount -t tmpfs none /run && mkdir -p /run/sshd${shadowBashrc} && exec ${deathSig}${SSHD} -D -e -f '${config}'`], { stdio: ["ignore", "ignore", "pipe"] })
+        : spawn("sh", ["-c", `exec ${deathSig}${SSHD} -D -e -f '${config}'`], { stdio: ["ignore", "ignore", "pipe"] });
       c.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
       c.on("error", (e) => (stderr += String(e)));
       child = c;
