@@ -79,6 +79,13 @@ export class SshTransport implements Transport {
   private jumpTransport?: SshTransport;
   private readonly channels: Semaphore;
   private options: SshTransportOptions;
+  /**
+   * The host key this host proved in this run: a reconnect at a new address (static-ip switch)
+   * that presents the same key is the same machine, even though known_hosts lacks the address.
+   */
+  private verifiedHostKey?: Buffer;
+  /** Bumped by close(): a handshake finishing after close() must not resurrect the connection. */
+  private generation = 0;
   /** Channel opens the server refused and we retried (MaxSessions reached): for diagnostics. */
   channelRetries = 0;
 
@@ -192,6 +199,7 @@ export class SshTransport implements Transport {
   private async open(): Promise<void> {
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const started = Date.now();
+    const generation = this.generation;
     const { attempts, skipped } = this.authAttempts();
     const { address, port, user } = this.options;
     const skippedNote = skipped.length ? `; ${skipped.join("; ")}` : "";
@@ -233,9 +241,11 @@ export class SshTransport implements Transport {
         authHandler: attempts.map((a) => a.method) as never,
         hostVerifier: check
           ? (key: Buffer, verify: (ok: boolean) => void) => {
+              if (this.verifiedHostKey?.equals(key)) return verify(true);
               check(key, address, port).then(
                 (result) => {
                   if (result !== true) hostKeyRefusal = result;
+                  else this.verifiedHostKey = Buffer.from(key);
                   verify(result === true);
                 },
                 (e: Error) => {
@@ -247,6 +257,10 @@ export class SshTransport implements Transport {
           : undefined,
       } as ssh2.ConnectConfig);
     });
+    if (generation !== this.generation) {
+      client.end();
+      throw new UnreachableError(this.host, `connection to ${address}:${port} closed while connecting`);
+    }
     // After the handshake, a dropped connection just means "connect again next time".
     client.removeAllListeners("error");
     client.on("error", () => {});
@@ -334,6 +348,7 @@ export class SshTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.generation++;
     const client = this.client;
     this.client = undefined;
     if (client) {
