@@ -31,6 +31,14 @@ import { hostname } from "./hostname.ts";
 import { modprobe } from "./modprobe.ts";
 import { parted } from "./parted.ts";
 import { filesystem } from "./filesystem.ts";
+import { sysctl } from "./sysctl.ts";
+import { mount } from "./mount.ts";
+import { authorizedKey } from "./authorized_key.ts";
+import { rpiCmdline } from "./rpi_cmdline.ts";
+import { rpiConfig } from "./rpi_config.ts";
+import { timezone } from "./timezone.ts";
+import { waitFor } from "./wait_for.ts";
+import { reboot } from "./reboot.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -58,6 +66,14 @@ const MODULES: ModuleDefinition[] = [
   modprobe,
   parted,
   filesystem,
+  sysctl,
+  mount,
+  authorizedKey,
+  rpiCmdline,
+  rpiConfig,
+  timezone,
+  waitFor,
+  reboot,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

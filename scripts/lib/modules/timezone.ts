@@ -1,0 +1,51 @@
+/**
+ * community.general.timezone: the system time zone, one probe (timedatectl when it answers,
+ * else the /etc/localtime link; /etc/timezone too where it exists, as Debian keeps it).
+ * Apply: timedatectl set-timezone, falling back to relinking /etc/localtime atomically.
+ */
+import type { ModuleDefinition } from "./types.ts";
+import { ModuleFailure } from "./types.ts";
+import { sh } from "../shell/quote.ts";
+import { requireSuccess, schemaHeader, probeValues } from "./support/system.ts";
+
+interface TimezoneArgs {
+  name: string;
+  hwclock?: string;
+}
+
+export const timezone: ModuleDefinition<TimezoneArgs, { command: string }> = {
+  name: "timezone",
+  aliases: ["community.general.timezone"],
+  schema: {
+    ...schemaHeader("timezone", "Sets the system time zone."),
+    properties: {
+      name: { type: "string", pattern: "^[A-Za-z0-9_+/-]+$", description: "Zone name, e.g. Asia/Tokyo or Etc/UTC." },
+      hwclock: { type: "string", enum: ["local", "UTC"], description: "Accepted for compatibility; the hardware clock is left alone (a Pi has none)." },
+    },
+    required: ["name"],
+  },
+  async plan(args, ctx) {
+    const probe = [
+      "echo tdc=$(timedatectl show -p Timezone --value 2>/dev/null)",
+      "echo link=$(readlink /etc/localtime)",
+      "if [ -f /etc/timezone ]; then echo file=$(cat /etc/timezone); fi",
+      sh`if [ -f /usr/share/zoneinfo/${args.name} ]; then echo known=yes; fi`,
+    ].join("; ");
+    const v = probeValues(requireSuccess(await ctx.run(probe, { become: false }), "Cannot read the time zone").stdout);
+    const link = (v.get("link") ?? "").replace(/^.*zoneinfo\//, "");
+    const current = v.get("tdc") || link || "";
+    const file = v.get("file");
+    const stale = current !== args.name || link !== args.name || (file !== undefined && file !== args.name);
+    const result = { name: args.name, previous: current };
+    if (!stale) return { changed: false, reason: `time zone is ${args.name}`, result };
+    if (v.get("known") !== "yes") throw new ModuleFailure(`Unknown time zone ${args.name} (no /usr/share/zoneinfo/${args.name}; is tzdata installed?)`);
+    const relink = sh`ln -sf ${`/usr/share/zoneinfo/${args.name}`} /etc/localtime.new && mv -Tf /etc/localtime.new /etc/localtime`;
+    const etcTimezone = file !== undefined ? sh` && printf '%s\\n' ${args.name} > /etc/timezone.new && mv -f /etc/timezone.new /etc/timezone` : "";
+    const command = `{ ${sh`timedatectl set-timezone ${args.name}`} 2>/dev/null || { ${relink}; }; }${etcTimezone}`;
+    return { changed: true, msg: `time zone set to ${args.name} (was ${current || "unset"})`, state: { command }, result, diff: [{ before: `${current}\n`, after: `${args.name}\n`, before_header: "timezone", after_header: "timezone" }] };
+  },
+  async apply(plan, args, ctx) {
+    requireSuccess(await ctx.run(plan.state!.command), `Cannot set the time zone to ${args.name}`);
+    return { msg: plan.msg };
+  },
+};
