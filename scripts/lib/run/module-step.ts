@@ -37,6 +37,11 @@ export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<
   };
   const plan = await module.plan(args, ctx);
   if (plan.skipped) return skipped(plan.skipped, plan.result);
+  // A command-like module cannot know what its command would do: in check mode it does not run,
+  // unless creates/removes let its plan decide.
+  if (module.nonIdempotent && tr.check && plan.changed && args.creates === undefined && args.removes === undefined) {
+    return skipped("check mode: command not run", plan.result);
+  }
   const diff = tr.diff ? plan.diff : undefined;
   if (!plan.changed) {
     const out = done(false, plan.reason, plan.result);

@@ -318,7 +318,9 @@ export function errorOutcome(e: unknown, host: string, task: Task): StepOutcome 
   if (e instanceof ModuleFailure) return failed(e.message, e.result);
   if (e instanceof UserError) {
     const where = e.where ? `${formatPosition(e.where)}: ` : "";
-    return failed(`${where}${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`);
+    // Template errors already say where they were rendered; others get the host and task.
+    const site = e.message.includes(`host ${host}`) ? "" : ` (host ${host}, task '${task.name ?? task.module}')`;
+    return failed(`${where}${e.message}${site}${e.hint ? ` (hint: ${e.hint})` : ""}`);
   }
   const err = e as Error;
   return failed(`Unexpected error on host ${host}, task '${task.name ?? task.module}': ${err?.message ?? String(e)}`, { exception: err?.stack });
