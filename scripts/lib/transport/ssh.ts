@@ -117,9 +117,29 @@ export class SshTransport implements Transport {
       } catch (e) {
         throw new UnreachableError(this.host, `via jump host ${this.options.jump.host}: ${(e as Error).message}`);
       }
-      return this.jumpTransport.forwardOut(address, port).catch((e: Error) => {
-        throw new UnreachableError(this.host, `jump host ${this.options.jump!.host} could not reach ${address}:${port}: ${e.message}`);
+      const jumpHost = this.options.jump.host;
+      // The jump host's own TCP connect may take minutes to fail: our connect timeout applies.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let gaveUp = false;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          gaveUp = true;
+          reject(new UnreachableError(this.host, `timed out after ${seconds(timeoutMs)} connecting to ${address}:${port} via jump host ${jumpHost}`));
+        }, timeoutMs);
       });
+      const forwarded = this.jumpTransport.forwardOut(address, port).catch((e: Error) => {
+        throw new UnreachableError(this.host, `jump host ${jumpHost} could not reach ${address}:${port}: ${e.message}`);
+      });
+      try {
+        return await Promise.race([forwarded, timeout]);
+      } finally {
+        clearTimeout(timer);
+        // A channel that opens after we gave up is closed, not leaked.
+        forwarded.then(
+          (stream) => gaveUp && stream.destroy(),
+          () => {},
+        );
+      }
     }
     return new Promise<Socket>((resolve, reject) => {
       const socket = tcpConnect({ host: address, port });
