@@ -120,6 +120,30 @@ describe("runPlaybook over real SSH", { skip: missing }, () => {
     assert.ok(existsSync(join(dir, "node1/etc")));
   });
 
+  test("delegate_to: localhost runs on the controller, with the host's variables", async () => {
+    const pb = join(dir, "delegate.yml");
+    writeFileSync(pb, `- hosts: nodes
+  gather_facts: false
+  tasks:
+    - shell: echo "\${SSH_CONNECTION:-none}"
+      register: remote
+      changed_when: false
+    - shell: echo "\${SSH_CONNECTION:-none} {{ inventory_hostname }}"
+      delegate_to: localhost
+      register: here
+      changed_when: false
+    - assert:
+        that:
+          - "remote.stdout.endswith(' ${sshd!.port}')"
+          - "not here.stdout.startswith(remote.stdout)"
+          - "here.stdout.endswith(' ' ~ inventory_hostname)"
+`);
+    const r = await runFile(pb, writeInventory(["d1"]));
+    const bad = r.events.filter((e) => e.type === "host-task-result" && e.result.status === "failed");
+    assert.deepEqual(bad.map((e) => (e as { result: { msg?: string } }).result.msg), []);
+    assert.equal(r.summary.stats.d1.ok, 3);
+  });
+
   test("no-op overhead: 60 tasks x 8 hosts", async () => {
     const tasks: string[] = [];
     for (let i = 0; i < 60; i++) {
