@@ -297,6 +297,16 @@ describe("ProxyJump", () => {
     assert.ok(t instanceof SshTransport);
   });
 
+  test("the jump host cannot reach the target: says which hop failed", async () => {
+    const port = await freePort();
+    const t = transport({ port, sshArgs: `-J ${sshd.user}@127.0.0.1:${sshd.port} -o UserKnownHostsFile=${sshd.knownHostsFile}` });
+    await assert.rejects(t.connect(), (e: Error) => {
+      assert.ok(e instanceof UnreachableError);
+      assert.match(e.message, new RegExp(`jump host 127\\.0\\.0\\.1 could not reach 127\\.0\\.0\\.1:${port}`));
+      return true;
+    });
+  });
+
   test("ProxyJump from ~/.ssh/config (via -F)", async () => {
     const config = join(scratch, "ssh_config");
     writeFileSync(config, [`Host jumpbox`, `  HostName 127.0.0.1`, `  Port ${sshd.port}`, `  User ${sshd.user}`, `  IdentityFile ${sshd.keyFile}`, `Host 127.0.0.*`, `  ProxyJump jumpbox`, ""].join("\n"));
