@@ -32,6 +32,7 @@ import { afterTask, rootScope, runItems } from "./walk.ts";
 import { magicVars, makeHostvars } from "./vars.ts";
 import type { Task } from "../playbook/types.ts";
 import { batchesOf } from "./serial.ts";
+import { overlayInventory } from "./inventory-overlay.ts";
 
 /**
  * Runs every play of `playbook` and returns the per-host stats and the outcome flags.
@@ -39,8 +40,15 @@ import { batchesOf } from "./serial.ts";
  * play itself that no host could run (e.g. a bad host pattern).
  */
 export async function runPlaybook(playbook: Playbook, options: RunOptions): Promise<RunSummary> {
+  const inventory = overlayInventory(options.inventory);
   const run: RunState = {
     options,
+    inventory,
+    ensureHost: (name) => {
+      let state = run.hosts.get(name);
+      if (!state) run.hosts.set(name, (state = newHostState(run, name)));
+      return state;
+    },
     playbookDir: resolve(dirname(playbook.file)),
     hosts: new Map(),
     stats: {},
@@ -49,7 +57,6 @@ export async function runPlaybook(playbook: Playbook, options: RunOptions): Prom
     stepDone: false,
     stepAnswers: new WeakMap(),
   };
-  for (const host of options.inventory.hosts) run.hosts.set(host, newHostState(run, host));
   try {
     for (const play of playbook.plays) {
       if (options.signal?.aborted) run.interrupted = true;
@@ -76,7 +83,7 @@ function newHostState(run: RunState, name: string): HostState {
     name,
     // Read from the inventory only when the host is first used.
     get inventoryVars() {
-      inventoryVars ??= run.options.inventory.hostVars(name);
+      inventoryVars ??= run.inventory.hostVars(name);
       return inventoryVars;
     },
     hostFacts: {},
@@ -89,14 +96,14 @@ function newHostState(run: RunState, name: string): HostState {
 
 /** The hosts of a play: `hosts:` (templated with extra vars) and --limit, without hosts already out. */
 function playHosts(run: RunState, play: Play): string[] {
-  const inv = run.options.inventory;
+  const inv = run.inventory;
   const pattern = /\{\{|\{%/.test(play.hosts) ? String(new Templar({ ...run.options.extraVars }, { where: `play '${play.name}' hosts` }).render(play.hosts)) : play.hosts;
   let hosts = selectHosts(inv, pattern, { baseDir: play.baseDir });
   if (run.options.limit) {
     const allowed = new Set(selectHosts(inv, run.options.limit, { baseDir: process.cwd() }));
     hosts = hosts.filter((h) => allowed.has(h));
   }
-  for (const h of hosts) if (!run.hosts.has(h)) run.hosts.set(h, newHostState(run, h));
+  for (const h of hosts) run.ensureHost(h);
   return hosts.filter((h) => !run.hosts.get(h)!.out);
 }
 

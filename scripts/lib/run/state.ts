@@ -8,6 +8,7 @@ import type { HostStats } from "./events.ts";
 import type { RunOptions } from "./options.ts";
 import type { ConnectionPool } from "./connections.ts";
 import type { Transport } from "../transport/types.ts";
+import type { RunInventory } from "./inventory-overlay.ts";
 
 /** A host across the whole run. */
 export interface HostState {
@@ -32,6 +33,10 @@ export interface HostState {
 /** The whole run. */
 export interface RunState {
   options: RunOptions;
+  /** The inventory with run-time additions (add_host, group_by). */
+  inventory: RunInventory;
+  /** The HostState of a host (made on first use, e.g. a host added by add_host). */
+  ensureHost(name: string): HostState;
   playbookDir: string;
   hosts: Map<string, HostState>;
   stats: Record<string, HostStats>;

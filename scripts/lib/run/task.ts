@@ -51,7 +51,8 @@ export function announce(ps: PlayState, task: Task, isHandler: boolean): void {
 
 /** Runs `task` on one host with the inherited `scope`. */
 export async function runTask(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, isHandler = false): Promise<TaskOutcome> {
-  const runOnce = task.runOnce ?? scope.runOnce;
+  // add_host bypasses the host loop in Ansible: it runs once per play (per loop item).
+  const runOnce = task.runOnce ?? scope.runOnce ?? /(^|\.)add_host$/.test(task.module);
   if (runOnce) {
     let shared = ps.once.get(task) as Promise<TaskOutcome> | undefined;
     if (shared) {
@@ -385,7 +386,7 @@ async function openTransport(ps: PlayState, hp: HostPlay, templar: Templar, vars
   if (delegate !== undefined) {
     const target = String(templar.render(delegate));
     if (target !== hp.state.name) {
-      const known = ps.run.hosts.get(target);
+      const known = ps.run.inventory.hosts.includes(target) ? ps.run.ensureHost(target) : undefined;
       if (known) {
         const dvars = varsFor(ps, hostPlayFor(ps, target), { vars: {} });
         return pool.get(target, connectionVars(new Templar(dvars), dvars), ps.play.connection);
@@ -402,7 +403,7 @@ async function openTransport(ps: PlayState, hp: HostPlay, templar: Templar, vars
 export function hostPlayFor(ps: PlayState, host: string): HostPlay {
   const hp = ps.hosts.get(host);
   if (hp) return hp;
-  const state = ps.run.hosts.get(host)!;
+  const state = ps.run.ensureHost(host);
   return { state, notified: new Set(), failed: false, unreachable: false, ended: false, magic: {}, varsCache: new WeakMap() };
 }
 

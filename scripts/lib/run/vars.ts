@@ -90,7 +90,7 @@ export function varsFor(
 
 /** Magic variables of a host in a play (inventory_hostname, groups, play_hosts, ...). */
 export function magicVars(ps: PlayState, host: string): Record<string, unknown> {
-  const inv = ps.run.options.inventory;
+  const inv = ps.run.inventory;
   return {
     inventory_hostname: host,
     inventory_hostname_short: host.split(".")[0],
@@ -116,7 +116,7 @@ export function magicVars(ps: PlayState, host: string): Record<string, unknown> 
  */
 export function makeHostvars(ps: PlayState, hostPlayOf: (host: string) => HostPlay): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const host of ps.run.options.inventory.hosts) {
+  for (const host of ps.run.inventory.hosts) {
     Object.defineProperty(out, host, {
       enumerable: true,
       get: () => varsFor(ps, hostPlayOf(host), { vars: {} }),

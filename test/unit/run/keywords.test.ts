@@ -1,6 +1,6 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { run, play, t, block } from "./fake.ts";
+import { run, play, t, block, inventory } from "./fake.ts";
 import { registerModule } from "../../../scripts/lib/modules/registry.ts";
 import type { Block, RoleContext, Task } from "../../../scripts/lib/playbook/types.ts";
 
@@ -100,5 +100,21 @@ describe("more task keywords", () => {
     assert.deepEqual(r.results("h1").map((x) => [x.status, x.msg]), [["skipped", "check mode: command not run"], ["changed", "would run"]]);
     assert.equal(r.results("h1")[0].result.checkMode, true);
     assert.equal(applied, 0);
+  });
+});
+
+describe("inventory at run time", () => {
+  test("add_host (once per play) and group_by feed later plays", async () => {
+    const p1 = play([
+      t("add_host", { name: "new1", groups: ["added"], color: "blue" }, { name: "add" }),
+      t("group_by", { key: "kind_{{ kind }}" }, { name: "group" }),
+    ]);
+    const p2 = play([t("debug", { msg: "{{ color }} {{ group_names }}" }, { name: "on new" })], { hosts: "added" });
+    const p3 = play([t("debug", { msg: "{{ inventory_hostname }}" }, { name: "by kind" })], { hosts: "kind_a" });
+    const r = await run([p1, p2, p3], { inventory: inventory(["h1", "h2"], { h1: { kind: "a" }, h2: { kind: "b" } }) });
+    assert.equal(r.results("h1").filter((x) => x.name === "add").length + r.results("h2").filter((x) => x.name === "add").length, 1);
+    assert.deepEqual(r.results("new1").map((x) => x.msg), ["blue ['added']"]);
+    assert.deepEqual(r.results("h1").filter((x) => x.name === "by kind").map((x) => x.msg), ["h1"]);
+    assert.equal(r.results("h2").filter((x) => x.name === "by kind").length, 0);
   });
 });

@@ -11,6 +11,8 @@ import { includeTasks } from "./include-tasks.ts";
 import { includeRole } from "./include-role.ts";
 import { waitForConnection } from "./wait-for-connection.ts";
 import { gatherFacts } from "./gather-facts.ts";
+import { addHost } from "./add-host.ts";
+import { groupBy } from "./group-by.ts";
 
 const ACTIONS: Record<string, ControllerActionRunner> = {
   set_fact: setFact,
@@ -27,6 +29,8 @@ const ACTIONS: Record<string, ControllerActionRunner> = {
   wait_for_connection: waitForConnection,
   gather_facts: gatherFacts,
   setup: gatherFacts,
+  add_host: addHost,
+  group_by: groupBy,
 };
 
 /** The runner for a task's module name (short or ansible.builtin./ansible.legacy.), if it is a controller action. */
