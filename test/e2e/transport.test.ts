@@ -244,6 +244,27 @@ describe("unreachable", () => {
   });
 });
 
+describe("ssh-agent", () => {
+  const hasAgent = existsSync("/usr/bin/ssh-agent") && existsSync("/usr/bin/ssh-add");
+  test("authenticates with a key held only by the agent", { skip: hasAgent ? false : "ssh-agent not installed" }, async () => {
+    const { spawn, spawnSync } = await import("node:child_process");
+    const socket = join(scratch, "agent.sock");
+    // -D: foreground, so the PID we hold is the agent's and we end it ourselves.
+    const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+    try {
+      for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
+      const added = spawnSync("ssh-add", [sshd.keyFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: "utf8" });
+      assert.equal(added.status, 0, added.stderr);
+      const t = new SshTransport({ host: "loopback", address: "127.0.0.1", port: sshd.port, user: sshd.user, agent: socket, keyFiles: [] });
+      open.push(t);
+      await t.connect();
+      assert.equal((await t.exec("echo agent")).stdout, "agent\n");
+    } finally {
+      agent.kill("SIGTERM");
+    }
+  });
+});
+
 describe("reconnect", () => {
   test("after the sshd restarts on the same port (refused for a while, then back)", async () => {
     const t = transport();
