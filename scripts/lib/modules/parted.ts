@@ -192,7 +192,7 @@ export const parted: ModuleDefinition<PartedArgs, { commands: string[]; waitFor?
     const s = plan.state!;
     const wait = s.waitFor
       ? // udev in the node creates the partition's node (BLKPG from parted); bounded, 10 s.
-        sh`p=${s.waitFor}` + `; i=0; while [ ! -b "$p" ] && [ $i -lt 100 ]; do udevadm settle --timeout=1 2>/dev/null || :; [ -b "$p" ] || sleep 0.1; i=$((i+1)); done; [ -b "$p" ] && echo node=ok || echo node=missing`
+        sh`p=${s.waitFor}; d=${args.device}` + `; if [ -b "$d" ]; then i=0; while [ ! -b "$p" ] && [ $i -lt 100 ]; do udevadm settle --timeout=1 2>/dev/null || :; [ -b "$p" ] || sleep 0.1; i=$((i+1)); done; [ -b "$p" ] && echo node=ok || echo node=missing; fi`
       : "";
     const after = sh`LC_ALL=C parted -s -m ${args.device} unit B print`;
     const r = requireSuccess(await ctx.run([...s.commands, ...(wait ? [wait] : []), after].join(" && "), { timeoutMs: 120_000 }), `parted failed on ${args.device}`);
