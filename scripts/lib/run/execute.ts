@@ -147,13 +147,11 @@ async function runPlay(run: RunState, play: Play): Promise<void> {
       await runItems(ps, hp, play.items, rootScope());
     });
     // End of the batch: pending handlers (not on failed or unreachable hosts).
-    if (!run.interrupted && !(options.signal?.aborted)) {
-      const live = batchHosts.filter((hp) => !hp.failed && !hp.unreachable);
-      const stopped = ps.stopped;
+    // Not after end_play, any_errors_fatal or max_fail_percentage (Ansible runs none then either);
+    // hosts that ended (meta: end_host) run none.
+    if (!run.interrupted && !options.signal?.aborted && !ps.abortPlay) {
       ps.stopped = false;
-      for (const hp of live) hp.ended = false;
-      if (!stopped || !ps.abortPlay) await flushHandlers(ps, live);
-      ps.stopped = stopped;
+      await flushHandlers(ps, batchHosts.filter((hp) => !hp.failed && !hp.unreachable && !hp.ended));
     }
     for (const hp of batchHosts) if (hp.failed || hp.unreachable) hp.state.out = true;
     // A batch where every host failed ends the play (as Ansible's serial does).

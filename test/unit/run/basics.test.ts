@@ -51,3 +51,30 @@ describe("inventory parsing helper", () => {
     assert.deepEqual(inv.groupNames("a"), ["pis"]);
   });
 });
+
+describe("parallelism", () => {
+  test("hosts run in parallel up to forks", async () => {
+    const { FakeTransport, newWorld } = await import("./fake.ts");
+    for (const forks of [1, 3]) {
+      const world = newWorld();
+      let running = 0;
+      let peak = 0;
+      class Slow extends FakeTransport {
+        override async exec(command: string) {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, 5));
+          running--;
+          return super.exec(command);
+        }
+      }
+      await run(play([t("fake_kv", { key: "a", value: "1" }), t("fake_kv", { key: "b", value: "1" })]), {
+        hosts: ["h1", "h2", "h3", "h4", "h5"],
+        forks,
+        world,
+        createTransport: (host) => new Slow(host, world),
+      });
+      assert.equal(peak, forks);
+    }
+  });
+});
