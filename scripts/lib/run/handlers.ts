@@ -6,7 +6,7 @@
  */
 import type { Task } from "../playbook/types.ts";
 import type { HostPlay, PlayState } from "./state.ts";
-import { runTask } from "./task.ts";
+import { announce, runTask } from "./task.ts";
 import { afterTask, hostDone, rootScope } from "./walk.ts";
 
 /** Runs the pending handlers of these hosts. */
@@ -18,6 +18,7 @@ export async function flushHandlers(ps: PlayState, hosts: HostPlay[]): Promise<v
       if (targets.length === 0) continue;
       ran = true;
       for (const hp of targets) hp.notified.delete(handler);
+      announce(ps, handler, true, targets.map((hp) => hp.state.name));
       await Promise.all(targets.map((hp) => runHandler(ps, hp, handler)));
       // A handler may run again at a later flush: announce it afresh then.
       ps.announced.delete(handler);

@@ -20,7 +20,7 @@ import { sleep } from "./sleep.ts";
 import type { HostPlay, PlayState, Scope } from "./state.ts";
 import { countResult } from "./stats.ts";
 import type { TaskRun } from "./task-run.ts";
-import { setHostFacts, varsFor } from "./vars.ts";
+import { magicVars, setHostFacts, varsFor } from "./vars.ts";
 
 const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
@@ -39,10 +39,10 @@ export interface TaskOutcome {
 }
 
 /** Emits task-start once per task and play (the first host to reach it announces it). */
-export function announce(ps: PlayState, task: Task, isHandler: boolean): void {
+export function announce(ps: PlayState, task: Task, isHandler: boolean, only?: string[]): void {
   if (ps.announced.has(task)) return;
   ps.announced.add(task);
-  const hosts = ps.batch.filter((h) => {
+  const hosts = (only ?? ps.batch).filter((h) => {
     const hp = ps.hosts.get(h);
     return hp && !hp.failed && !hp.unreachable && !hp.ended;
   });
@@ -404,7 +404,7 @@ export function hostPlayFor(ps: PlayState, host: string): HostPlay {
   const hp = ps.hosts.get(host);
   if (hp) return hp;
   const state = ps.run.ensureHost(host);
-  return { state, notified: new Set(), failed: false, unreachable: false, ended: false, magic: {}, varsCache: new WeakMap() };
+  return { state, notified: new Set(), failed: false, unreachable: false, ended: false, magic: magicVars(ps, host), varsCache: new WeakMap() };
 }
 
 /** Marks the handlers a changed task notifies (names are templated; listen topics count). */

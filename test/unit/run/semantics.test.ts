@@ -39,10 +39,10 @@ describe("variable precedence", () => {
   });
 
   test("magic variables", async () => {
-    const r = await run(play([t("debug", { msg: "{{ inventory_hostname }} {{ group_names }} {{ play_hosts | length }} {{ hostvars['h2'].x }} {{ ansible_check_mode }}" }, { name: "m" })]), {
+    const r = await run(play([t("debug", { msg: "{{ inventory_hostname }} {{ group_names }} {{ play_hosts | length }} {{ hostvars['h2'].x }} {{ hostvars.h2.inventory_hostname }} {{ ansible_check_mode }}" }, { name: "m" })]), {
       inventory: inventory(["h1", "h2"], { h2: { x: "X2" } }, { pis: ["h1"] }),
     });
-    assert.equal(r.results("h1")[0].msg, "h1 ['pis'] 2 X2 False");
+    assert.equal(r.results("h1")[0].msg, "h1 ['pis'] 2 X2 h2 False");
   });
 
   test("gathered facts are visible as ansible_facts and ansible_* (one command, once per run)", async () => {
