@@ -40,6 +40,13 @@ export interface StaticIpArgs {
 }
 
 const STATE_DIR = "/var/lib/pi-cluster/static-ip";
+/** The service that must run for the stack's file to be applied at boot (ifupdown: none needed now). */
+const STACK_UNIT: Record<Stack, string | undefined> = {
+  dhcpcd: "dhcpcd",
+  networkmanager: "NetworkManager",
+  networkd: "systemd-networkd",
+  ifupdown: undefined,
+};
 const ROLLBACK_UNIT = "pi-cluster-ip-rollback";
 const APPLY_UNIT = "pi-cluster-ip-apply";
 const IPV4 = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}";
@@ -475,10 +482,17 @@ async function apply(planned: Plan<StaticIpState>, args: StaticIpArgs, ctx: Modu
       { rollback_in: timeout },
     );
   }
-  const check = await ctx.run(sh`ip -o -4 addr show dev ${s.iface}`);
+  const unit = STACK_UNIT[s.stack];
+  const check = await ctx.run(sh`ip -o -4 addr show dev ${s.iface}` + (unit ? sh`; systemctl is-active --quiet ${unit} || echo "@@unit-inactive"` : ""));
   if (!check.stdout.includes(` ${args.address} `)) {
     throw new ModuleFailure(
       `${ctx.host} answers at ${s.newIp} but ${args.address} is not on ${s.iface} (${check.stdout.trim() || "no address"}); the node restores ${oldText} within ${timeout} s`,
+    );
+  }
+  if (check.stdout.includes("@@unit-inactive")) {
+    // The address is up for now, but nothing would keep it after a reboot: do not confirm.
+    throw new ModuleFailure(
+      `${unit} is not running on ${ctx.host} after the switch (see journalctl -u ${unit}), so ${args.address} would not survive a reboot; the node restores ${oldText} within ${timeout} s`,
     );
   }
 
