@@ -168,7 +168,9 @@ function convergedInventory(name = "converged", hostVars: Record<string, Record<
   return writeInventory(name, {
     [plain.name]: { static_ip_address: `${plainStatic}/24`, ...(hostVars[plain.name] ?? {}) },
     [ssdNode.name]: { static_ip_address: `${ssdNode.address}/24`, ...(hostVars[ssdNode.name] ?? {}) },
-    [pi.name]: { static_ip_address: `${pi.address}/24`, ...(hostVars[pi.name] ?? {}) },
+    // systemd-networkd cannot run under qemu-user ("Could not setup manager: Protocol not
+    // supported"): the arm64 Pi uses the ifupdown stack (file + ip), a second stack tested.
+    [pi.name]: { static_ip_address: `${pi.address}/24`, static_ip_stack: "ifupdown", ...(hostVars[pi.name] ?? {}) },
   });
 }
 
@@ -244,6 +246,7 @@ function fingerprint(node: SuiteNode): string {
     "/etc/sysctl.d/90-pi-cluster.conf",
     "/etc/modules-load.d/pi-cluster.conf",
     "/etc/systemd/network/10-pi-cluster-eth0.network",
+    "/etc/network/interfaces.d/pi-cluster-eth0",
   ];
   const script = [
     `for f in ${files.join(" ")}; do if [ -e "$f" ]; then sha1sum "$f"; else echo "absent $f"; fi; done`,
