@@ -321,11 +321,13 @@ describe("ProxyJump", () => {
   test("the jump host cannot reach the target: says which hop failed", async () => {
     const port = await freePort();
     const t = transport({ port, sshArgs: `-J ${sshd.user}@127.0.0.1:${sshd.port} -o UserKnownHostsFile=${sshd.knownHostsFile}` });
+    const started = Date.now();
     await assert.rejects(t.connect(), (e: Error) => {
       assert.ok(e instanceof UnreachableError);
       assert.match(e.message, new RegExp(`jump host 127\\.0\\.0\\.1 could not reach 127\\.0\\.0\\.1:${port}`));
       return true;
     });
+    assert.ok(Date.now() - started < 2000, "a refused forward is not retried like a MaxSessions refusal");
   });
 
   test("ProxyJump from ~/.ssh/config (via -F)", async () => {

@@ -300,11 +300,14 @@ export class SshTransport implements Transport {
         new Promise<Duplex>((resolve, reject) => {
           client.forwardOut("127.0.0.1", 0, address, port, (err, stream) => (err ? reject(err) : resolve(stream)));
         }),
+      // Not retried: a refusal here is the target's port refusing, not MaxSessions (which
+      // counts session channels only).
+      false,
     );
   }
 
-  /** Runs fn with a channel slot, retrying when the server refuses to open a channel. */
-  private async withChannel<T>(fn: (client: ssh2.Client) => Promise<T>): Promise<T> {
+  /** Runs fn with a channel slot, retrying (if `retry`) when the server refuses to open a channel. */
+  private async withChannel<T>(fn: (client: ssh2.Client) => Promise<T>, retry = true): Promise<T> {
     await this.channels.acquire();
     try {
       for (let attempt = 0; ; attempt++) {
@@ -314,7 +317,7 @@ export class SshTransport implements Transport {
           return await fn(client);
         } catch (e) {
           const message = (e as Error).message ?? "";
-          if (attempt < CHANNEL_RETRIES && /open failed|Channel open failure|No free channels/i.test(message)) {
+          if (retry && attempt < CHANNEL_RETRIES && /open failed|Channel open failure|No free channels/i.test(message)) {
             this.channelRetries++;
             await new Promise((r) => setTimeout(r, Math.min(10 * (attempt + 1), 200)));
             continue;
