@@ -138,13 +138,20 @@ async function runPlay(run: RunState, play: Play): Promise<void> {
       ps.hosts.set(h, hp);
     }
     const batchHosts = batch.map((h) => ps.hosts.get(h)!);
-    await inParallel(batchHosts, options.forks, async (hp) => {
-      if (gather) {
-        const scope = rootScope();
-        const outcome = await runTask(ps, hp, gather, scope);
-        await afterTask(ps, hp, gather, scope, outcome);
+    await inParallel(batchHosts, options.forks || 50, async (hp) => {
+      try {
+        if (gather) {
+          const scope = rootScope();
+          const outcome = await runTask(ps, hp, gather, scope);
+          await afterTask(ps, hp, gather, scope, outcome);
+        }
+        await runItems(ps, hp, play.items, rootScope());
+      } catch (e) {
+        // A bug of ours must not take the other hosts down: this host fails, loudly.
+        hp.failed = true;
+        run.stats[hp.state.name].failures++;
+        options.sink({ type: "warning", host: hp.state.name, message: `Internal error on host ${hp.state.name}: ${(e as Error)?.stack ?? String(e)}` });
       }
-      await runItems(ps, hp, play.items, rootScope());
     });
     // End of the batch: pending handlers (not on failed or unreachable hosts).
     // Not after end_play, any_errors_fatal or max_fail_percentage (Ansible runs none then either);
