@@ -158,6 +158,8 @@ export const apt: ModuleDefinition<AptArgs, AptState> = {
     const wanted = specs.map(parseWanted);
     const names = wanted.map((w) => w.name);
     if (names.length === 0 && !args.update_cache && !args.autoremove) {
+      // An empty list (a role's empty package variable) is a no-op, as in Ansible.
+      if ((args.name ?? args.pkg ?? args.package) !== undefined) return { changed: false, reason: "no packages given" };
       throw new ModuleFailure("apt needs name, deb, update_cache or autoremove");
     }
     const parts = [cacheAgeScript()];
