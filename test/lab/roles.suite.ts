@@ -149,6 +149,9 @@ function writeInventory(name: string, hostVars: Record<string, Record<string, un
         // systemd-networkd, shipped with systemd, takes over.
         static_ip_stack: "networkd",
         static_ip_confirm_timeout: 60,
+        // An admin user that logs in with the lab's own key and may sudo.
+        base_os_admin_user: "clusteradmin",
+        base_os_admin_ssh_keys: [readFileSync(`${lab.keyFile}.pub`, "utf8").trim()],
         ...allVars,
       },
       children: {
@@ -170,7 +173,7 @@ function convergedInventory(name = "converged", hostVars: Record<string, Record<
     [ssdNode.name]: { static_ip_address: `${ssdNode.address}/24`, ...(hostVars[ssdNode.name] ?? {}) },
     // systemd-networkd cannot run under qemu-user ("Could not setup manager: Protocol not
     // supported"): the arm64 Pi uses the ifupdown stack (file + ip), a second stack tested.
-    [pi.name]: { static_ip_address: `${pi.address}/24`, static_ip_stack: "ifupdown", ...(hostVars[pi.name] ?? {}) },
+    [pi.name]: { static_ip_address: `${pi.address}/24`, static_ip_stack: "ifupdown", base_os_poe_fan_temps: [60000, 65000, 70000, 75000], ...(hostVars[pi.name] ?? {}) },
   });
 }
 
@@ -262,7 +265,7 @@ function fingerprint(node: SuiteNode): string {
 }
 
 describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml", { skip: labSkip(), concurrency: false }, () => {
-  before(() => {
+  before(async () => {
     const lab = labForSuites();
     const plain = lab.nodes.find((n) => !n.pi && !n.ssdDevice);
     const ssdNode = lab.nodes.find((n) => !n.pi && n.ssdDevice);
@@ -283,6 +286,19 @@ describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml
       }
     }
     writeFileSync(knownHosts, [...lines, ...extra].join("\n") + "\n");
+    // The lab is shared: another suite may have left something on the SSDs. These tests start
+    // from blank disks (the role itself would rightly refuse a used one).
+    for (const node of [ssdNode, pi]) {
+      const disk = node.ssdDevice!;
+      const reset = [
+        `for m in $(lsblk -n -r -o MOUNTPOINT ${disk} | grep .); do umount "$m" && sed -i "\\| $m |d" /etc/fstab; done`,
+        `for p in $(lsblk -n -r -o PATH,TYPE ${disk} | awk '$2 == "part" { print $1 }'); do wipefs -q -a "$p"; done`,
+        `wipefs -q -a ${disk}`,
+        `partx -d ${disk} 2>/dev/null; true`,
+      ].join("\n");
+      const r = await currentLab().ssh(node.name, reset);
+      assert.equal(r.rc, 0, `${node.name}: could not blank ${disk}: ${r.stderr}`);
+    }
     world = { lab, dir, knownHosts, plain, ssdNode, pi, address: new Map(lab.nodes.map((n) => [n.name, n.address])), plainStatic, rollbackAddress };
   });
 
@@ -325,10 +341,12 @@ describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml
     const piReboots = rebootCount(pi);
     const outcome = await play(convergedInventory("converge"));
     process.stderr.write(`# converge: ${outcome.seconds.toFixed(1)} s\n`);
+    // Where the plain node answers decides where later tests talk to it (even if this fails).
+    const moved = await waitForSsh(plain, plainStatic, 10);
+    if (moved) w().address.set(plain.name, plainStatic);
     assert.equal(outcome.code, 0, `site.yml did not converge\n${transcript(outcome)}`);
     // The plain node now answers at its static address only.
-    w().address.set(plain.name, plainStatic);
-    assert.ok(await waitForSsh(plain, plainStatic, 10), `${plain.name} does not answer at ${plainStatic}`);
+    assert.ok(moved, `${plain.name} does not answer at ${plainStatic}`);
     const addrs = sshOk(plain, "ip -o -4 addr show dev eth0 | awk '{ print $4 }'").trim().split("\n");
     assert.deepEqual(addrs, [`${plainStatic}/24`], `${plain.name} addresses`);
     assert.match(sshOk(plain, "cat /etc/systemd/network/10-pi-cluster-eth0.network"), new RegExp(`^Address=${plainStatic.replaceAll(".", "\\.")}/24$`, "m"));
@@ -362,6 +380,21 @@ describe("roles: base-os, ntp, static-ip, ssd-storage through playbooks/site.yml
     assert.notEqual(sshOk(pi, "cat /proc/sys/kernel/random/boot_id").trim(), piBoot, "the Pi's boot id did not change");
     const verify = taskResult(outcome.report, "Verify that memory cgroups are enabled", pi.name);
     assert.ok(verify && !verify.failed && !verify.skipped, `the cgroup check after the reboot did not pass: ${JSON.stringify(verify)}`);
+    // The Pi's PoE HAT fan thresholds, in config.txt's [all] section.
+    const config = sshOk(pi, "cat /boot/firmware/config.txt");
+    const all = config.slice(config.lastIndexOf("[all]"));
+    for (const [i, t] of [60000, 65000, 70000, 75000].entries()) {
+      assert.equal(config.split("\n").filter((l) => l.startsWith(`dtparam=poe_fan_temp${i}=`)).length, 1, `poe_fan_temp${i} once`);
+      assert.match(all, new RegExp(`^dtparam=poe_fan_temp${i}=${t}$`, "m"));
+    }
+    // The admin user logs in with its key and may sudo without a password.
+    for (const node of lab.nodes) {
+      const r = spawnSync("ssh", ["-i", w().lab.keyFile, "-o", `UserKnownHostsFile=${w().knownHosts}`, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", `clusteradmin@${w().address.get(node.name)}`, "sudo -n true && id -nG"], { encoding: "utf8", timeout: 30_000 });
+      assert.equal(r.status, 0, `${node.name}: clusteradmin cannot log in or sudo: ${r.stderr}`);
+      assert.match(r.stdout, /\bsudo\b/);
+    }
+    // The Pi's address is in ifupdown's file (networkd cannot run under qemu-user).
+    assert.match(sshOk(pi, "cat /etc/network/interfaces.d/pi-cluster-eth0"), new RegExp(`^iface eth0 inet static\n    address ${pi.address.replaceAll(".", "\\.")}/24$`, "m"));
     // Non-Pi nodes: no reboot.
     for (const node of [plain, ssdNode]) assert.equal(ssh(node, `test -e ${CMDLINE}`).rc, 1);
     // SSD nodes: GPT, one ext4 partition with our label, in fstab by UUID, mounted.

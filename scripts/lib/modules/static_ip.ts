@@ -49,6 +49,7 @@ const STACK_UNIT: Record<Stack, string | undefined> = {
 };
 const ROLLBACK_UNIT = "pi-cluster-ip-rollback";
 const APPLY_UNIT = "pi-cluster-ip-apply";
+const APPLY_DONE = `${STATE_DIR}/apply.done`;
 const IPV4 = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}";
 
 const schema = {
@@ -415,6 +416,8 @@ export function applyScript(s: StaticIpState, args: StaticIpArgs): string {
   ];
   if (args.gateway) lines.push(sh`ip route replace default via ${args.gateway} dev ${s.iface} || :`);
   lines.push(`echo "done: $(ip -o -4 addr show dev ${quote(s.iface)} | awk '{ print $4 }' | tr '\\n' ' ')"`);
+  // The runner waits for this before it checks and confirms (same address: no disconnect).
+  lines.push(sh`: > ${APPLY_DONE}`);
   return lines.join("\n") + "\n";
 }
 
@@ -450,7 +453,7 @@ async function apply(planned: Plan<StaticIpState>, args: StaticIpArgs, ctx: Modu
   const prepare = [
     "set -e",
     sh`mkdir -p ${STATE_DIR}`,
-    sh`rm -f ${`${STATE_DIR}/backup`}`,
+    sh`rm -f ${`${STATE_DIR}/backup`} ${APPLY_DONE}`,
     s.before === null ? ":" : sh`cp -p ${s.path} ${`${STATE_DIR}/backup`}`,
     sh`cat > ${`${STATE_DIR}/rollback.sh`} <<'PI_CLUSTER_EOF'\n${raw(hereDocument(rollbackScript(s, args.address)))}PI_CLUSTER_EOF`,
     sh`cat > ${`${STATE_DIR}/apply.sh`} <<'PI_CLUSTER_EOF'\n${raw(hereDocument(applyScript(s, args)))}PI_CLUSTER_EOF`,
@@ -483,7 +486,16 @@ async function apply(planned: Plan<StaticIpState>, args: StaticIpArgs, ctx: Modu
     );
   }
   const unit = STACK_UNIT[s.stack];
-  const check = await ctx.run(sh`ip -o -4 addr show dev ${s.iface}` + (unit ? sh`; systemctl is-active --quiet ${unit} || echo "@@unit-inactive"` : ""));
+  const waitSeconds = Math.max(5, Math.floor(timeout / 3));
+  const check = await ctx.run(
+    sh`i=0; while [ ! -e ${APPLY_DONE} ] && [ $i -lt ${waitSeconds * 5} ]; do sleep 0.2; i=$((i + 1)); done; [ -e ${APPLY_DONE} ] || echo "@@apply-pending"
+` +
+      sh`ip -o -4 addr show dev ${s.iface}` +
+      (unit ? sh`; systemctl is-active --quiet ${unit} || echo "@@unit-inactive"` : ""),
+  );
+  if (check.stdout.includes("@@apply-pending")) {
+    throw new ModuleFailure(`the switch on ${ctx.host} did not finish within ${waitSeconds} s (see ${STATE_DIR}/apply.log); the node restores ${oldText} within ${timeout} s`);
+  }
   if (!check.stdout.includes(` ${args.address} `)) {
     throw new ModuleFailure(
       `${ctx.host} answers at ${s.newIp} but ${args.address} is not on ${s.iface} (${check.stdout.trim() || "no address"}); the node restores ${oldText} within ${timeout} s`,
