@@ -28,9 +28,12 @@ export function editCmdline(text: string, present: string[], absent: string[]): 
   const trailing = text.endsWith("\n") || text === "";
   let tokens = text.split(/\s+/).filter(Boolean);
   for (const gone of absent) tokens = tokens.filter((t) => t !== gone);
+  // A key wished several times is a repeatable parameter (cgroup_enable=memory and
+  // cgroup_enable=cpuset): each token is added, none replaces the other.
+  const repeated = new Set(present.filter((t) => t.includes("=")).map(tokenKey).filter((k, i, all) => all.indexOf(k) !== i));
   for (const want of present) {
     if (tokens.includes(want)) continue;
-    const i = want.includes("=") ? tokens.findIndex((t) => t.includes("=") && tokenKey(t) === tokenKey(want)) : -1;
+    const i = want.includes("=") && !repeated.has(tokenKey(want)) ? tokens.findIndex((t) => t.includes("=") && tokenKey(t) === tokenKey(want)) : -1;
     if (i >= 0) {
       tokens[i] = want;
       // the same key further on would still win in the kernel: keep only ours
