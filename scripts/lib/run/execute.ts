@@ -8,7 +8,8 @@
  * - run_once: the first host to reach the task runs it; the others wait for that result and
  *   take it as theirs (register, set_fact, notify).
  * - any_errors_fatal / max_fail_percentage / meta end_play: a shared stop flag; every host
- *   stops before its next task (tasks in flight finish), later batches are skipped.
+ *   stops before its next task (tasks in flight finish), later batches are skipped; after
+ *   any_errors_fatal, max_fail_percentage or a batch where every host failed, later plays too.
  * - serial: a batch ends when all its hosts end; then handlers; then the next batch.
  * - handlers: at the end of each batch, in handler order, each handler on all notified hosts
  *   in parallel. `meta: flush_handlers` flushes the reaching host's own handlers (per host, as
@@ -61,12 +62,17 @@ export async function runPlaybook(playbook: Playbook, options: RunOptions): Prom
     for (const play of playbook.plays) {
       if (options.signal?.aborted) run.interrupted = true;
       if (run.interrupted) break;
-      await runPlay(run, play);
+      // any_errors_fatal, max_fail_percentage or a whole batch failing ends the playbook.
+      if (!(await runPlay(run, play))) break;
     }
   } finally {
     await run.pool.closeAll();
   }
   if (options.signal?.aborted) run.interrupted = true;
+  if (options.startAtTask && run.hosts.size > 0 && ![...run.hosts.values()].some((h) => h.started)) {
+    // ansible-playbook says so too (and still exits 0): nothing ran, most likely a typo.
+    options.sink({ type: "warning", message: `No matching task "${options.startAtTask}" found: nothing ran. Note: --start-at-task can only follow static includes.` });
+  }
   options.sink({ type: "recap", stats: run.stats });
   const all = Object.values(run.stats);
   return {
@@ -109,12 +115,14 @@ function playHosts(run: RunState, play: Play): string[] {
 
 const GATHER_FACTS: Omit<Task, "where" | "baseDir"> = { kind: "task", module: "gather_facts", name: "Gathering Facts", args: {}, tags: ["always"], implicit: true };
 
-async function runPlay(run: RunState, play: Play): Promise<void> {
+/** Runs one play; false when the playbook must stop here (as ansible-playbook's break_play). */
+async function runPlay(run: RunState, play: Play): Promise<boolean> {
   const options = run.options;
   const hosts = playHosts(run, play);
   options.sink({ type: "play-start", play, hosts });
   for (const h of hosts) run.stats[h] ??= emptyStats();
   const gather: Task | undefined = play.gatherFacts ? { ...GATHER_FACTS, where: play.where, baseDir: play.baseDir } : undefined;
+  let goOn = true;
   for (const batch of batchesOf(hosts, play.serial)) {
     if (options.signal?.aborted) run.interrupted = true;
     if (run.interrupted) break;
@@ -164,9 +172,11 @@ async function runPlay(run: RunState, play: Play): Promise<void> {
     // A batch where every host failed ends the play (as Ansible's serial does).
     const allDown = batchHosts.every((hp) => hp.failed || hp.unreachable);
     if (options.signal?.aborted) run.interrupted = true;
+    if (ps.endPlaybook || (allDown && batchHosts.length > 0)) goOn = false;
     if (ps.abortPlay || (allDown && batchHosts.length > 0) || run.interrupted) break;
   }
   options.sink({ type: "play-end", play });
+  return goOn;
 }
 
 /** Runs `work` for each item, at most `limit` at a time. */

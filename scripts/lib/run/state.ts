@@ -66,6 +66,8 @@ export interface PlayState {
   stopped: boolean;
   /** The rest of the play's batches are skipped too (end_play, any_errors_fatal, max_fail_percentage). */
   abortPlay: boolean;
+  /** any_errors_fatal / max_fail_percentage tripped: later plays do not run either (as ansible-playbook). */
+  endPlaybook?: boolean;
   /** The lazily built hostvars mapping (shared by every host of the play). */
   hostvars: Record<string, unknown>;
 }

@@ -146,6 +146,7 @@ function onHostFailure(ps: PlayState, task: Task, scope: Scope): void {
   if (fatal) {
     ps.stopped = true;
     ps.abortPlay = true;
+    ps.endPlaybook = true;
     return;
   }
   const pct = ps.play.maxFailPercentage;
@@ -157,6 +158,7 @@ function onHostFailure(ps: PlayState, task: Task, scope: Scope): void {
     if ((down / ps.batch.length) * 100 > pct) {
       ps.stopped = true;
       ps.abortPlay = true;
+      ps.endPlaybook = true;
     }
   }
 }

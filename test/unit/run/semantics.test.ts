@@ -245,10 +245,35 @@ describe("hosts and plays", () => {
     assert.equal(r.results("h5").length, 0);
   });
 
+  test("any_errors_fatal, max_fail_percentage and a whole failed batch end the playbook, not only the play", async () => {
+    const later = play([t("debug", { msg: "x" }, { name: "next play" })], { hosts: "all" });
+    const fatal = play([t("fake_cmd", { cmd: "fail" }, { name: "f", when: ["inventory_hostname == 'h1'"] })], { anyErrorsFatal: true });
+    let r = await run([fatal, later], { hosts: ["h1", "h2", "h3"] });
+    assert.deepEqual(["h2", "h3"].flatMap((h) => r.results(h).filter((x) => x.name === "next play")), []);
+    const pct = play([t("fake_cmd", { cmd: "fail" }, { name: "f", when: ["inventory_hostname == 'h1'"] })], { maxFailPercentage: 20 });
+    r = await run([pct, later], { hosts: ["h1", "h2", "h3"] });
+    assert.deepEqual(r.results("h2").map((x) => x.name), ["f"]);
+    // Every host of the first play failed: a second play on other hosts does not start.
+    const allFail = play([t("fake_cmd", { cmd: "fail" }, { name: "f" })], { hosts: "h1" });
+    r = await run([allFail, play([t("debug", { msg: "x" }, { name: "next play" })], { hosts: "h2" })], { hosts: ["h1", "h2"] });
+    assert.equal(r.results("h2").length, 0);
+    // Below the threshold the next play runs on the hosts still standing.
+    const fine = play([t("fake_cmd", { cmd: "fail" }, { name: "f", when: ["inventory_hostname == 'h1'"] })], { maxFailPercentage: 50 });
+    r = await run([fine, later], { hosts: ["h1", "h2", "h3"] });
+    assert.deepEqual(r.results("h2").map((x) => x.name), ["f", "next play"]);
+  });
+
   test("--start-at-task skips until the named task", async () => {
     const p = play([t("debug", { msg: "1" }, { name: "one" }), t("debug", { msg: "2" }, { name: "two" }), t("debug", { msg: "3" }, { name: "three" })]);
     const r = await run(p, { hosts: ["h1"], startAtTask: "two" });
     assert.deepEqual(r.results("h1").map((x) => x.name), ["two", "three"]);
+  });
+
+  test("--start-at-task naming no task warns that nothing ran", async () => {
+    const p = play([t("debug", { msg: "1" }, { name: "one" })]);
+    const r = await run(p, { hosts: ["h1"], startAtTask: "on" });
+    assert.equal(r.results("h1").length, 0);
+    assert.ok(r.events.some((e) => e.type === "warning" && /No matching task "on" found/.test(e.message)));
   });
 
   test("--limit and hosts templated with extra vars", async () => {
