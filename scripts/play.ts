@@ -115,13 +115,24 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
 
   const playbookDir = dirname(playbooks[0].file);
   const inventory = needsInventory && inventoryModule ? inventoryModule.loadInventory(sources, { playbookDir }) : undefined;
+  // As ansible-playbook: a --limit that matches nothing is a mistake (a typo), not an empty run.
+  if (options.limit && inventory && inventoryModule && inventoryModule.selectHosts(inventory, options.limit, { baseDir: io.cwd }).length === 0) {
+    throw new UserError(`Specified inventory, host pattern and/or --limit leaves us with no hosts to target: --limit ${JSON.stringify(options.limit)} matches no host`, {
+      exitCode: ExitCode.error,
+      hint: `Check the names against --list-hosts; the inventory has ${inventory.hosts.length} host(s).`,
+    });
+  }
 
   if (listing) {
     const { listHosts, listTasks, listTags } = await import("./lib/cli/listing.ts");
+    // `hosts: "{{ target }}"` is rendered with the extra vars, as the run does.
+    const { Templar } = await import("./lib/template/templar.ts");
+    const patternOf = (play: { hosts: string; name: string }) =>
+      /\{\{|\{%/.test(play.hosts) ? String(new Templar({ ...extraVars }, { where: `play '${play.name}' hosts` }).render(play.hosts)) : play.hosts;
     for (const pb of playbooks) {
       if (options.listHosts && inventory && inventoryModule) {
-        const limited = options.limit ? new Set(inventoryModule.selectHosts(inventory, options.limit)) : undefined;
-        io.stdout.write(listHosts(pb, (play) => inventoryModule.selectHosts(inventory, play.hosts).filter((h: string) => !limited || limited.has(h)), io.cwd));
+        const limited = options.limit ? new Set(inventoryModule.selectHosts(inventory, options.limit, { baseDir: io.cwd })) : undefined;
+        io.stdout.write(listHosts(pb, (play) => inventoryModule.selectHosts(inventory, patternOf(play), { baseDir: play.baseDir }).filter((h: string) => !limited || limited.has(h)), io.cwd));
       }
       if (options.listTasks) io.stdout.write(listTasks(pb, tags, io.cwd));
       if (options.listTags) io.stdout.write(listTags(pb, io.cwd));
@@ -129,6 +140,9 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     return ExitCode.ok;
   }
   if (!inventory) throw new UserError("no inventory loaded", { exitCode: ExitCode.badOptions });
+  if (options.step && !process.stdin.isTTY) {
+    throw new UsageError("--step asks before each task and needs a terminal on stdin", "Run it from a terminal, or use --start-at-task / --tags to choose tasks without asking.");
+  }
 
   let becomePassword: string | undefined;
   if (options.askBecomePass) {

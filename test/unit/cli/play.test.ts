@@ -6,7 +6,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { main } from "../../../scripts/play.ts";
 
@@ -96,5 +98,32 @@ describe("main() in process", () => {
     const code = await main(["../site/playbooks/site.yml"], { stdout: capture().stream, stderr: err.stream, cwd: `${fixtures}errors` });
     assert.equal(code, 5);
     assert.match(err.text(), /no inventory: inventory\/hosts.yml does not exist here and no -i was given/);
+  });
+
+  test("a --limit that matches no host: exit 1, nothing runs (as ansible-playbook)", async () => {
+    const err = capture();
+    const code = await main(["playbooks/site.yml", "-l", "pi-9"], { stdout: capture().stream, stderr: err.stream, cwd: `${fixtures}site` });
+    assert.equal(code, 1);
+    assert.match(err.text(), /--limit leaves us with no hosts to target: --limit "pi-9" matches no host/);
+  });
+
+  test("--list-hosts renders a templated hosts: with -e, as the run does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "play-test-"));
+    try {
+      writeFileSync(join(dir, "pb.yml"), "- hosts: \"{{ target }}\"\n  tasks: [{debug: {msg: x}}]\n");
+      const out = capture();
+      const code = await main(["pb.yml", "-i", "a,b,c", "--list-hosts", "-e", "target=b:c", "-l", "a,b"], { stdout: out.stream, cwd: dir });
+      assert.equal(code, 0);
+      assert.match(out.text(), /hosts \(1\):\n {6}b\n/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("--step without a terminal: exit 5 before anything runs", async () => {
+    const err = capture();
+    const code = await main(["playbooks/site.yml", "--step"], { stdout: capture().stream, stderr: err.stream, cwd: `${fixtures}site` });
+    assert.equal(code, 5);
+    assert.match(err.text(), /--step asks before each task and needs a terminal on stdin/);
   });
 });
