@@ -63,7 +63,8 @@ export function formatResult(host: string, task: Task, result: TaskResult, optio
   for (const entry of entries) {
     out.push(resultLine(host, task, entry.result, { color: options.color, cwd: options.cwd, item: entry.item }));
     const full = entry.result.msg ? maskSecrets(entry.result.msg) : "";
-    if (entry.result.status === "failed" && full.includes("\n")) out.push(full.split("\n").slice(1).map((l) => `    ${l}`).join("\n"));
+    // The lines after the first say what to do (e.g. how to accept a new host key).
+    if ((entry.result.status === "failed" || entry.result.status === "unreachable") && full.includes("\n")) out.push(full.split("\n").slice(1).map((l) => `    ${l}`).join("\n"));
     if (options.diff && entry.result.diff?.length) {
       const text = formatDiffs(entry.result.diff, options.color).replace(/\n$/, "");
       if (text) out.push(text);

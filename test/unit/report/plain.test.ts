@@ -43,3 +43,11 @@ test("-v shows result data of changed tasks", () => {
   assert.match(render({ verbosity: 1 }), /file written\n {4}\{\n {6}"dest": "\/etc\/ntp.conf"\n {4}\}/);
   assert.equal(render({}).includes('"dest"'), false);
 });
+
+test("an unreachable host shows every line of its reason (the hint after the first line)", async () => {
+  const { formatResult } = await import("../../../scripts/lib/report/plain.ts");
+  const { task } = await import("./sample.ts");
+  const msg = "host key for pi-3 (10.0.0.3:22) is not known: ssh-ed25519 SHA256:x\nIf this fingerprint is right, run again with --accept-new-host-keys";
+  const out = formatResult("pi-3", task, { status: "unreachable", msg, durationMs: 0 }, { write: () => {}, verbosity: 0, diff: false, color: false, cwd });
+  assert.match(out, /^unreachable: \[pi-3\] .* — host key for pi-3 .*\n {4}If this fingerprint is right, run again with --accept-new-host-keys\n$/);
+});
