@@ -44,12 +44,25 @@ export class Undefined {
 }
 
 /** Where the renderer currently is, for messages (set by the Templar while rendering). */
-export const renderSite = { source: "", where: "" };
+export const renderSite = { source: "", where: "", file: "" };
 
 export function undefinedError(u: Undefined): TemplateError {
   const where = renderSite.where ? ` (${renderSite.where})` : "";
-  const source = renderSite.source ? ` in ${JSON.stringify(truncate(renderSite.source))}` : "";
+  // A template file is named by path and line, not quoted whole.
+  const source = renderSite.file
+    ? ` in template ${renderSite.file}${lineOf(renderSite.source, u.name)}`
+    : renderSite.source
+      ? ` in ${JSON.stringify(truncate(renderSite.source))}`
+      : "";
   return new TemplateError(`${u.detail}${source}${where}`, { hint: UNDEFINED_HINT, variable: u.name });
+}
+
+/** `:N` for the first line of a template that uses `name` inside {{ }} or {% %} (else ""). */
+function lineOf(text: string, name: string): string {
+  const word = new RegExp(`(^|[^\\w.])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?!\\w)`);
+  const lines = text.split("\n");
+  const i = lines.findIndex((l) => /\{\{|\{%/.test(l) && word.test(l));
+  return i >= 0 ? `:${i + 1}` : "";
 }
 
 function truncate(s: string): string {

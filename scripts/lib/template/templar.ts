@@ -113,7 +113,7 @@ export class Templar implements VariableSource {
 
   /** Renders a whole template file (the template module): full Jinja2, trim_blocks on, lstrip_blocks off. */
   renderText(text: string, sourceName: string): string {
-    return this.#run(text, text, sourceName);
+    return this.#run(text, text, sourceName, sourceName);
   }
 
   /** Evaluates a bare expression (when:, changed_when:, until:, assert's that:); a boolean is returned as is. */
@@ -166,33 +166,40 @@ export class Templar implements VariableSource {
     return value instanceof Secret ? value : value;
   }
 
-  #withSite<T>(source: string, fn: () => T): T {
-    const previous = { source: renderSite.source, where: renderSite.where, active: active.source };
+  #withSite<T>(source: string, fn: () => T, file = ""): T {
+    const previous = { source: renderSite.source, where: renderSite.where, file: renderSite.file, active: active.source };
     renderSite.source = source;
     renderSite.where = this.where;
+    renderSite.file = file;
     active.source = this;
     try {
       return fn();
     } finally {
       renderSite.source = previous.source;
       renderSite.where = previous.where;
+      renderSite.file = previous.file;
       active.source = previous.active;
     }
   }
 
-  #run(templateText: string, source: string, name: string): string {
-    return this.#withSite(source, () => {
-      let template;
-      try {
-        template = compile(templateText, name);
-        return template.render({}) as string;
-      } catch (e) {
-        throw this.#userError(e, source, name !== "expression" && name !== "template");
-      }
-    });
+  /** `file`: the template file being rendered (named in messages instead of its text). */
+  #run(templateText: string, source: string, name: string, file = ""): string {
+    return this.#withSite(
+      source,
+      () => {
+        let template;
+        try {
+          template = compile(templateText, name);
+          return template.render({}) as string;
+        } catch (e) {
+          throw this.#userError(e, source, name !== "expression" && name !== "template", file);
+        }
+      },
+      file,
+    );
   }
 
-  #userError(e: unknown, source: string, keepLines: boolean): Error {
+  #userError(e: unknown, source: string, keepLines: boolean, file = ""): Error {
     const inner = unwrapError(e);
     if (inner instanceof UserError) return inner;
     const where = this.where ? ` (${this.where})` : "";
@@ -205,7 +212,8 @@ export class Templar implements VariableSource {
       .replace(/^Error: /, "")
       // Line/column of a one-line expression point into our wrapper, not the user's text.
       .replace(keepLines ? /^$/ : /^\[Line \d+, Column \d+\]\s*/, "");
-    return new TemplateError(`Template error in ${JSON.stringify(source.length > 200 ? source.slice(0, 197) + "..." : source)}${where}: ${message}`, {
+    const what = file ? `template ${file}` : JSON.stringify(source.length > 200 ? source.slice(0, 197) + "..." : source);
+    return new TemplateError(`Template error in ${what}${where}: ${message}`, {
       hint: "Check the expression's syntax (Jinja2): quotes, brackets, filter names and arguments.",
     });
   }

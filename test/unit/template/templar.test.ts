@@ -328,6 +328,17 @@ describe("renderText (template module)", () => {
     assert.throws(() => t.renderText("l1\nl2 {{ port | }}\n", "x.j2"), /\[Line 2, Column \d+\]/);
   });
 
+  test("an undefined variable in a file names the file and the line, not the whole text", () => {
+    const w = new Templar({ port: 1 }, { where: "host pi-1, task 'render'" });
+    assert.throws(
+      () => w.renderText("# header\nport={{ port }}\nserver={{ ntp_server }}\n", "/r/templates/chrony.conf.j2"),
+      (e: Error) => e.message === `Undefined variable "ntp_server" in template /r/templates/chrony.conf.j2:3 (host pi-1, task 'render')`,
+    );
+    // A variable rendered inside the file keeps naming its own text.
+    const v = new Templar({ a: "{{ missing }}" });
+    assert.throws(() => v.renderText("x={{ a }}\n", "a.j2"), /Undefined variable "missing" in "\{\{ missing \}\}"/);
+  });
+
   test("lists print as Python would", () => {
     assert.equal(t.renderText("{{ servers }} {{ enabled }}", "a.j2"), "['a', 'b'] True");
   });
