@@ -81,10 +81,19 @@ export async function applyCommand(args: CommandArgs, ctx: ModuleContext, state:
     start: timestamp(start),
     end: timestamp(end),
     delta: delta(end.getTime() - start.getTime()),
-    msg: r.rc === 0 ? "" : "non-zero return code",
+    msg: r.rc === 0 ? "" : failureMessage(r.stderr),
   };
-  if (r.rc !== 0) throw new ModuleFailure("non-zero return code", result);
+  if (r.rc !== 0) throw new ModuleFailure(result.msg as string, result);
   return { result };
+}
+
+/**
+ * Why a command failed: sudo refusing (the transport puts its explanation first on stderr:
+ * "become (sudo to root) needs a password: ...") says so; otherwise Ansible's wording.
+ */
+function failureMessage(stderr: string): string {
+  const first = stderr.split("\n")[0];
+  return /^become (\(sudo to [^)]*\)|needs sudo)/.test(first) ? first : "non-zero return code";
 }
 
 /** Prefixes `cd <chdir>` (failing clearly when the directory is missing). */
