@@ -336,13 +336,15 @@ function makeTaskRun(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars
   const host = hp.state.name;
   const becomeOn = task.become ?? scope.become ?? ps.play.become ?? asBool(vars.ansible_become) ?? options.connection.become ?? false;
   let become: BecomeOptions | undefined;
+  const pw = options.connection.becomePassword ?? vars.ansible_become_password ?? vars.ansible_become_pass;
+  const password = pw === undefined ? undefined : (() => {
+    const r = templar.render(pw);
+    return r instanceof Secret ? r.reveal() : String(r);
+  })();
+  // The become password is masked wherever it shows (debug, -v data, --json), not only kept off command lines.
+  if (password) registerSecret(password);
   if (becomeOn) {
     const user = task.becomeUser ?? scope.becomeUser ?? ps.play.becomeUser ?? (vars.ansible_become_user !== undefined ? String(templar.render(vars.ansible_become_user)) : undefined);
-    const pw = options.connection.becomePassword ?? vars.ansible_become_password ?? vars.ansible_become_pass;
-    const password = pw === undefined ? undefined : (() => {
-      const r = templar.render(pw);
-      return r instanceof Secret ? r.reveal() : String(r);
-    })();
     become = { user: user === undefined ? undefined : String(templar.render(user)), password };
   }
   let env: Record<string, string> | undefined;

@@ -119,7 +119,11 @@ export function makeHostvars(ps: PlayState, hostPlayOf: (host: string) => HostPl
   for (const host of ps.run.inventory.hosts) {
     Object.defineProperty(out, host, {
       enumerable: true,
-      get: () => varsFor(ps, hostPlayOf(host), { vars: {} }),
+      // Without `hostvars` itself (as Ansible): `debug: var=hostvars[inventory_hostname]` must not be circular.
+      get: () => {
+        const { hostvars: _self, ...vars } = varsFor(ps, hostPlayOf(host), { vars: {} });
+        return vars;
+      },
     });
   }
   return out;

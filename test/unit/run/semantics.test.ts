@@ -38,6 +38,18 @@ describe("variable precedence", () => {
     assert.deepEqual(res.data!.msg, LAYERS);
   });
 
+  test("hostvars[inventory_hostname] can be printed whole (it does not hold hostvars itself)", async () => {
+    const r = await run(play([t("debug", { var: "hostvars[inventory_hostname]" }, { name: "hv" })]), { inventory: inventory(["h1"], { h1: { x: "X1" } }) });
+    const res = r.results("h1")[0];
+    assert.equal(res.status, "ok", res.msg);
+    assert.match(res.msg ?? "", /"x":"X1"/);
+  });
+
+  test("the become password is masked wherever it is printed, even before any become task", async () => {
+    const r = await run(play([t("debug", { msg: "pw={{ ansible_become_password }}" }, { name: "leak" })]), { inventory: inventory(["h1"], { h1: { ansible_become_password: "Pw-never-shown-42" } }) });
+    assert.equal(r.results("h1")[0].msg, "pw=***");
+  });
+
   test("magic variables", async () => {
     const r = await run(play([t("debug", { msg: "{{ inventory_hostname }} {{ group_names }} {{ play_hosts | length }} {{ hostvars['h2'].x }} {{ hostvars.h2.inventory_hostname }} {{ ansible_check_mode }}" }, { name: "m" })]), {
       inventory: inventory(["h1", "h2"], { h2: { x: "X2" } }, { pis: ["h1"] }),
