@@ -74,7 +74,9 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   const options = ps.run.options;
   const host = hp.state.name;
   const started = Date.now();
-  announce(ps, task, isHandler);
+  // meta tasks are the strategy's own steps in Ansible: no banner, no recap count (below).
+  const isMeta = /(^|\.)meta$/.test(task.module);
+  if (!isMeta) announce(ps, task, isHandler);
   options.sink({ type: "host-task-start", host, task });
 
   const noLog = task.noLog ?? scope.noLog ?? false;
@@ -186,8 +188,8 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
     result.data = { censored: NO_LOG_MSG, changed: final.data.changed === true };
     result.diff = undefined;
   }
-  countResult(ps.run.stats[host], result);
-  options.sink({ type: "host-task-result", host, task, result, isHandler });
+  if (!isMeta || result.status === "failed") countResult(ps.run.stats[host], result);
+  if (!isMeta || result.status === "failed" || result.status === "skipped") options.sink({ type: "host-task-result", host, task, result, isHandler });
 
   const changed = final.status === "changed" || (final.status !== "failed" && final.data.changed === true);
   if (changed) notify(ps, hp, task, scope, baseVars);

@@ -281,6 +281,15 @@ describe("hosts and plays", () => {
     assert.deepEqual(r.results("h1").map((x) => x.name), ["two", "three"]);
   });
 
+  test("meta tasks get no banner and no recap count (as Ansible); a failed one still counts", async () => {
+    const p = play([t("debug", { msg: "x" }, { name: "d" }), t("meta", { _raw_params: "flush_handlers" }, { name: "m" }), t("meta", { _raw_params: "{{ nope }}" }, { name: "bad" })]);
+    const r = await run(p, { hosts: ["h1"] });
+    assert.equal(r.summary.stats.h1.ok, 1);
+    assert.equal(r.summary.stats.h1.failures, 1);
+    assert.ok(!r.events.some((e) => e.type === "task-start" && e.task.name === "m"));
+    assert.deepEqual(r.results("h1").map((x) => x.name), ["d", "bad"]);
+  });
+
   test("--start-at-task naming no task warns that nothing ran", async () => {
     const p = play([t("debug", { msg: "1" }, { name: "one" })]);
     const r = await run(p, { hosts: ["h1"], startAtTask: "on" });
