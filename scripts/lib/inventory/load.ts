@@ -85,7 +85,9 @@ export function loadInventory(sources: string[], options: LoadInventoryOptions =
       if (statSync(path).isDirectory()) {
         for (const entry of readdirSync(path).sort()) {
           const file = join(path, entry);
-          if (entry.startsWith(".") || !/\.(ya?ml|json)$/.test(entry) || !statSync(file).isFile()) continue;
+          // As Ansible: YAML/JSON files and extensionless ones (`hosts`, YAML or INI); not
+          // .ini/.md/.bak/... (its INVENTORY_IGNORE_EXTS), nor group_vars/ and host_vars/.
+          if (entry.startsWith(".") || entry.endsWith("~") || (entry.includes(".") && !/\.(ya?ml|json)$/.test(entry)) || !statSync(file).isFile()) continue;
           loadInventoryFile(builder, file);
           files.push(file);
         }

@@ -91,6 +91,23 @@ describe("inventory shapes", () => {
     }
   });
 
+  test("directory: an extensionless file (INI or YAML) is read too, .ini/.bak/~ files are not (as Ansible)", () => {
+    const t = writeTree({
+      "inv/hosts": "[db]\nd1 port=5432\n",
+      "inv/more": "web:\n  hosts:\n    w1:\n",
+      "inv/old.ini": "[x]\nignored1\n",
+      "inv/hosts.bak": "[x]\nignored2\n",
+      "inv/hosts~": "[x]\nignored3\n",
+    });
+    try {
+      const inv = loadInventory([t.path("inv")]);
+      assert.deepEqual(inv.hosts, ["d1", "w1"]);
+      assert.equal(inv.hostVars("d1").port, 5432);
+    } finally {
+      t.remove();
+    }
+  });
+
   test("comma list: hosts, ungrouped; trailing comma and a single host", () => {
     const inv = loadInventory(["pi-1, pi-2,"]);
     assert.deepEqual(inv.hosts, ["pi-1", "pi-2"]);
