@@ -6,11 +6,11 @@
  * A role's tasks go in a Block with `role` set, and every item of it carries the role's name
  * as a tag, so `--tags ntp` runs exactly the ntp role (and the roles it depends on).
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Block, Item, RoleContext, Task } from "./types.ts";
-import { UserError, type SourcePosition } from "../errors.ts";
+import { didYouMean, UserError, type SourcePosition } from "../errors.ts";
 import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { validateStructure } from "./structure.ts";
 import { COMMON_KEYWORDS } from "./keywords.ts";
@@ -78,7 +78,16 @@ export function findRole(name: string, options: { baseDir: string; fromRole?: Ro
   }
   const found = candidates.find((c) => existsSync(c) && statSync(c).isDirectory());
   if (found) return found;
-  throw new UserError(`Role "${name}" not found`, {
+  // The roles that do exist next to the places searched, for "did you mean".
+  const known = [...new Set(candidates.map((c) => dirname(c)))].flatMap((dir) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(dir, e.name, "tasks"))).map((e) => e.name);
+    } catch {
+      return [];
+    }
+  });
+  const guess = didYouMean(name, known);
+  throw new UserError(`Role "${name}" not found${guess ? `; did you mean "${guess}"?` : ""}`, {
     where: options.where,
     hint: `Looked in: ${[...new Set(candidates)].join(", ")}`,
   });

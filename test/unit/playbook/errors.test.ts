@@ -4,6 +4,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import "./fake-modules.ts";
@@ -66,6 +67,16 @@ describe("error positions", () => {
   test("missing role names the places searched", () => {
     const e = errorOf("missing-role.yml");
     assert.match(e.format(), /missing-role\.yml:3:7: Role "nosuchrole" not found\n  hint: Looked in: .*roles\/nosuchrole/);
+  });
+  test("a misspelt role: did you mean the role that exists", () => {
+    const site = fileURLToPath(new URL("./fixtures/site/", import.meta.url));
+    const tmp = mkdtempSync(join(site, "tmp-"));
+    try {
+      writeFileSync(join(tmp, "typo.yml"), "- hosts: all\n  roles: [comon]\n");
+      assert.throws(() => loadPlaybook(join(tmp, "typo.yml")), (e: Error) => e instanceof UserError && /^Role "comon" not found; did you mean "common"\?$/.test(e.message));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
   test("a task file given as a playbook says so", () => {
     assert.ok(firstLine("../site/playbooks/tasks/extra.yml").endsWith('/fixtures/site/playbooks/tasks/extra.yml:1:3: this looks like a list of tasks, not a playbook (no "hosts:")'));
