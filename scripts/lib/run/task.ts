@@ -129,6 +129,8 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
       }
       outcomes.push({ label: noLog ? "None" : label, outcome: o });
       if (o.status === "unreachable") break;
+      // Ctrl-C: the items done stay done; the rest of a long loop is not started.
+      if (options.signal?.aborted) break;
       if (lc.pause && i < loopItems.length - 1) await sleep(lc.pause * 1000, options.signal);
     }
   }

@@ -1,6 +1,6 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { run, play, t, block, inventory, newWorld } from "./fake.ts";
+import { run, play, t, block, inventory, newWorld, FakeTransport } from "./fake.ts";
 import type { RoleContext, Task } from "../../../scripts/lib/playbook/types.ts";
 
 const LAYERS = ["role defaults", "inventory", "play vars", "vars_files", "role vars", "block vars", "task vars", "include params", "set_fact", "extra vars"];
@@ -288,6 +288,29 @@ describe("hosts and plays", () => {
     assert.equal(r.summary.stats.h1.failures, 1);
     assert.ok(!r.events.some((e) => e.type === "task-start" && e.task.name === "m"));
     assert.deepEqual(r.results("h1").map((x) => x.name), ["d", "bad"]);
+  });
+
+  test("Ctrl-C during a loop: the item in flight finishes, no further item starts, exit as interrupted", async () => {
+    const abort = new AbortController();
+    const world = newWorld();
+    const p = play([t("fake_cmd", { cmd: "echo {{ item }}" }, { name: "loop", loop: [1, 2, 3, 4, 5] }), t("debug", { msg: "x" }, { name: "after" })]);
+    const r = await run(p, {
+      hosts: ["h1"],
+      world,
+      signal: abort.signal,
+      createTransport: (host) => {
+        const fake = new FakeTransport(host, world);
+        const exec = fake.exec.bind(fake);
+        fake.exec = async (command, options) => {
+          if (command === "echo 2") abort.abort();
+          return exec(command, options);
+        };
+        return fake;
+      },
+    });
+    assert.deepEqual(world.commands.get("h1")!.map((c) => c.command), ["echo 1", "echo 2"]);
+    assert.deepEqual(r.results("h1").map((x) => x.name), ["loop"]);
+    assert.equal(r.summary.interrupted, true);
   });
 
   test("--start-at-task naming no task warns that nothing ran", async () => {
