@@ -26,8 +26,9 @@ export interface Reporter {
 }
 
 /** Whether this run gets the live tree: stdout is a TTY and CI is not set. */
-export function isLiveTerminal(stdout: { isTTY?: boolean }, env: Record<string, string | undefined> = process.env): boolean {
-  return stdout.isTTY === true && env.CI !== "true" && env.TERM !== "dumb";
+export function isLiveTerminal(stdout: { isTTY?: boolean; columns?: number }, env: Record<string, string | undefined> = process.env): boolean {
+  // A pty without a size (columns 0: `script`, some CI runners) would get the tree one character per line.
+  return stdout.isTTY === true && stdout.columns !== 0 && env.CI !== "true" && env.TERM !== "dumb";
 }
 
 export async function createReporter(options: ReporterOptions): Promise<Reporter> {

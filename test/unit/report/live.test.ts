@@ -58,3 +58,11 @@ test("rows per host with live titles; details and recap after the tree", async (
   assert.match(out, /PLAY RECAP \*+\npi-1 {23}: ok=2 /);
   assert.ok(out.indexOf("failed: [pi-2]") < out.indexOf("PLAY RECAP"));
 });
+
+test("the live tree only on a sized terminal outside CI", async () => {
+  const { isLiveTerminal } = await import("../../../scripts/lib/report/index.ts");
+  assert.equal(isLiveTerminal({ isTTY: true, columns: 120 }, {}), true);
+  assert.equal(isLiveTerminal({ isTTY: true, columns: 0 }, {}), false);
+  assert.equal(isLiveTerminal({ isTTY: true, columns: 120 }, { CI: "true" }), false);
+  assert.equal(isLiveTerminal({ isTTY: false }, {}), false);
+});
