@@ -94,12 +94,13 @@ export function connectionSettingsFromVars(
   const timeoutS = timeoutText === undefined ? 10 : Number(timeoutText);
   if (!(timeoutS > 0)) throw new UserError(`host ${host}: ansible_timeout ${JSON.stringify(timeoutText)} is not a number of seconds`);
   const sshArgs = [text(vars.ansible_ssh_common_args), text(vars.ansible_ssh_extra_args)].filter(Boolean).join(" ");
-  const keyFile = overrides.privateKeyFile ?? text(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file);
+  // As Ansible: a variable (inventory, play) beats the command line's -u / --private-key.
+  const keyFile = text(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file) ?? overrides.privateKeyFile;
   return {
     connection: connection === "local" ? "local" : "ssh",
     address: text(vars.ansible_host ?? vars.ansible_ssh_host) ?? host,
     port,
-    user: overrides.user ?? text(vars.ansible_user ?? vars.ansible_ssh_user),
+    user: text(vars.ansible_user ?? vars.ansible_ssh_user) ?? overrides.user,
     privateKeyFile: keyFile ? expandPath(keyFile) : undefined,
     password: text(vars.ansible_password ?? vars.ansible_ssh_pass ?? vars.ansible_ssh_password),
     knownHostsFiles: [join(homedir(), ".ssh", "known_hosts")],

@@ -60,14 +60,21 @@ describe("connectionSettingsFromVars", () => {
   });
 
   test("defaults and CLI overrides", () => {
-    const s = connectionSettingsFromVars("pi2", { ansible_user: "pi" }, { user: "root", acceptNewHostKeys: true, connection: "local" });
+    const s = connectionSettingsFromVars("pi2", {}, { user: "root", privateKeyFile: "/k/cli", acceptNewHostKeys: true, connection: "local" });
     assert.equal(s.address, "pi2");
     assert.equal(s.port, undefined);
     assert.equal(s.user, "root");
+    assert.equal(s.privateKeyFile, "/k/cli");
     assert.equal(s.connection, "local");
     assert.equal(s.acceptNewHostKeys, true);
     assert.equal(s.strictHostKeyChecking, true);
     assert.equal(s.connectTimeoutMs, 10_000);
+  });
+
+  test("-u and --private-key give way to ansible_user / ansible_ssh_private_key_file (as Ansible: variables beat the command line)", () => {
+    const s = connectionSettingsFromVars("pi2", { ansible_user: "pi", ansible_ssh_private_key_file: "/k/inv" }, { user: "root", privateKeyFile: "/k/cli" });
+    assert.equal(s.user, "pi");
+    assert.equal(s.privateKeyFile, "/k/inv");
   });
 
   test("bad values are user errors naming the host", () => {
