@@ -11,6 +11,7 @@ import { getControllerAction } from "../playbook/actions.ts";
 import type { Item, Task } from "../playbook/types.ts";
 import { maskSecrets, registerSecret, Secret } from "../shell/secret.ts";
 import { Templar } from "../template/templar.ts";
+import { pyStr } from "../template/python.ts";
 import { UnreachableError, type BecomeOptions, type Transport } from "../transport/types.ts";
 import { controllerAction } from "./actions/index.ts";
 import type { TaskResult } from "./events.ts";
@@ -487,7 +488,8 @@ function display(v: unknown): string {
   if (typeof v === "string") return v;
   if (v instanceof Secret) return "***";
   try {
-    return JSON.stringify(v) ?? String(v);
+    // Python's repr, as Ansible prints `(item={'key': 'a', 'value': 1})`.
+    return pyStr(v);
   } catch {
     return String(v);
   }

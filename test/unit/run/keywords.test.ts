@@ -13,6 +13,9 @@ describe("more task keywords", () => {
     const r = await run(p, { hosts: ["h1"] });
     const [l, shape] = r.results("h1");
     assert.deepEqual(l.result.items!.map((i) => [i.label, i.result.msg]), [["a", "0:a:False"], ["b", "1:b:True"]]);
+    // Without a label, an item is shown as Python prints it (as Ansible does).
+    const plain = await run(play([t("debug", { msg: "x" }, { name: "d", loop: [{ key: "a", value: 1 }, [1, "b"], true] })]), { hosts: ["h1"] });
+    assert.deepEqual(plain.results("h1")[0].result.items!.map((i) => i.label), ["{'key': 'a', 'value': 1}", "[1, 'b']", "True"]);
     assert.equal(shape.msg, "[0, 1] b");
   });
 
