@@ -20,6 +20,7 @@
  * shallow). Templates compile once (the template engine caches compiled text).
  */
 import { selectHosts } from "../inventory/inventory.ts";
+import { UserError } from "../errors.ts";
 import type { Play, Playbook } from "../playbook/types.ts";
 import { Templar } from "../template/templar.ts";
 import { dirname, resolve } from "node:path";
@@ -104,7 +105,14 @@ function newHostState(run: RunState, name: string): HostState {
 function playHosts(run: RunState, play: Play): string[] {
   const inv = run.inventory;
   const pattern = /\{\{|\{%/.test(play.hosts) ? String(new Templar({ ...run.options.extraVars }, { where: `play '${play.name}' hosts` }).render(play.hosts)) : play.hosts;
-  let hosts = selectHosts(inv, pattern, { baseDir: play.baseDir });
+  let hosts: string[];
+  try {
+    hosts = selectHosts(inv, pattern, { baseDir: play.baseDir });
+  } catch (e) {
+    // A bad pattern (e.g. an invalid ~regex) is shown at the play's `hosts:`.
+    if (e instanceof UserError && !e.where) throw new UserError(e.message, { where: play.where, hint: e.hint, exitCode: e.exitCode });
+    throw e;
+  }
   if (run.options.limit) {
     const allowed = new Set(selectHosts(inv, run.options.limit, { baseDir: process.cwd() }));
     hosts = hosts.filter((h) => allowed.has(h));

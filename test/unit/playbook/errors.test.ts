@@ -61,6 +61,9 @@ describe("error positions", () => {
   test("yes/no keyword with another value", () => {
     assert.equal(firstLine("bad-become.yml"), 'bad-become.yml:2:3: "become" must be yes or no (true/false), got string "maybe"');
   });
+  test("serial that is neither a number nor a percentage: at load time, with its place", () => {
+    assert.equal(firstLine("bad-serial.yml"), 'bad-serial.yml:3:3: "serial" must be a number, a percentage or a list of those, got "half"');
+  });
   test("two modules in one task", () => {
     assert.equal(firstLine("two-modules.yml"), 'two-modules.yml:5:7: conflicting modules in one task: "command" and "shell"');
   });

@@ -313,6 +313,11 @@ describe("hosts and plays", () => {
     assert.equal(r.summary.interrupted, true);
   });
 
+  test("a bad host pattern in hosts: is reported at the play", async () => {
+    const p = play([t("debug", { msg: "x" }, { name: "d" })], { hosts: "~[", where: { file: "/pb/site.yml", line: 3, col: 3 } });
+    await assert.rejects(run(p, { hosts: ["h1"] }), (e: Error & { where?: { file: string; line?: number } }) => /Invalid regular expression/.test(e.message) && e.where?.file === "/pb/site.yml" && e.where.line === 3);
+  });
+
   test("--start-at-task naming no task warns that nothing ran", async () => {
     const p = play([t("debug", { msg: "1" }, { name: "one" })]);
     const r = await run(p, { hosts: ["h1"], startAtTask: "on" });
