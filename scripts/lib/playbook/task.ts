@@ -462,6 +462,11 @@ function parseTask(raw: Raw, ctx: ParseContext): Item {
     if (ctx.role) block.role = ctx.role;
     return block;
   }
+  // `--tags ntp` selects a role by name (its tasks carry it); an include_role of that role must
+  // be selected too, or the included tasks are never reached.
+  if (task.module === "include_role" && typeof args.name === "string" && !hasTemplate(args.name)) {
+    task.tags = mergeTags(task.tags ?? [], [args.name.split("/").filter(Boolean).pop() ?? args.name]);
+  }
   return task;
 }
 

@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import "./fake-modules.ts";
 import { includeRole, includeTasks, loadPlaybook, loadRole, loadTaskFile } from "../../../scripts/lib/playbook/load.ts";
 import type { Block, Item, Task } from "../../../scripts/lib/playbook/types.ts";
@@ -99,6 +100,18 @@ describe("roles", () => {
     assert.equal(t.role?.name, "ntp");
     const viaMotd = tasks(play.items).filter((x) => x.name === "Common task");
     assert.deepEqual(viaMotd.map((x) => x.tags), [["base", "ntp", "common"], ["base", "motd", "common"]]);
+  });
+
+  test("an include_role task carries the included role's name as a tag (so --tags <role> reaches it)", () => {
+    const dir = mkdtempSync(join(site, "tmp-"));
+    try {
+      writeFileSync(join(dir, "inc.yml"), "- hosts: all\n  tasks:\n    - ansible.builtin.include_role: {name: ntp}\n      tags: [x]\n    - include_role: {name: '{{ r }}'}\n");
+      const [fixed, templated] = loadPlaybook(join(dir, "inc.yml")).plays[0].items as Task[];
+      assert.deepEqual(fixed.tags, ["x", "ntp"]);
+      assert.deepEqual(templated.tags ?? [], []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("import_role inside a role: a block of the imported role, tasks_from honoured", () => {
