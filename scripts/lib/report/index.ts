@@ -36,6 +36,13 @@ export async function createReporter(options: ReporterOptions): Promise<Reporter
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
   const mode = options.mode ?? (isLiveTerminal(stdout, env) ? "live" : "plain");
+  // `run ... | head`: a reader that goes away must not crash the run with a stack trace; the
+  // tasks go on (their writes are atomic), only the output stops.
+  for (const stream of [stdout, stderr] as Array<{ on?: (event: "error", listener: (e: NodeJS.ErrnoException) => void) => unknown }>) {
+    stream.on?.("error", (e) => {
+      if (e.code !== "EPIPE" && e.code !== "ERR_STREAM_DESTROYED") throw e;
+    });
+  }
   const text = {
     write: (t: string) => void stdout.write(t),
     writeError: (t: string) => void stderr.write(t),

@@ -5,7 +5,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +50,23 @@ describe("play.ts as a process", () => {
     const r = play(["playbooks/site.yml", "--list-hosts", "-l", "pi-2"], `${fixtures}site`);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /pattern: \['pis'\]\n {4}hosts \(1\):\n {6}pi-2\n/);
+  });
+
+  test("a reader that goes away (`| head`): no EPIPE stack trace, the run still finishes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "play-epipe-"));
+    try {
+      writeFileSync(join(dir, "pb.yml"), "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: {msg: '{{ item }}'}\n      loop: '{{ range(0, 3000) | list }}'\n    - copy: {content: done, dest: '" + join(dir, "done") + "'}\n");
+      const child = spawn(process.execPath, ["--import", "tsx", `${root}scripts/play.ts`, join(dir, "pb.yml"), "-i", "localhost,", "-c", "local"], { cwd: root, env: { ...process.env, CI: "true" } });
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      child.stdout.once("data", () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      assert.equal(code, 0, stderr);
+      assert.doesNotMatch(stderr, /EPIPE|\n\s+at /);
+      assert.equal(existsSync(join(dir, "done")), true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a missing playbook: exit 5", () => {
