@@ -104,7 +104,7 @@ function newHostState(run: RunState, name: string): HostState {
 /** The hosts of a play: `hosts:` (templated with extra vars) and --limit, without hosts already out. */
 function playHosts(run: RunState, play: Play): string[] {
   const inv = run.inventory;
-  const pattern = /\{\{|\{%/.test(play.hosts) ? String(new Templar({ ...run.options.extraVars }, { where: `play '${play.name}' hosts` }).render(play.hosts)) : play.hosts;
+  const pattern = hostsPattern(run, play);
   let hosts: string[];
   try {
     hosts = selectHosts(inv, pattern, { baseDir: play.baseDir });
@@ -123,11 +123,18 @@ function playHosts(run: RunState, play: Play): string[] {
 
 const GATHER_FACTS: Omit<Task, "where" | "baseDir"> = { kind: "task", module: "gather_facts", name: "Gathering Facts", args: {}, tags: ["always"], implicit: true };
 
+/** `hosts:` rendered with the extra vars (`hosts: "{{ target }}"` with `-e target=pis`). */
+function hostsPattern(run: RunState, play: Play): string {
+  return /\{\{|\{%/.test(play.hosts) ? String(new Templar({ ...run.options.extraVars }, { where: `play '${play.name}' hosts` }).render(play.hosts)) : play.hosts;
+}
+
 /** Runs one play; false when the playbook must stop here (as ansible-playbook's break_play). */
 async function runPlay(run: RunState, play: Play): Promise<boolean> {
   const options = run.options;
   const hosts = playHosts(run, play);
-  options.sink({ type: "play-start", play, hosts });
+  // A play named after its templated hosts: the banner shows the rendered pattern, as Ansible's.
+  const shown = play.name === play.hosts && play.hosts !== hostsPattern(run, play) ? { ...play, name: hostsPattern(run, play) } : play;
+  options.sink({ type: "play-start", play: shown, hosts });
   for (const h of hosts) run.stats[h] ??= emptyStats();
   const gather: Task | undefined = play.gatherFacts ? { ...GATHER_FACTS, where: play.where, baseDir: play.baseDir } : undefined;
   let goOn = true;

@@ -329,6 +329,9 @@ describe("hosts and plays", () => {
     const p = play([t("debug", { msg: "x" }, { name: "x" })], { hosts: "{{ target }}" });
     const r = await run(p, { inventory: inventory(["a", "b", "c"], {}, { g: ["a", "b"] }), extraVars: { target: "g" }, limit: "b,c" });
     assert.deepEqual(Object.keys(r.summary.stats), ["b"]);
+    // A play named after its hosts shows the rendered pattern in its banner, as Ansible.
+    const named = await run(play([t("debug", { msg: "x" }, { name: "x" })], { hosts: "{{ target }}", name: "{{ target }}" }), { inventory: inventory(["a"], {}, { g: ["a"] }), extraVars: { target: "g" } });
+    assert.deepEqual(named.events.flatMap((e) => (e.type === "play-start" ? [e.play.name] : [])), ["g"]);
   });
 
   test("abort signal: no new task starts, interrupted reported", async () => {
