@@ -14,3 +14,6 @@ if [ -n "$missing" ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 npm ci --no-audit --no-fund
+# npm ci's "prepare" bundled the runner (dist/, so `npx zx run` starts fast) unless scripts are
+# disabled: then build here. Never fatal: run rebuilds it on first use or falls back to tsx.
+[ -f dist/play.mjs ] || npm run --silent build || echo "warning: build failed; npx zx run will load the TypeScript through tsx" >&2

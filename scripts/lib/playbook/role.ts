@@ -8,7 +8,6 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Block, Item, RoleContext, Task } from "./types.ts";
 import { didYouMean, UserError, type SourcePosition } from "../errors.ts";
 import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
@@ -16,8 +15,7 @@ import { validateStructure } from "./structure.ts";
 import { COMMON_KEYWORDS } from "./keywords.ts";
 import { mergeTags, parseHandlers, parseItems, parseKeywords, readTaskList, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
 import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
-
-const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+import { REPO_ROOT } from "../repo-root.ts";
 
 /** A role as named in `roles:`, a meta dependency, or import_role. */
 export interface RoleEntry {

@@ -9,11 +9,11 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ErrorObject } from "ajv";
+import { REPO_ROOT } from "../repo-root.ts";
 
 const require = createRequire(import.meta.url);
-const CACHE_DIR = fileURLToPath(new URL("../../../node_modules/.cache/pi-cluster-runner/ajv/", import.meta.url));
+const CACHE_DIR = join(REPO_ROOT, "node_modules", ".cache", "pi-cluster-runner", "ajv");
 // Bump when the cached code's shape changes.
 const FORMAT = "1";
 

@@ -4,18 +4,20 @@
  * Module arguments are not checked here (validate-args.ts does that per module).
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ErrorObject } from "ajv";
 import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
 import { positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { compileSchema, type Validator } from "./schema-cache.ts";
+import { REPO_ROOT } from "../repo-root.ts";
 
 export type StructureKind = "playbook" | "tasks" | "role-meta";
 
-const SCHEMA_DIR = new URL("../../schemas/", import.meta.url);
+const SCHEMA_DIR = join(REPO_ROOT, "scripts", "schemas");
 const validators = new Map<StructureKind, Validator>();
 
 function readSchema(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(name, SCHEMA_DIR), "utf8"));
+  return JSON.parse(readFileSync(join(SCHEMA_DIR, name), "utf8"));
 }
 
 function validator(kind: StructureKind): Validator {
