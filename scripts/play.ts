@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
+import { REPO_ROOT } from "./lib/repo-root.ts";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
 import type { RunOptions } from "./lib/run/options.ts";
 
@@ -29,7 +30,7 @@ export interface MainIo {
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { name: string; version: string };
+    const pkg = JSON.parse(readFileSync(resolve(REPO_ROOT, "package.json"), "utf8")) as { name: string; version: string };
     return `${pkg.name} ${pkg.version}`;
   } catch {
     return "unknown";

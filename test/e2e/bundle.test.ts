@@ -53,16 +53,18 @@ describe("start-up bundle", () => {
     ["--list-tasks", SITE, "-i", INVENTORY],
     ["--list-tasks", "--tags", "ntp", SITE, "-i", INVENTORY],
     ["--syntax-check", BAD, "-i", "localhost,"],
+    ["--version", "", "", ""],
   ]) {
     test(`run ${args[0]} ${args.at(-3)}: the bundle prints what tsx prints`, () => {
-      const viaBundle = zxRun(args, {});
-      const viaTsx = zxRun(args, { PI_RUNNER_LOADER: "tsx" });
+      const viaBundle = zxRun(args.filter(Boolean), {});
+      const viaTsx = zxRun(args.filter(Boolean), { PI_RUNNER_LOADER: "tsx" });
       assert.equal(viaBundle.loadedVia, "bundle");
       assert.equal(viaTsx.loadedVia, "tsx");
       assert.equal(viaBundle.status, viaTsx.status);
       assert.equal(viaBundle.stdout, viaTsx.stdout);
       assert.equal(viaBundle.stderr, viaTsx.stderr);
       assert.ok(viaBundle.stdout.length + viaBundle.stderr.length > 20, "some output to compare");
+      assert.doesNotMatch(viaBundle.stdout, /^unknown$/m, "package.json found from the bundle");
     });
   }
 
