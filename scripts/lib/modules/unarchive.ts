@@ -178,7 +178,9 @@ function stripComponents(members: ArchiveMember[], extraOpts: string[]): Archive
 
 function earlyExit(stdout: string, args: UnarchiveArgs): Plan<UnarchiveState> | undefined {
   if (stdout.includes("creates.exists")) {
-    return { changed: false, reason: `skipped, since ${args.creates} exists`, result: { dest: args.dest, src: args.src } };
+    // Ansible's unarchive action reports this as skipped (not ok): same here.
+    const why = `skipped, since ${args.creates} exists`;
+    return { changed: false, skipped: why, reason: why, result: { dest: args.dest, src: args.src } };
   }
   if (stdout.includes("dest.missing")) throw new ModuleFailure(`dest '${args.dest}' must be an existing dir`);
   return undefined;

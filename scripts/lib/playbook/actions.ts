@@ -165,6 +165,21 @@ export const CONTROLLER_ACTIONS: ControllerAction[] = [
     },
     { keyValueOnly: true },
   ),
+  // Run by scripts/lib/run/actions/wait-for-connection.ts; without this schema the loader
+  // rejected the task as an unknown module.
+  action(
+    "wait_for_connection",
+    {
+      additionalProperties: false,
+      properties: {
+        delay: { type: ["integer", "string"], default: 0 },
+        timeout: { type: ["integer", "string"], default: 600 },
+        sleep: { type: ["integer", "string"], default: 1 },
+        connect_timeout: { type: ["integer", "string"], default: 5 },
+      },
+    },
+    { keyValueOnly: true },
+  ),
   action("include_tasks", includeTasksSchema, { freeForm: "file" }),
   action("import_tasks", includeTasksSchema, { freeForm: "file" }),
   action("include_role", roleSchema, { keyValueOnly: true }),
