@@ -212,15 +212,26 @@ describe("compatibility: the same playbook with ansible-playbook and with our ru
     assert.equal(o.code, 0, `pass ${pass}: our runner failed\n${o.output}`);
   }
 
+  /** Each node's boot id: the playbook reboots once on the first run, never on the second. */
+  async function bootIds(): Promise<string[]> {
+    const l = lab!;
+    return Promise.all(l.nodes.map(async (n) => (await l.ssh(n, "cat /proc/sys/kernel/random/boot_id")).stdout.trim()));
+  }
+
   test("first run: same status for every task", { timeout: 10 * 60_000 }, async () => {
+    const before = await bootIds();
     const [a, o] = await Promise.all([ansible(1), ours(1)]);
     compare(a, o, 1);
     assert.ok(a.tasks.some((t) => t.status === "changed"), "the first run changes something");
+    const after = await bootIds();
+    lab!.nodes.forEach((n, i) => assert.notEqual(after[i], before[i], `${n.name}: the reboot task did not reboot the node`));
   });
 
   test("second run: same status again, and nothing changes", { timeout: 10 * 60_000 }, async () => {
+    const before = await bootIds();
     const [a, o] = await Promise.all([ansible(2), ours(2)]);
     compare(a, o, 2);
+    assert.deepEqual(await bootIds(), before, "the second run rebooted a node");
     const changed = (r: ToolRun) => r.tasks.filter((t) => t.status === "changed").map((t) => t.name);
     assert.deepEqual(changed(a), [], "ansible-playbook: the second run changed tasks");
     assert.deepEqual(changed(o), [], "our runner: the second run changed tasks");
