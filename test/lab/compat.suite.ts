@@ -50,7 +50,8 @@ interface JsonReport {
 /** One task as a tool reported it. */
 interface TaskOutcome {
   name: string;
-  status: Status;
+  /** The task's status; a loop's is followed by its items' ("changed [changed ok]"). */
+  status: string;
   msg: string;
 }
 
@@ -76,6 +77,12 @@ function statusOf(r: HostResult): Status {
   return r.changed ? "changed" : "ok";
 }
 
+/** A loop's status with every item's: "changed [changed ok]". */
+function statusWithItems(r: HostResult): string {
+  const own = statusOf(r);
+  return r.results?.length ? `${own} [${r.results.map(statusOf).join(" ")}]` : own;
+}
+
 function messageOf(r: HostResult): string {
   const own = typeof r.msg === "string" ? r.msg : r.msg === undefined ? "" : JSON.stringify(r.msg);
   const items = (r.results ?? []).map((i) => (typeof i.msg === "string" ? i.msg : "")).filter(Boolean);
@@ -86,7 +93,7 @@ function messageOf(r: HostResult): string {
 function outcomes(report: JsonReport | undefined, host: string): TaskOutcome[] {
   if (!report) return [];
   return report.plays.flatMap((p) =>
-    p.tasks.filter((t) => t.hosts[host]).map((t) => ({ name: t.task.name, status: statusOf(t.hosts[host]), msg: messageOf(t.hosts[host]) })),
+    p.tasks.filter((t) => t.hosts[host]).map((t) => ({ name: t.task.name, status: statusWithItems(t.hosts[host]), msg: messageOf(t.hosts[host]) })),
   );
 }
 
@@ -202,9 +209,11 @@ describe("compatibility: the same playbook with ansible-playbook and with our ru
         `task "${name}": ansible ${x?.status ?? "(not run)"}${x?.msg ? ` (${x.msg})` : ""} / ours ${y?.status ?? "(not run)"}${y?.msg ? ` (${y.msg})` : ""}`,
       );
     }
-    const summary = (r: ToolRun) => ["changed", "ok", "failed", "skipped"].map((s) => `${s}=${r.tasks.filter((t) => t.status === s).length}`).join(" ");
-    const changedNames = (r: ToolRun) => r.tasks.filter((t) => t.status === "changed").map((t) => t.name).join(", ");
+    const summary = (r: ToolRun) => ["changed", "ok", "failed", "skipped"].map((s) => `${s}=${r.tasks.filter((t) => t.status.split(" ")[0] === s).length}`).join(" ");
+    const changedNames = (r: ToolRun) => r.tasks.filter((t) => t.status.startsWith("changed")).map((t) => t.name).join(", ");
     process.stderr.write(`# compat pass ${pass}: ${names.length} tasks; ansible ${summary(a)}; ours ${summary(o)}\n`);
+    const loops = a.tasks.filter((t) => t.status.includes("[")).map((t) => `${t.name}: ${t.status}`).join("; ");
+    if (loops) process.stderr.write(`# compat pass ${pass} loops (both): ${loops}\n`);
     if (pass > 1) process.stderr.write(`# compat pass ${pass} changed: ansible [${changedNames(a)}]; ours [${changedNames(o)}]\n`);
     assert.deepEqual(mismatches, [], `pass ${pass}: task statuses differ between ansible-playbook and our runner`);
     assert.equal(a.tasks.map((t) => t.name).join("\n"), o.tasks.map((t) => t.name).join("\n"), `pass ${pass}: the tasks ran in a different order`);
@@ -256,7 +265,7 @@ describe("compatibility: the same playbook with ansible-playbook and with our ru
     const [a, o] = await Promise.all([ansible(2), ours(2)]);
     compare(a, o, 2);
     assert.deepEqual(await bootIds(), before, "the second run rebooted a node");
-    const changed = (r: ToolRun) => r.tasks.filter((t) => t.status === "changed").map((t) => t.name);
+    const changed = (r: ToolRun) => r.tasks.filter((t) => t.status.startsWith("changed")).map((t) => t.name);
     assert.deepEqual(changed(a), [], "ansible-playbook: the second run changed tasks");
     assert.deepEqual(changed(o), [], "our runner: the second run changed tasks");
   });
@@ -268,12 +277,12 @@ describe("compatibility: the same playbook with ansible-playbook and with our ru
     const prep = await lab!.ssh(ourNode, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-apt >/dev/null");
     assert.equal(prep.rc, 0, `apt-get install python3-apt on ${ourNode.name}: ${prep.stderr}`);
     const [a, o] = await Promise.all([ansible("cross", "ours", ["--check"]), ours("cross", "ansible", ["--check"])]);
-    const changedNames = (r: ToolRun) => r.tasks.filter((t) => t.status === "changed").map((t) => t.name).join(", ");
+    const changedNames = (r: ToolRun) => r.tasks.filter((t) => t.status.startsWith("changed")).map((t) => t.name).join(", ");
     process.stderr.write(`# compat cross --check would change: ansible on our node [${changedNames(a)}]; ours on Ansible's node [${changedNames(o)}]\n`);
     const verdict = (r: ToolRun, tool: keyof typeof KNOWN_CROSS_DIFFERENCES) => {
       assert.ok(r.tasks.length > 0, `${tool} --check on the other node: no task results (exit ${r.code})\n${r.output}`);
-      const failed = r.tasks.filter((t) => t.status === "failed").map((t) => `${t.name}: ${t.msg}`);
-      const changed = r.tasks.filter((t) => t.status === "changed" && !(t.name in KNOWN_CROSS_DIFFERENCES[tool])).map((t) => `${t.name}: ${t.msg}`);
+      const failed = r.tasks.filter((t) => t.status.startsWith("failed")).map((t) => `${t.name}: ${t.msg}`);
+      const changed = r.tasks.filter((t) => t.status.startsWith("changed") && !(t.name in KNOWN_CROSS_DIFFERENCES[tool])).map((t) => `${t.name}: ${t.msg}`);
       assert.deepEqual(failed, [], `${tool} --check on the other tool's node: failed tasks`);
       assert.deepEqual(changed, [], `${tool} --check on the other tool's node: would change`);
     };
