@@ -408,12 +408,25 @@ export function applyScript(s: StaticIpState, args: StaticIpArgs): string {
     "sleep 1",
     `echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) applying ${args.address} on ${s.iface} (${s.stack})"`,
     ...activateCommands(s),
-    sh`ip addr replace ${args.address} dev ${s.iface}`,
-    sh`sysctl -q -w ${`net.ipv4.conf.${s.iface}.promote_secondaries=1`} 2>/dev/null || :`,
-    ...stale.map((a) => sh`ip addr del ${a} dev ${s.iface} || :`),
-    // A deleted primary can take same-subnet secondaries along: make sure ours is there.
-    sh`ip addr replace ${args.address} dev ${s.iface}`,
   ];
+  // The stack applies its file asynchronously (networkctl reconfigure and nmcli return before
+  // it is done) and may put an old address back after we delete it: converge instead of
+  // acting once. Each round puts ours up and removes the stale ones; the switch is done after
+  // three quiet rounds in a row (1.5 s without anything to fix), or after 15 s at most (the
+  // runner then sees what is left and refuses to confirm if ours is missing).
+  lines.push(
+    sh`sysctl -q -w ${`net.ipv4.conf.${s.iface}.promote_secondaries=1`} 2>/dev/null || :`,
+    "quiet=0; round=0",
+    "while [ $quiet -lt 3 ] && [ $round -lt 30 ]; do",
+    sh`  now=$(ip -o -4 addr show dev ${s.iface})`,
+    `  fixed=0`,
+    sh`  case "$now" in *${` ${args.address} `}*) ;; *) ip addr replace ${args.address} dev ${s.iface}; fixed=1 ;; esac`,
+    // A deleted primary can take same-subnet secondaries along: the next round puts ours back.
+    ...stale.map((a) => sh`  case "$now" in *${` ${a} `}*) ip addr del ${a} dev ${s.iface} || :; fixed=1 ;; esac`),
+    `  if [ $fixed -eq 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi`,
+    "  round=$((round + 1)); sleep 0.5",
+    "done",
+  );
   if (args.gateway) lines.push(sh`ip route replace default via ${args.gateway} dev ${s.iface} || :`);
   lines.push(`echo "done: $(ip -o -4 addr show dev ${quote(s.iface)} | awk '{ print $4 }' | tr '\\n' ' ')"`);
   // The runner waits for this before it checks and confirms (same address: no disconnect).
@@ -469,7 +482,9 @@ async function apply(planned: Plan<StaticIpState>, args: StaticIpArgs, ctx: Modu
     await ctx.run(cancelRollback(s));
     throw error;
   }
-  const started = await ctx.run(detached(s, APPLY_UNIT, `${STATE_DIR}/apply.sh`));
+  // A name of its own per switch: a previous switch's unit may still be loaded (systemd-run
+  // refuses a name in use), and the rollback armed above must never be the one replaced.
+  const started = await ctx.run(detached(s, `${APPLY_UNIT}-${Date.now().toString(36)}`, `${STATE_DIR}/apply.sh`));
   if (started.rc !== 0) {
     throw new ModuleFailure(`Could not start the switch on ${ctx.host}: ${started.stderr.trim() || `rc ${started.rc}`}; the node restores ${oldText} within ${timeout} s`);
   }

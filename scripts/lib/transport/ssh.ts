@@ -363,7 +363,7 @@ export class SshTransport implements Transport {
         // Refused/timed out while the target boots: poll until the deadline. Host key and
         // authentication refusals are final.
         const message = (e as Error).message;
-        const transient = /refused|timed out|closed during|reset|unreachable|EHOSTUNREACH|ENETUNREACH|not known|handshake/i.test(message) && !/host key|authentication failed/i.test(message);
+        const transient = /refused|timed out|closed during|reset|unreachable|no route|EHOSTUNREACH|ENETUNREACH|not known|handshake/i.test(message) && !/host key|authentication failed/i.test(message);
         if (!transient || Date.now() >= deadline) throw e;
         await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
       }
