@@ -168,6 +168,17 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
     (final as { includes?: typeof includes }).includes = includes;
   }
 
+  // A change that notifies a handler nobody defined fails the host, as Ansible stops with an
+  // error (ERROR_ON_MISSING_HANDLER): the restart it was meant to trigger must not be skipped
+  // silently. Usually a typo between notify: and the handler's name.
+  if (final.status === "changed" || (final.status !== "failed" && final.data.changed === true)) {
+    const { missing } = notifiedHandlers(ps, task, scope, baseVars);
+    if (missing.length) {
+      const msg = `The requested handler ${missing.map((m) => `"${m}"`).join(", ")} was not found among the play's handlers nor their listen topics: check the name under notify: and under handlers:`;
+      final = { ...final, status: "failed", msg, data: { ...final.data, failed: true, msg } };
+    }
+  }
+
   // register stores the real values (no_log only hides them from output).
   if (task.register && final.status !== "unreachable") setHostFacts(hp, { [task.register]: final.data });
   if (final.hostFacts && final.status !== "failed") setHostFacts(hp, final.hostFacts);
@@ -414,10 +425,12 @@ export function hostPlayFor(ps: PlayState, host: string): HostPlay {
   return { state, notified: new Set(), failed: false, unreachable: false, ended: false, magic: magicVars(ps, host), varsCache: new WeakMap() };
 }
 
-/** Marks the handlers a changed task notifies (names are templated; listen topics count). */
-function notify(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars: Record<string, unknown> | undefined): void {
+/** The handlers a changed task notifies (names are templated; listen topics count), and the names nothing answers. */
+function notifiedHandlers(ps: PlayState, task: Task, scope: Scope, vars: Record<string, unknown> | undefined): { handlers: Task[]; missing: string[] } {
   const names = scope.notify.length ? [...(task.notify ?? []), ...scope.notify] : task.notify;
-  if (!names || names.length === 0) return;
+  const handlers: Task[] = [];
+  const missing: string[] = [];
+  if (!names || names.length === 0) return { handlers, missing };
   const templar = vars ? new Templar(vars) : undefined;
   for (const raw of names) {
     let name = raw;
@@ -429,11 +442,15 @@ function notify(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars: Rec
       }
     }
     const matches = ps.handlers.filter((h) => h.name === name || (h.role && `${h.role.name} : ${h.name}` === name) || h.listen?.includes(name));
-    if (matches.length === 0) {
-      ps.run.options.sink({ type: "warning", host: hp.state.name, task, message: `The handler "${name}" notified by this task was not found` });
-    }
-    for (const h of matches) hp.notified.add(h);
+    if (matches.length === 0) missing.push(name);
+    handlers.push(...matches);
   }
+  return { handlers, missing };
+}
+
+/** Marks the handlers a changed task notifies. */
+function notify(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars: Record<string, unknown> | undefined): void {
+  for (const h of notifiedHandlers(ps, task, scope, vars).handlers) hp.notified.add(h);
 }
 
 /** The loop's items: rendered; with_items flattened one level, with_dict as key/value pairs, with_fileglob expanded. */

@@ -212,6 +212,27 @@ describe("handlers", () => {
     assert.deepEqual(starts, ["first", "second", "by topic"]);
   });
 
+  test("a change that notifies a handler nobody defined fails the host, naming the handler; no change, no failure", async () => {
+    const p = play(
+      [
+        t("fake_kv", { key: "a", value: "1" }, { name: "typo", notify: ["restart sshd"] }),
+        t("fake_kv", { key: "a", value: "1" }, { name: "same again", notify: ["restart sshd"] }),
+      ],
+      { handlers: [handler("Restart sshd")] },
+    );
+    const r = await run(p, { hosts: ["h1", "h2"] });
+    const [first] = r.results("h1");
+    assert.equal(first.status, "failed");
+    assert.match(first.msg ?? "", /handler "restart sshd" was not found/);
+    assert.equal(r.summary.stats.h1.failures, 1);
+    // The failed host runs nothing more (not the handler either).
+    assert.ok(!(r.world.commands.get("h1") ?? []).some((c) => c.command.startsWith("echo")));
+
+    const unchanged = play([t("debug", { msg: "x" }, { name: "ok only", notify: ["nobody"] })]);
+    const quiet = await run(unchanged, { hosts: ["h1"] });
+    assert.equal(quiet.results("h1")[0].status, "ok");
+  });
+
   test("meta: flush_handlers runs them at that point", async () => {
     const p = play(
       [t("fake_kv", { key: "a", value: "1" }, { name: "c", notify: ["h"] }), t("meta", { _raw_params: "flush_handlers" }), t("fake_cmd", { cmd: "echo after" }, { name: "after" })],
