@@ -25,7 +25,8 @@ function parseOne(value: string, cwd: string): Record<string, unknown> {
       text = readFileSync(file, "utf8");
     } catch (e) {
       throw new UserError(`Cannot read extra vars file "${trimmed.slice(1)}": ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, {
-        exitCode: ExitCode.badOptions,
+        // ansible-playbook exits 1 here (a file it cannot find is an error, not a bad option).
+        exitCode: ExitCode.error,
         hint: "-e @FILE takes a YAML or JSON file of variables, relative to the current directory.",
       });
     }

@@ -28,20 +28,21 @@ describe("-e extra vars", () => {
     }
   });
 
-  const bad: Array<[string, string, RegExp]> = [
-    ["a word without =", "a=1 oops", /"oops" is not name=value/],
-    ["an invalid name", "1a=2", /not a valid variable name/],
-    ["an unterminated quote", 'a="open', /unterminated " quote/],
-    ["a JSON list", "[1, 2]", /must be a mapping/],
-    ["broken JSON", '{"a": ', /Invalid extra vars/],
-    ["a missing file", "@/nonexistent/vars.yml", /Cannot read extra vars file/],
+  // Exit codes as ansible-playbook's: 5 for a malformed option, 1 for a file it cannot read.
+  const bad: Array<[string, string, RegExp, number]> = [
+    ["a word without =", "a=1 oops", /"oops" is not name=value/, 5],
+    ["an invalid name", "1a=2", /not a valid variable name/, 5],
+    ["an unterminated quote", 'a="open', /unterminated " quote/, 5],
+    ["a JSON list", "[1, 2]", /must be a mapping/, 5],
+    ["broken JSON", '{"a": ', /Invalid extra vars/, 5],
+    ["a missing file", "@/nonexistent/vars.yml", /Cannot read extra vars file/, 1],
   ];
-  for (const [name, value, message] of bad) {
+  for (const [name, value, message, exitCode] of bad) {
     test(`error: ${name}`, () => {
       assert.throws(() => parseExtraVars([value]), (e: unknown) => {
         assert.ok(e instanceof UserError);
         assert.match(e.message, message);
-        assert.equal(e.exitCode, 5);
+        assert.equal(e.exitCode, exitCode);
         return true;
       });
     });
