@@ -23,7 +23,9 @@ export class ConnectionPool {
 
   /** The connected transport for a host (connects on first call; UnreachableError when it cannot). */
   get(host: string, vars: Record<string, unknown>, connection?: "ssh" | "local"): Promise<Transport> {
-    const local = (this.#overrides.connection ?? connection ?? vars.ansible_connection) === "local";
+    // As Ansible: the ansible_connection variable beats the play's connection: keyword, which
+    // beats the command line's -c.
+    const local = (vars.ansible_connection ?? connection ?? this.#overrides.connection) === "local";
     const key = local
       ? `local\0${host}`
       : [host, vars.ansible_host ?? host, vars.ansible_port ?? "", vars.ansible_user ?? vars.ansible_ssh_user ?? this.#overrides.user ?? ""].join("\0");

@@ -81,7 +81,8 @@ export function connectionSettingsFromVars(
   vars: Record<string, unknown>,
   overrides: ConnectionSettingsOverrides = {},
 ): ConnectionSettings {
-  const connection = (overrides.connection ?? text(vars.ansible_connection) ?? "ssh") as string;
+  // As Ansible: the ansible_connection variable beats the command line's -c.
+  const connection = (text(vars.ansible_connection) ?? overrides.connection ?? "ssh") as string;
   if (connection !== "ssh" && connection !== "local" && connection !== "smart" && connection !== "paramiko") {
     throw new UserError(`host ${host}: ansible_connection ${JSON.stringify(connection)} is not supported`, { hint: "use ssh or local" });
   }

@@ -71,6 +71,11 @@ describe("connectionSettingsFromVars", () => {
     assert.equal(s.connectTimeoutMs, 10_000);
   });
 
+  test("-c gives way to the inventory's ansible_connection (variables beat the command line)", () => {
+    assert.equal(connectionSettingsFromVars("pi2", { ansible_connection: "ssh" }, { connection: "local" }).connection, "ssh");
+    assert.equal(connectionSettingsFromVars("pi2", { ansible_connection: "local" }, { connection: "ssh" }).connection, "local");
+  });
+
   test("-u and --private-key give way to ansible_user / ansible_ssh_private_key_file (as Ansible: variables beat the command line)", () => {
     const s = connectionSettingsFromVars("pi2", { ansible_user: "pi", ansible_ssh_private_key_file: "/k/inv" }, { user: "root", privateKeyFile: "/k/cli" });
     assert.equal(s.user, "pi");
