@@ -144,7 +144,7 @@ describe("runPlaybook over real SSH", { skip: missing }, () => {
     assert.equal(r.summary.stats.d1.ok, 3);
   });
 
-  test("no-op overhead: 60 tasks x 8 hosts", async () => {
+  test("a 60-task x 8-host no-op run changes nothing (and prints its per-task overhead)", async () => {
     const tasks: string[] = [];
     for (let i = 0; i < 60; i++) {
       tasks.push(`    - name: line ${i}\n      lineinfile:\n        path: "{{ work }}/noop-{{ inventory_hostname }}"\n        line: "key${i}=value"\n        create: true`);
@@ -171,7 +171,6 @@ describe("runPlaybook over real SSH", { skip: missing }, () => {
     const bareMs = performance.now() - t0;
     await Promise.all(bare.map((t) => t.close()));
     console.log(`# no-op run, 60 tasks x 8 hosts over loopback SSH: ${second.ms.toFixed(0)} ms total, ${perTask.toFixed(2)} ms per task (all 8 hosts); 8 x (connect + 60 bare round trips): ${bareMs.toFixed(0)} ms`);
-    // Generous: the point is that it is nowhere near Ansible's ~1 s per task.
-    assert.ok(second.ms < 15_000, `no-op run took ${second.ms} ms`);
+    // Printed, not asserted: timing belongs to the benchmark (npm run bench), not to tests.
   });
 });
