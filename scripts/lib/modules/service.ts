@@ -58,7 +58,7 @@ export const service: ModuleDefinition<ServiceArgs, ServiceState> = {
     ].join("\n");
     const r = requireSuccess(await ctx.run(probe), `Cannot query service ${args.name}`);
     const useSystemd = args.use === "systemd" || (args.use === "auto" && /^mgr=systemd$/m.test(r.stdout));
-    if (useSystemd) return planUnit(toSystemd(args), args.name, parseUnitStatus(r.stdout), ctx.host);
+    if (useSystemd) return planUnit(toSystemd(args), args.name, parseUnitStatus(r.stdout), ctx.host, ctx.check);
     if (!/^script=yes$/m.test(r.stdout)) throw new ModuleFailure(`Could not find the requested service ${args.name}: host ${ctx.host}`);
     const running = /^status=0$/m.test(r.stdout);
     const enabled = /^enabled=yes$/m.test(r.stdout);

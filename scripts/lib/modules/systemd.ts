@@ -79,13 +79,21 @@ export function systemdProbe(args: SystemdArgs, check: boolean, name: string | u
 }
 
 /** Decides from a probed status; pure, shared with the service module. */
-export function planUnit(args: SystemdArgs, name: string, status: UnitStatus, host: string): Plan<SystemdState> {
+export function planUnit(args: SystemdArgs, name: string, status: UnitStatus, host: string, check = false): Plan<SystemdState> {
   const scope = args.scope === "system" ? "" : ` --${args.scope}`;
   const noBlock = args.no_block ? " --no-block" : "";
   const masked = status.LoadState === "masked" || status.UnitFileState === "masked" || status.UnitFileState === "masked-runtime";
   if (status.LoadState === "not-found" && args.masked !== true && !(args.masked === false)) {
-    // A unit nobody can find: Ansible's words.
     if (args.state !== undefined || args.enabled !== undefined) {
+      // In check mode the package that brings the unit is usually installed by an earlier
+      // task that did not run: say what would happen rather than fail the whole check run
+      // (Ansible fails here, the most common reason a --check of a fresh node stops).
+      if (check) {
+        const would = [args.enabled === true ? "enabled" : "", args.state === "started" || args.state === "restarted" || args.state === "reloaded" ? "started" : ""].filter(Boolean);
+        if (would.length) return { changed: true, msg: `${name} is not installed yet (an earlier task installs it): it would be ${would.join(" and ")}`, result: { name, status } };
+        return { changed: false, reason: `${name} is not installed: nothing to stop or disable` };
+      }
+      // A unit nobody can find: Ansible's words.
       throw new ModuleFailure(`Could not find the requested service ${name}: host ${host}`, { status });
     }
   }
@@ -149,7 +157,7 @@ export async function planSystemd(args: SystemdArgs, ctx: ModuleContext): Promis
     if (did.length === 0) throw new ModuleFailure("systemd needs name, daemon_reload or daemon_reexec");
     return { changed: false, reason: ctx.check ? `${did.join(", ")} (skipped in check mode)` : did.join(", ") };
   }
-  return planUnit(args, name, parseUnitStatus(r.stdout), ctx.host);
+  return planUnit(args, name, parseUnitStatus(r.stdout), ctx.host, ctx.check);
 }
 
 export const systemd: ModuleDefinition<SystemdArgs, SystemdState> = {
