@@ -118,7 +118,9 @@ async function main(): Promise<number> {
     log("set-up: python3-apt on every node (Ansible's apt module needs it), through the lab's apt proxy");
     await Promise.all(
       lab.nodes.map(async (n) => {
-        const r = await lab!.ssh(n, "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-apt >/dev/null");
+        // Bounded and retried: one stalled upstream fetch through the proxy must not hang the bench.
+        const apt = "apt-get -o Acquire::http::Timeout=20 -o Acquire::Retries=3";
+        const r = await lab!.ssh(n, `for i in 1 2 3; do ${apt} update -qq && DEBIAN_FRONTEND=noninteractive ${apt} install -y -qq python3-apt >/dev/null && exit 0; sleep 2; done; exit 1`);
         if (r.rc !== 0) throw new Error(`python3-apt on ${n.name}: ${r.stderr}`);
       }),
     );
