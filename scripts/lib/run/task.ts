@@ -171,12 +171,10 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   // A change that notifies a handler nobody defined fails the host, as Ansible stops with an
   // error (ERROR_ON_MISSING_HANDLER): the restart it was meant to trigger must not be skipped
   // silently. Usually a typo between notify: and the handler's name.
-  if (final.status === "changed" || (final.status !== "failed" && final.data.changed === true)) {
-    const { missing } = notifiedHandlers(ps, task, scope, baseVars);
-    if (missing.length) {
-      const msg = `The requested handler ${missing.map((m) => `"${m}"`).join(", ")} was not found among the play's handlers nor their listen topics: check the name under notify: and under handlers:`;
-      final = { ...final, status: "failed", msg, data: { ...final.data, failed: true, msg } };
-    }
+  const notified = isChange(final) ? notifiedHandlers(ps, task, scope, baseVars) : undefined;
+  if (notified && notified.missing.length) {
+    const msg = `The requested handler ${notified.missing.map((m) => `"${m}"`).join(", ")} was not found among the play's handlers nor their listen topics: check the name under notify: and under handlers:`;
+    final = { ...final, status: "failed", msg, data: { ...final.data, failed: true, msg } };
   }
 
   // register stores the real values (no_log only hides them from output).
@@ -205,8 +203,8 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   if (!isMeta || result.status === "failed") countResult(ps.run.stats[host], result);
   if (!isMeta || result.status === "failed" || result.status === "skipped") options.sink({ type: "host-task-result", host, task, result, isHandler });
 
-  const changed = final.status === "changed" || (final.status !== "failed" && final.data.changed === true);
-  if (changed) notify(ps, hp, task, scope, baseVars);
+  const changed = isChange(final);
+  if (changed && notified) for (const h of notified.handlers) hp.notified.add(h);
   return {
     status: final.status,
     ignored,
@@ -446,6 +444,11 @@ function notifiedHandlers(ps: PlayState, task: Task, scope: Scope, vars: Record<
     handlers.push(...matches);
   }
   return { handlers, missing };
+}
+
+/** Whether a step's outcome counts as a change (and so notifies its handlers). */
+function isChange(o: StepOutcome): boolean {
+  return o.status === "changed" || (o.status !== "failed" && o.data.changed === true);
 }
 
 /** Marks the handlers a changed task notifies. */
