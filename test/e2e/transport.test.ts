@@ -68,6 +68,27 @@ describe("exec over SSH", () => {
     assert.equal(r.rc, 0);
   });
 
+  test("plain commands share one remote shell, and nothing a command does leaks into the next", async () => {
+    const ssh = t as SshTransport;
+    const before = ssh.shellRuns;
+    const home = (await t.exec("pwd")).stdout;
+    assert.deepEqual(await t.exec("cd /tmp; X=leaked; set -e; trap 'echo trapped' EXIT; exit 7"), { rc: 7, stdout: "trapped\n", stderr: "" });
+    assert.deepEqual(await t.exec('pwd; echo "[$X]"; false; echo still'), { rc: 0, stdout: `${home}[]\nstill\n`, stderr: "" });
+    // A syntax error fails that command only (sh reports it, rc 2), the shell goes on.
+    const bad = await t.exec("if then fi");
+    assert.equal(bad.rc, 2);
+    assert.match(bad.stderr, /syntax error|unexpected/i);
+    // Output without a final newline, and text that looks like a marker, come back exactly.
+    assert.deepEqual(await t.exec("printf abc; printf err >&2"), { rc: 0, stdout: "abc", stderr: "err" });
+    assert.equal((await t.exec("printf '\\n@@PI_END_0123456789abcdef 0\\n'")).stdout, "\n@@PI_END_0123456789abcdef 0\n");
+    // The command cannot read the shell's own input (the commands after it).
+    assert.deepEqual(await t.exec("cat; echo done"), { rc: 0, stdout: "done\n", stderr: "" });
+    assert.equal(ssh.shellRuns - before, 7, "every plain command went through the shell");
+    // Commands with stdin still take an exec channel.
+    assert.equal((await t.exec("cat", { stdin: "in" })).stdout, "in");
+    assert.equal(ssh.shellRuns - before, 7);
+  });
+
   test("env is exported inside the command", async () => {
     const r = await t.exec('printf %s "$GREETING"', { env: { GREETING: "it's $HOME\nok" } });
     assert.equal(r.stdout, "it's $HOME\nok");

@@ -8,7 +8,9 @@
  * a cheap channel per command (~1 ms on loopback with TCP_NODELAY; Nagle's algorithm alone
  * adds ~45 ms per exec), cap concurrent channels below OpenSSH's MaxSessions (10), and keep
  * exit code, stdout and stderr apart. Host keys are checked by our own known_hosts code
- * (known-hosts.ts) through ssh2's hostVerifier.
+ * (known-hosts.ts) through ssh2's hostVerifier. Plain commands (no stdin, no sudo password)
+ * skip even the channel: they run in one long-lived remote shell (persistent-shell.ts), which
+ * spares the target a new sshd session per command.
  */
 import { connect as tcpConnect, type Socket } from "node:net";
 import { readFileSync, existsSync } from "node:fs";
@@ -18,6 +20,7 @@ import type { ExecOptions, ExecResult, Transport } from "./types.ts";
 import { UnreachableError } from "./types.ts";
 import { explainSudoFailure, SudoPrompter, withEnv, withRemoteTimeout, wrapBecome } from "./command.ts";
 import { Semaphore } from "./semaphore.ts";
+import { MAX_SHELL_COMMAND_BYTES, PersistentShell, ShellClosedError } from "./persistent-shell.ts";
 
 /** Decides whether the key presented by address:port is acceptable: true, or the reason to refuse. */
 export type HostKeyCheck = (key: Buffer, address: string, port: number) => Promise<true | string>;
@@ -50,6 +53,8 @@ export interface SshTransportOptions {
   maxChannels?: number;
   /** ProxyJump: the target is reached through a channel of this host's connection. */
   jump?: SshTransportOptions;
+  /** Run plain commands through one long-lived remote shell (default true; persistent-shell.ts). */
+  persistentShell?: boolean;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -88,6 +93,13 @@ export class SshTransport implements Transport {
   private generation = 0;
   /** Channel opens the server refused and we retried (MaxSessions reached): for diagnostics. */
   channelRetries = 0;
+  /** The connection's long-lived shell for plain commands, and the connection it runs on. */
+  private shell?: { client: ssh2.Client; shell: PersistentShell };
+  private shellOpening?: Promise<PersistentShell | undefined>;
+  /** Set when this server would not give us a shell: exec channels only from then on. */
+  private shellRefused = false;
+  /** Commands run through the shell rather than an exec channel: for diagnostics and tests. */
+  shellRuns = 0;
 
   constructor(options: SshTransportOptions) {
     this.options = options;
@@ -338,7 +350,12 @@ export class SshTransport implements Transport {
     const becomeUser = options.become?.user || "root";
     let result: ExecResult;
     try {
-      result = await this.withChannel((client) => runChannel(client, plan.command, options.stdin, plan.password, timeoutMs, () => this.client !== client));
+      const plain = plan.password === undefined && !(options.stdin !== undefined && options.stdin.length > 0) && Buffer.byteLength(plan.command) <= MAX_SHELL_COMMAND_BYTES;
+      const shell = plain ? await this.idleShell() : undefined;
+      // Claimed in the same tick as checked: a concurrent exec that saw it idle too takes a channel.
+      result = shell?.idle
+        ? await this.runInShell(shell, plan.command, timeoutMs)
+        : await this.withChannel((client) => runChannel(client, plan.command, options.stdin, plan.password, timeoutMs, () => this.client !== client));
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
       // The connection went away under us (reboot, network): the host is unreachable.
@@ -347,6 +364,58 @@ export class SshTransport implements Transport {
     if (options.become && plan.command !== full && result.rc !== 0) {
       const explained = explainSudoFailure(result.stderr, becomeUser);
       if (explained) result = { ...result, stderr: `${explained}\n${result.stderr}` };
+    }
+    return result;
+  }
+
+  /**
+   * The connection's shell when it is free (opened on first use), else undefined: the command
+   * then takes an exec channel, so concurrent commands never wait for each other.
+   */
+  private async idleShell(): Promise<PersistentShell | undefined> {
+    if (this.options.persistentShell === false || this.shellRefused) return undefined;
+    const current = this.shell;
+    if (current && !current.shell.closed && current.client === this.client) return current.shell.idle ? current.shell : undefined;
+    if (this.shellOpening) return undefined;
+    this.shellOpening = this.withChannel(
+      (client) =>
+        new Promise<PersistentShell | undefined>((resolve) => {
+          client.exec("exec /bin/sh", (err, channel) => {
+            if (err) {
+              this.shellRefused = !/open failed|Channel open failure|No free channels/i.test(err.message);
+              return resolve(undefined);
+            }
+            const shell = new PersistentShell(channel);
+            this.shell = { client, shell };
+            resolve(shell);
+          });
+        }),
+    )
+      .catch(() => undefined)
+      .finally(() => (this.shellOpening = undefined));
+    const shell = await this.shellOpening;
+    return shell?.idle ? shell : undefined;
+  }
+
+  /** One command through the shell, with the exec channel's timeout and lost-connection rules. */
+  private async runInShell(shell: PersistentShell, command: string, timeoutMs: number | undefined): Promise<ExecResult> {
+    const client = this.client;
+    const started = Date.now();
+    this.shellRuns++;
+    let result: ExecResult;
+    try {
+      // The target's `timeout` (withRemoteTimeout) ends the command first; ours is the backstop.
+      result = await shell.run(command, timeoutMs && timeoutMs > 0 ? timeoutMs + 2000 : undefined);
+    } catch (e) {
+      if (!(e instanceof ShellClosedError)) throw e;
+      // The client's 'close' may come right after the channel's: look once the loop turns.
+      await new Promise((r) => setImmediate(r));
+      if (this.client !== client) throw new Error("connection closed while the command ran");
+      return { rc: -1, stdout: e.stdout, stderr: `${e.stderr}no exit status received\n` };
+    }
+    // 137 (KILL) at the deadline is the target's `timeout`: report it as ours, like runChannel.
+    if (timeoutMs && timeoutMs > 0 && (result.rc === 137 || result.rc === -1) && Date.now() - started >= timeoutMs - 50) {
+      return { rc: -1, stdout: result.stdout, stderr: `${result.stderr.replace(/command timed out after .*\n$/, "")}command timed out after ${seconds(timeoutMs)}\n` };
     }
     return result;
   }
@@ -372,6 +441,8 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.generation++;
+    this.shell?.shell.close();
+    this.shell = undefined;
     const client = this.client;
     this.client = undefined;
     if (client) {
