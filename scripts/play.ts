@@ -51,7 +51,7 @@ function splitTags(values: string[]): string[] {
 
 /**
  * Runs the command line; resolves to the exit code (never throws, never exits the process,
- * except on a second Ctrl-C).
+ * except on a second Ctrl-C or SIGTERM during a run).
  */
 export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
@@ -167,17 +167,26 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   const { runPlaybook } = await import("./lib/run/execute.ts");
   const askStep = options.step ? (await import("./lib/cli/prompt.ts")).askStep : undefined;
 
-  // Ctrl-C once: stop starting new work (in-flight writes are atomic renames); twice: exit now.
+  // Ctrl-C once: stop starting new work and let running tasks finish. Ctrl-C again, or
+  // SIGTERM: quit now, with the --json report of what finished. A write cut off on a target
+  // never replaces its file: the target checks what arrived before the rename (remote-file.ts).
   const abort = new AbortController();
   let interrupts = 0;
+  const quitNow = (why: string) => {
+    io.stderr.write(`\n${why}: quitting now (a file being written on a target is replaced whole or left as it was)\n`);
+    reporter.finishNow();
+    process.exit(ExitCode.interrupted);
+  };
   const onInterrupt = () => {
     interrupts++;
     if (interrupts === 1) {
       io.stderr.write("\nInterrupted: letting running tasks finish (Ctrl-C again to quit now)\n");
       abort.abort();
-    } else process.exit(ExitCode.interrupted);
+    } else quitNow("Interrupted again");
   };
+  const onTerminate = () => quitNow("Terminated");
   process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onTerminate);
 
   let code: number = ExitCode.ok;
   try {
@@ -222,6 +231,7 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     }
   } finally {
     process.off("SIGINT", onInterrupt);
+    process.off("SIGTERM", onTerminate);
     await reporter.finish();
   }
   return code;

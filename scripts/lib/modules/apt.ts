@@ -14,6 +14,7 @@ import type { ModuleContext, ModuleDefinition, Plan } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh, raw } from "../shell/quote.ts";
 import { listArg, requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
+import { framedUpload, receiveToTemp } from "./support/upload.ts";
 
 export interface AptArgs {
   name?: string | string[];
@@ -227,11 +228,11 @@ async function planDeb(args: AptArgs, ctx: ModuleContext): Promise<Plan<AptState
   const local = ctx.findFile("files", args.deb!);
   const bytes = readFileSync(local);
   const probe = [
-    't=$(mktemp --suffix=.deb) || exit 1; trap \'rm -f "$t"\' EXIT; cat > "$t"',
+    receiveToTemp("mktemp --suffix=.deb"),
     `n=$(dpkg-deb -f "$t" Package) || exit 3; v=$(dpkg-deb -f "$t" Version)`,
     `echo "deb=$n $v"; dpkg-query -W -f='\${Status}\\t\${Version}\\n' "$n" 2>/dev/null || :`,
   ].join("\n");
-  const r = requireSuccess(await ctx.run(probe, { stdin: bytes, become: false }), `Cannot read ${basename(local)} on the target`);
+  const r = requireSuccess(await ctx.run(probe, { stdin: framedUpload(bytes), become: false }), `Cannot read ${basename(local)} on the target`);
   const m = /^deb=(\S+) (\S+)$/m.exec(r.stdout);
   if (!m) throw new ModuleFailure(`${args.deb} is not a Debian package`);
   const [, name, version] = m;
@@ -240,8 +241,9 @@ async function planDeb(args: AptArgs, ctx: ModuleContext): Promise<Plan<AptState
     return { changed: false, reason: `${name} ${version} is installed`, result: { packages: [] } };
   }
   const command = [
-    't=$(mktemp --suffix=.deb) || exit 1; trap \'rm -f "$t"\' EXIT; cat > "$t"; chmod 0644 "$t"',
+    // The package lands whole before dpkg sees it (support/upload.ts).
+    `${receiveToTemp("mktemp --suffix=.deb")}\nchmod 0644 "$t"`,
     `${aptGetCommand(args, "install", [])}${raw('"$t"')}`,
   ].join("\n");
-  return { changed: true, msg: `${name} ${version} installed from ${basename(local)}`, state: { command, stdin: bytes, updateCache: false, packages: [name] }, result: { packages: [name] } };
+  return { changed: true, msg: `${name} ${version} installed from ${basename(local)}`, state: { command, stdin: framedUpload(bytes), updateCache: false, packages: [name] }, result: { packages: [name] } };
 }

@@ -103,15 +103,18 @@ describe("atomic write command", () => {
     assert.equal(validateCommand("sh -c 'test -s %s; echo $x'"), `sh -c 'test -s '"$t"'; echo $x'`);
     assert.throws(() => validateCommand("visudo -c"), /must contain %s/);
   });
-  test("secrets: umask 077 before anything is created", () => {
-    const cmd = writeFileCommand("/etc/k3s/token", { secret: true });
-    assert.ok(cmd.startsWith("umask 077\n"));
-    assert.ok(!cmd.includes("chmod --reference"), "a secret file does not inherit a looser mode");
+  test("secrets: the same path as plain content, only a new file's mode differs", () => {
+    const secret = writeFileCommand("/etc/k3s/token", { secret: true });
+    const plain = writeFileCommand("/etc/k3s/token");
+    assert.ok(secret.includes(`chmod --reference="$p" "$t"`), "an existing file keeps its mode, secret or not");
+    assert.ok(!secret.includes("0666 & ~m") && plain.includes("0666 & ~m"), "a new secret file stays 0600");
+    const same = (cmd: string) => cmd.split("\n").filter((l) => !l.includes("0666 & ~m") && l !== "fi");
+    assert.deepEqual(same(secret), same(plain));
   });
   test("chmod/chown before the rename, rename last", () => {
     const cmd = writeFileCommand("/a b/c'd", { mode: "0640", owner: "pi", group: "adm", backup: true });
     assert.ok(cmd.includes(`p='/a b/c'\\''d'`));
-    const order = ["mktemp", "cat >", "chown pi:adm", "chmod 0640", "cp -p", "mv -f"].map((s) => cmd.indexOf(s));
+    const order = ["mktemp", "read -r n h", "cat >", "sha1sum", "chown pi:adm", "chmod 0640", "cp -p", "mv -f"].map((s) => cmd.indexOf(s));
     assert.deepEqual([...order].sort((x, y) => x - y), order, cmd);
     assert.ok(order.every((i) => i >= 0));
   });
