@@ -167,8 +167,8 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   const { runPlaybook } = await import("./lib/run/execute.ts");
   const askStep = options.step ? (await import("./lib/cli/prompt.ts")).askStep : undefined;
 
-  // Ctrl-C once: stop starting new work and let running tasks finish. Ctrl-C again, or
-  // SIGTERM: quit now, with the --json report of what finished. A write cut off on a target
+  // Ctrl-C once: stop starting new work and let running tasks finish. Ctrl-C again, SIGTERM
+  // or SIGHUP (the terminal closed): quit now, with the --json report of what finished. A write cut off on a target
   // never replaces its file: the target checks what arrived before the rename (remote-file.ts).
   const abort = new AbortController();
   let interrupts = 0;
@@ -185,8 +185,10 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     } else quitNow("Interrupted again");
   };
   const onTerminate = () => quitNow("Terminated");
+  const onHangup = () => quitNow("Hung up");
   process.on("SIGINT", onInterrupt);
   process.on("SIGTERM", onTerminate);
+  process.on("SIGHUP", onHangup);
 
   let code: number = ExitCode.ok;
   try {
@@ -232,6 +234,7 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   } finally {
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onTerminate);
+    process.off("SIGHUP", onHangup);
     await reporter.finish();
   }
   return code;

@@ -1,10 +1,11 @@
 /**
  * An interrupted `copy` never replaces the file: the runner (`node scripts/play.ts`, a real
  * process) copies a large file over SSH (the loopback sshd of test/support/sshd.ts) onto a
- * file holding ORIGINAL, and is cut off mid-transfer by SIGTERM, by two SIGINTs (a second
- * Ctrl-C) and by its sshd session being killed. Each time the original must be byte-identical,
- * no temp file may stay in the folder, a signal must give exit code 99, and the --json report
- * must exist and parse.
+ * file holding ORIGINAL, and is cut off mid-transfer by SIGTERM, by SIGHUP (its terminal
+ * closed), by two SIGINTs (a second Ctrl-C) and by its sshd session being killed. Each time
+ * the original must be byte-identical, no temp file may stay in the folder, a signal must give
+ * exit code 99, and the --json report must exist and parse. A single SIGINT (Ctrl-C once)
+ * lets the copy finish whole instead.
  */
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -144,15 +145,17 @@ function assertReport(report: string, output: string): void {
 }
 
 describe("an interrupted copy leaves the original intact", { skip: missing, concurrency: false }, () => {
-  test("SIGTERM mid-transfer: original intact, no temp file, exit 99, report written", async () => {
-    const report = join(dir, "term.json");
-    const r = await interruptedRun(report, async (child) => void child.kill("SIGTERM"));
-    const left = await settled();
-    assertOriginalIntact(r.output);
-    assert.deepEqual(left, [], "a temp file was left behind");
-    assert.equal(r.status, 99, `exit ${r.status} (signal ${r.signal})\n${r.output}`);
-    assertReport(report, r.output);
-  });
+  for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+    test(`${signal} mid-transfer: original intact, no temp file, exit 99, report written`, async () => {
+      const report = join(dir, `${signal}.json`);
+      const r = await interruptedRun(report, async (child) => void child.kill(signal));
+      const left = await settled();
+      assertOriginalIntact(r.output);
+      assert.deepEqual(left, [], "a temp file was left behind");
+      assert.equal(r.status, 99, `exit ${r.status} (signal ${r.signal})\n${r.output}`);
+      assertReport(report, r.output);
+    });
+  }
 
   test("two SIGINTs (Ctrl-C twice) mid-transfer: original intact, no temp file, exit 99, report written", async () => {
     const report = join(dir, "int.json");
