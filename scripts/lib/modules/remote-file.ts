@@ -283,7 +283,9 @@ export function writeFileCommand(path: string, options: WriteOptions = {}): stri
       `if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p "$p" "$b" || exit 1; echo "backup $b"; fi`,
     );
   }
-  lines.push(`mv -f "$t" "$p" || exit 1`, "trap - EXIT");
+  // On disk before the rename: after a power cut the path holds the old content or the new
+  // one, not an empty file (ext4 may commit the rename before the data otherwise).
+  lines.push(`sync -- "$t" 2>/dev/null || :`, `mv -f "$t" "$p" || exit 1`, "trap - EXIT");
   return lines.join("\n");
 }
 
