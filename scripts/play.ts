@@ -51,7 +51,7 @@ function splitTags(values: string[]): string[] {
 
 /**
  * Runs the command line; resolves to the exit code (never throws, never exits the process,
- * except on a second Ctrl-C or SIGTERM during a run).
+ * except on a second Ctrl-C, SIGTERM or SIGHUP during a run).
  */
 export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
@@ -168,14 +168,23 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   const askStep = options.step ? (await import("./lib/cli/prompt.ts")).askStep : undefined;
 
   // Ctrl-C once: stop starting new work and let running tasks finish. Ctrl-C again, SIGTERM
-  // or SIGHUP (the terminal closed): quit now, with the --json report of what finished. A write cut off on a target
-  // never replaces its file: the target checks what arrived before the rename (remote-file.ts).
+  // or SIGHUP (the terminal closed): quit now, with the --json report of what finished. A
+  // write cut off on a target never replaces its file: the target checks what arrived before
+  // the rename (remote-file.ts).
   const abort = new AbortController();
   let interrupts = 0;
   const quitNow = (why: string) => {
-    io.stderr.write(`\n${why}: quitting now (a file being written on a target is replaced whole or left as it was)\n`);
-    reporter.finishNow();
-    process.exit(ExitCode.interrupted);
+    let failure = "";
+    try {
+      reporter.finishNow();
+    } catch (e) {
+      failure = `; cannot write the JSON report: ${(e as Error).message}`;
+    }
+    try {
+      io.stderr.write(`\n${why}: quitting now (a file being written on a target is replaced whole or left as it was)${failure}\n`);
+    } finally {
+      process.exit(ExitCode.interrupted);
+    }
   };
   const onInterrupt = () => {
     interrupts++;
