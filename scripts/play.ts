@@ -241,10 +241,14 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
       }
     }
   } finally {
-    process.off("SIGINT", onInterrupt);
-    process.off("SIGTERM", onTerminate);
-    process.off("SIGHUP", onHangup);
-    await reporter.finish();
+    // Still listening while the report is finished: a Ctrl-C then must not end us without it.
+    try {
+      await reporter.finish();
+    } finally {
+      process.off("SIGINT", onInterrupt);
+      process.off("SIGTERM", onTerminate);
+      process.off("SIGHUP", onHangup);
+    }
   }
   return code;
 }
