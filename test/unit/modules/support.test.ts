@@ -12,7 +12,7 @@ import { formatFileProbe, parseFileProbe, planAttributes, validateCommand, write
 import { absentLines, presentLines } from "../../../scripts/lib/modules/lineinfile.ts";
 import { editBlock } from "../../../scripts/lib/modules/blockinfile.ts";
 import { checksumFromFile, urlFilename } from "../../../scripts/lib/modules/get_url.ts";
-import { globWord } from "../../../scripts/lib/modules/support/run-command.ts";
+import { globExists } from "../../../scripts/lib/modules/support/run-command.ts";
 
 describe("parseMode", () => {
   const cases: Array<[string | number, string | undefined, string]> = [
@@ -158,8 +158,8 @@ describe("get_url helpers", () => {
 });
 
 describe("creates/removes globs", () => {
-  test("literal parts quoted, * and ? active", () => {
-    assert.equal(globWord("/opt/my app/*.conf"), "'/opt/my app/'*.conf");
-    assert.equal(globWord("/x/$(reboot)"), "'/x/$(reboot)'");
+  test("the pattern is only ever a quoted value, expanded from a variable", () => {
+    assert.equal(globExists("/opt/my app/*.conf", "t"), `g='/opt/my app/*.conf'; IFS=''; set +f; for f in $g; do [ -e "$f" ] && { echo t; break; }; done`);
+    assert.ok(globExists("/x/[$(reboot)]'`", "t").startsWith(`g='/x/[$(reboot)]'\\''\`'; `));
   });
 });
