@@ -146,7 +146,8 @@ export function requireValues(module: string, option: string, values: readonly s
 }
 
 /** A JSON Schema fragment for a string option following `rule` (the load-time check). */
-export function schemaPattern(rule: ValueRule): { pattern: string; patternErrorMessage: string } {
+export function schemaPattern(rule: ValueRule, options: { orEmpty?: boolean } = {}): { pattern: string; patternErrorMessage: string } {
   // patternErrorMessage is what YAML language servers show; validate-args.ts shows it too.
+  if (options.orEmpty) return { pattern: `^$|${rule.pattern}`, patternErrorMessage: `must be empty or ${rule.what} (${rule.allowed})` };
   return { pattern: rule.pattern, patternErrorMessage: `must be ${rule.what} (${rule.allowed})` };
 }
