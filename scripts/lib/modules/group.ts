@@ -2,6 +2,7 @@
 import type { ModuleDefinition } from "./types.ts";
 import { sh, raw } from "../shell/quote.ts";
 import { requireSuccess, schemaHeader } from "./support/system.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 
 interface GroupArgs {
   name: string;
@@ -19,7 +20,7 @@ export const group: ModuleDefinition<GroupArgs, { command: string }> = {
   schema: {
     ...schemaHeader("group", "Adds or removes local groups."),
     properties: {
-      name: { type: "string", description: "Group name." },
+      name: { type: "string", ...schemaPattern(RULES.accountName), description: "Group name." },
       gid: { type: "integer", minimum: 0, description: "Group id." },
       system: { type: "boolean", default: false, description: "A system group (gid from the system range)." },
       state: { type: "string", enum: ["present", "absent"], default: "present" },

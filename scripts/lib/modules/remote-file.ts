@@ -266,7 +266,7 @@ export function writeFileCommand(path: string, options: WriteOptions = {}): stri
   }
   const owner = options.owner === undefined ? "" : String(options.owner);
   const group = options.group === undefined ? "" : String(options.group);
-  if (owner || group) lines.push(sh`chown ${owner}${raw(group ? `:${quote(group)}` : "")} "$t" || exit 1`);
+  if (owner || group) lines.push(sh`chown -- ${owner}${raw(group ? `:${quote(group)}` : "")} "$t" || exit 1`);
   if (options.mode !== undefined) {
     const mode = typeof options.mode === "number" ? parseMode(options.mode) : options.mode;
     lines.push(sh`chmod ${mode} "$t" || exit 1`);
@@ -355,7 +355,7 @@ export function attributesCommand(path: string, wish: AttributeWish, options: { 
   const h = options.noFollow ? "-h " : "";
   const owner = wish.owner === undefined ? "" : String(wish.owner);
   const group = wish.group === undefined ? "" : String(wish.group);
-  if (owner || group) parts.push(`chown ${r}${h}${quote(`${owner}${group ? `:${group}` : ""}`)} -- ${quote(path)}`);
+  if (owner || group) parts.push(`chown ${r}${h}-- ${quote(`${owner}${group ? `:${group}` : ""}`)} ${quote(path)}`);
   if (wish.mode !== undefined && wish.mode !== "preserve") {
     const mode = typeof wish.mode === "number" ? parseMode(wish.mode) : wish.mode;
     parts.push(`chmod ${r}${quote(mode)} -- ${quote(path)}`);

@@ -9,6 +9,7 @@ import { ModuleFailure } from "./types.ts";
 import { sh, raw } from "../shell/quote.ts";
 import { Secret } from "../shell/secret.ts";
 import { listArg, requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
+import { RULES, requireValues, schemaPattern } from "./support/values.ts";
 
 interface UserArgs {
   name: string;
@@ -50,9 +51,9 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
   schema: {
     ...schemaHeader("user", "Manages local user accounts."),
     properties: {
-      name: { type: "string", description: "User name." },
+      name: { type: "string", ...schemaPattern(RULES.accountName), description: "User name." },
       uid: { type: "integer", minimum: 0 },
-      group: { type: "string", description: "Primary group (name or gid)." },
+      group: { type: "string", ...schemaPattern(RULES.owner), description: "Primary group (name or gid)." },
       groups: { type: ["string", "array"], items: { type: "string" }, description: "Supplementary groups (list or comma-separated)." },
       append: { type: "boolean", default: false, description: "Add to groups, keep the others." },
       shell: { type: "string" },
@@ -66,14 +67,14 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
       state: { type: "string", enum: ["present", "absent"], default: "present" },
       remove: { type: "boolean", default: false, description: "With state absent: remove the home directory too." },
       force: { type: "boolean", default: false, description: "With state absent: remove even when logged in." },
-      comment: { type: "string", description: "GECOS field." },
+      comment: { type: "string", ...schemaPattern(RULES.singleLine), description: "GECOS field (one line)." },
       non_unique: { type: "boolean", description: "Allow a non-unique uid." },
       local: { type: "boolean", description: "Accepted for compatibility." },
     },
     required: ["name"],
   },
   async plan(args, ctx) {
-    const wantGroups = args.groups === undefined ? undefined : listArg(args.groups);
+    const wantGroups = args.groups === undefined ? undefined : requireValues("user", "groups", listArg(args.groups), RULES.accountName);
     const password = args.password instanceof Secret ? args.password.reveal() : args.password;
     const probe = [
       sh`getent passwd ${args.name} || echo absent`,

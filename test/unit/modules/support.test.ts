@@ -111,7 +111,7 @@ describe("atomic write command", () => {
   test("chmod/chown before the rename, rename last", () => {
     const cmd = writeFileCommand("/a b/c'd", { mode: "0640", owner: "pi", group: "adm", backup: true });
     assert.ok(cmd.includes(`p='/a b/c'\\''d'`));
-    const order = ["mktemp", "cat >", "chown pi:adm", "chmod 0640", "cp -p", "mv -f"].map((s) => cmd.indexOf(s));
+    const order = ["mktemp", "cat >", "chown -- pi:adm", "chmod 0640", "cp -p", "mv -f"].map((s) => cmd.indexOf(s));
     assert.deepEqual([...order].sort((x, y) => x - y), order, cmd);
     assert.ok(order.every((i) => i >= 0));
   });

@@ -105,11 +105,17 @@ export const RULES = {
     allowed: 'an absolute path such as /dev/sda or /dev/disk/by-id/..., without whitespace',
     pattern: "^/\\S*$",
   },
-  /** One line of a line-based file: no newline, carriage return or NUL. */
+  /** A checksum as sha256sum prints it. */
+  hexDigest: {
+    what: "a hexadecimal checksum",
+    allowed: "the digits 0-9 and letters a-f",
+    pattern: "^[0-9A-Fa-f]+$",
+  },
+  /** One line of a line-based file: no newline or carriage return. */
   singleLine: {
     what: "a single line",
-    allowed: "text without newlines (\\n), carriage returns (\\r) or NUL characters",
-    pattern: "^[^\\n\\r\\u0000]*$",
+    allowed: "text without newlines (\\n) or carriage returns (\\r)",
+    pattern: "^[^\\n\\r]*$",
   },
   /** A word of a line-based file (fstab fields): no whitespace at all. */
   word: {
@@ -132,9 +138,11 @@ export function follows(rule: ValueRule, value: string): boolean {
  * The value, or a ModuleFailure such as: apt: name "-oDPkg::Pre-Invoke::=touch /tmp/x" is not
  * a Debian package name (allowed: lowercase letters, ...).
  */
-export function requireValue(module: string, option: string, value: string, rule: ValueRule): string {
+export function requireValue(module: string, option: string, value: string, rule: ValueRule, options: { secret?: boolean } = {}): string {
   if (!follows(rule, value)) {
-    throw new ModuleFailure(`${module}: ${option} ${JSON.stringify(value)} is not ${rule.what} (allowed: ${rule.allowed})`, { invalid_option: option });
+    // A secret's value is never shown (and its quoted form would escape the masking).
+    const shown = options.secret ? "(a secret value)" : JSON.stringify(value);
+    throw new ModuleFailure(`${module}: ${option} ${shown} is not ${rule.what} (allowed: ${rule.allowed})`, { invalid_option: option });
   }
   return value;
 }
