@@ -119,6 +119,11 @@ async function planGetUrl(args: GetUrlArgs, ctx: ModuleContext): Promise<Plan<Ge
   if (!/^(https?|ftp|file):\/\/\S+$/i.test(url)) {
     throw new ModuleFailure(`get_url: url ${args.url instanceof Secret ? "(secret)" : JSON.stringify(url)} is not a URL (allowed: http://, https://, ftp:// or file:// followed by no whitespace)`);
   }
+  // Each header is one HTTP header line: a newline would add another (header injection).
+  for (const [name, value] of Object.entries(args.headers ?? {})) {
+    requireValue("get_url", "headers", name, RULES.httpHeaderName);
+    requireValue("get_url", `headers.${name}`, value instanceof Secret ? value.reveal() : String(value), RULES.singleLine, { secret: value instanceof Secret });
+  }
   const filename = urlFilename(url);
   const sum = parseChecksum(args.checksum);
   const candidates = { d: args.dest, n: posix.join(args.dest, filename) };

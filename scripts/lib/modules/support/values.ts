@@ -105,6 +105,12 @@ export const RULES = {
     allowed: 'an absolute path such as /dev/sda or /dev/disk/by-id/..., without whitespace',
     pattern: "^/\\S*$",
   },
+  /** An HTTP header field name (RFC 9110 token). */
+  httpHeaderName: {
+    what: "an HTTP header name",
+    allowed: "letters, digits and !#$%&'*+.^_`|~-",
+    pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+  },
   /** A checksum as sha256sum prints it. */
   hexDigest: {
     what: "a hexadecimal checksum",
