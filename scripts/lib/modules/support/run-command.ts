@@ -37,7 +37,7 @@ export async function planCommand(args: CommandArgs, ctx: ModuleContext, state: 
   const shownCmd = maskShown(state.shown);
   if (args.creates !== undefined || args.removes !== undefined) {
     const checks: string[] = [];
-    if (args.chdir) checks.push(`cd ${quote(args.chdir)} 2>/dev/null || :`);
+    if (args.chdir) checks.push(`cd -- ${quote(args.chdir)} 2>/dev/null || :`);
     if (args.creates !== undefined) checks.push(globExists(args.creates, "creates-exists"));
     if (args.removes !== undefined) checks.push(globExists(args.removes, "removes-exists"));
     const r = await ctx.run(checks.join("\n"));
@@ -99,7 +99,7 @@ function failureMessage(stderr: string): string {
 /** Prefixes `cd <chdir>` (failing clearly when the directory is missing). */
 export function withChdir(script: string, chdir?: string): string {
   if (!chdir) return script;
-  return `cd ${quote(chdir)} || exit 1\n${script}`;
+  return `cd -- ${quote(chdir)} || exit 1\n${script}`;
 }
 
 /**
