@@ -268,7 +268,7 @@ export function writeFileCommand(path: string, options: WriteOptions = {}): stri
   );
   const owner = options.owner === undefined ? "" : String(options.owner);
   const group = options.group === undefined ? "" : String(options.group);
-  if (owner || group) lines.push(sh`chown ${owner}${raw(group ? `:${quote(group)}` : "")} "$t" || exit 1`);
+  if (owner || group) lines.push(sh`chown -- ${owner}${raw(group ? `:${quote(group)}` : "")} "$t" || exit 1`);
   if (options.mode !== undefined) {
     const mode = typeof options.mode === "number" ? parseMode(options.mode) : options.mode;
     lines.push(sh`chmod ${mode} "$t" || exit 1`);
@@ -285,7 +285,7 @@ export function writeFileCommand(path: string, options: WriteOptions = {}): stri
   }
   // On disk before the rename: after a power cut the path holds the old content or the new
   // one, not an empty file (ext4 may commit the rename before the data otherwise).
-  lines.push(`sync -- "$t" 2>/dev/null || :`, `mv -f "$t" "$p" || exit 1`, "trap - EXIT");
+  lines.push(`sync -- "$t" 2>/dev/null || :`, `mv -f -- "$t" "$p" || exit 1`, "trap - EXIT");
   return lines.join("\n");
 }
 
@@ -359,7 +359,7 @@ export function attributesCommand(path: string, wish: AttributeWish, options: { 
   const h = options.noFollow ? "-h " : "";
   const owner = wish.owner === undefined ? "" : String(wish.owner);
   const group = wish.group === undefined ? "" : String(wish.group);
-  if (owner || group) parts.push(`chown ${r}${h}${quote(`${owner}${group ? `:${group}` : ""}`)} -- ${quote(path)}`);
+  if (owner || group) parts.push(`chown ${r}${h}-- ${quote(`${owner}${group ? `:${group}` : ""}`)} ${quote(path)}`);
   if (wish.mode !== undefined && wish.mode !== "preserve") {
     const mode = typeof wish.mode === "number" ? parseMode(wish.mode) : wish.mode;
     parts.push(`chmod ${r}${quote(mode)} -- ${quote(path)}`);

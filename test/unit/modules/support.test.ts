@@ -12,7 +12,7 @@ import { formatFileProbe, parseFileProbe, planAttributes, validateCommand, write
 import { absentLines, presentLines } from "../../../scripts/lib/modules/lineinfile.ts";
 import { editBlock } from "../../../scripts/lib/modules/blockinfile.ts";
 import { checksumFromFile, urlFilename } from "../../../scripts/lib/modules/get_url.ts";
-import { globWord } from "../../../scripts/lib/modules/support/run-command.ts";
+import { globExists } from "../../../scripts/lib/modules/support/run-command.ts";
 
 describe("parseMode", () => {
   const cases: Array<[string | number, string | undefined, string]> = [
@@ -114,7 +114,7 @@ describe("atomic write command", () => {
   test("chmod/chown before the rename, rename last", () => {
     const cmd = writeFileCommand("/a b/c'd", { mode: "0640", owner: "pi", group: "adm", backup: true });
     assert.ok(cmd.includes(`p='/a b/c'\\''d'`));
-    const order = ["mktemp", "read -r n h", "cat >", "sha1sum", "chown pi:adm", "chmod 0640", "cp -p", "sync --", "mv -f"].map((s) => cmd.indexOf(s));
+    const order = ["mktemp", "read -r n h", "cat >", "sha1sum", "chown -- pi:adm", "chmod 0640", "cp -p", "sync --", "mv -f"].map((s) => cmd.indexOf(s));
     assert.deepEqual([...order].sort((x, y) => x - y), order, cmd);
     assert.ok(order.every((i) => i >= 0));
   });
@@ -161,8 +161,8 @@ describe("get_url helpers", () => {
 });
 
 describe("creates/removes globs", () => {
-  test("literal parts quoted, * and ? active", () => {
-    assert.equal(globWord("/opt/my app/*.conf"), "'/opt/my app/'*.conf");
-    assert.equal(globWord("/x/$(reboot)"), "'/x/$(reboot)'");
+  test("the pattern is only ever a quoted value, expanded from a variable", () => {
+    assert.equal(globExists("/opt/my app/*.conf", "t"), `g='/opt/my app/*.conf'; IFS=''; set +f; for f in $g; do [ -e "$f" ] && { echo t; break; }; done`);
+    assert.ok(globExists("/x/[$(reboot)]'`", "t").startsWith(`g='/x/[$(reboot)]'\\''\`'; `));
   });
 });
