@@ -93,3 +93,19 @@ test("a short secret (3 characters) is masked as a whole value and as a word, no
 test("Secret values show as *** at any length, even empty text is not revealed", () => {
   assert.deepEqual(maskValue({ a: new Secret("ab"), b: [new Secret("")] }), { a: "***", b: ["***"] });
 });
+
+test("errors that end the run are masked too", async () => {
+  const { main } = await import("../../../scripts/play.ts");
+  const { fileURLToPath } = await import("node:url");
+  let err = "";
+  const stream = { write: (t: string) => (err += t), isTTY: false };
+  registerSecret("Err0rSecret");
+  // --limit quotes its pattern in the error: here a value the user also uses as a password.
+  const code = await main(["playbooks/site.yml", "-i", "pi-1,", "--limit", "Err0rSecret"], {
+    stdout: stream,
+    stderr: stream,
+    cwd: fileURLToPath(new URL("../playbook/fixtures/site", import.meta.url)),
+  });
+  assert.notEqual(code, 0);
+  assert.match(err, /--limit "\*\*\*" matches no host/);
+});
