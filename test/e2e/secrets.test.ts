@@ -7,7 +7,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "secrets-e2e-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function runPlaybook(password: string, playbook: string) {
+function runPlaybook(password: string, playbook: string, flags: string[] = []) {
   const inventory = join(dir, "hosts.yml");
   // JSON is valid YAML: the password needs no YAML escaping of its own.
   writeFileSync(inventory, JSON.stringify({ all: { hosts: { local1: { ansible_connection: "local", ansible_become_password: password } } } }));
@@ -24,7 +24,7 @@ function runPlaybook(password: string, playbook: string) {
   writeFileSync(file, playbook);
   const report = join(dir, "report.json");
   rmSync(report, { force: true });
-  const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/play.ts", "-i", inventory, file, "-vv", "--json", report, "-e", `work=${dir}`], {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/play.ts", "-i", inventory, file, "-vv", "--json", report, "-e", `work=${dir}`, ...flags], {
     cwd: root,
     encoding: "utf8",
     env: { ...process.env, CI: "true", NO_COLOR: "1" },
@@ -88,4 +88,21 @@ test("a 3-character become password is masked too", () => {
   assertHidden(r.output, ["k9!"]);
   assertHidden(r.report, ["k9!"]);
   assert.match(r.output, /e\.stdout: sudo said \*\*\* here/);
+});
+
+test("a template file rendered from the password shows no derived form in --diff", () => {
+  writeFileSync(join(dir, "auth.conf.j2"), "user=pi\nauth={{ ansible_become_password | b64encode }}\n");
+  const pw = "Correct-Horse-9";
+  const r = runPlaybook(pw, `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - template: src={{ work }}/auth.conf.j2 dest={{ work }}/auth.conf
+`, ["--diff"]);
+  assert.equal(r.status, 0, r.output);
+  assert.equal(readFileSync(join(dir, "auth.conf"), "utf8"), `user=pi\nauth=${Buffer.from(pw).toString("base64")}\n`);
+  assertHidden(r.output + r.report, [pw, Buffer.from(pw).toString("base64")]);
+  assert.match(r.output, /changed: \[local1\] template/);
+  // Secret content is created readable by its owner only.
+  assert.equal(statSync(join(dir, "auth.conf")).mode & 0o777, 0o600);
 });

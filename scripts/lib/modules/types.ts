@@ -5,6 +5,7 @@
  * run is not in check mode.
  */
 import type { ExecResult } from "../transport/types.ts";
+import type { Secret } from "../shell/secret.ts";
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -31,8 +32,8 @@ export interface ModuleContext {
    * then the playbook's directory. Throws a UserError naming the places searched.
    */
   findFile(kind: "files" | "templates" | "vars", path: string): string;
-  /** Renders Jinja2 text with the task's variables (for the template module). */
-  renderTemplate(text: string, sourceName: string): string;
+  /** Renders Jinja2 text with the task's variables (for the template module); a Secret when it read a secret. */
+  renderTemplate(text: string, sourceName: string): string | Secret;
   /** Reconnects to the host (after a reboot, or at a new address for static-ip). */
   reconnect(options?: { address?: string; timeoutMs?: number }): Promise<void>;
   /** A warning shown with the task result. */

@@ -31,7 +31,7 @@ export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<
         env: tr.env || options.env ? { ...tr.env, ...options.env } : undefined,
       }),
     findFile: (kind, path) => findControllerFile(tr.task, kind, path),
-    renderTemplate: (text, sourceName) => tr.templar.renderText(text, sourceName),
+    renderTemplate: (text, sourceName) => tr.templar.renderFile(text, sourceName),
     reconnect: (options) => transport.reconnect(options),
     warn: (message) => tr.warn(message),
   };

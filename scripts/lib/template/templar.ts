@@ -121,6 +121,13 @@ export class Templar implements VariableSource {
     return this.#run(text, text, sourceName, sourceName);
   }
 
+  /** renderText for a file that is written somewhere: a Secret when the template read a secret. */
+  renderFile(text: string, sourceName: string): string | Secret {
+    const before = secretUse.count;
+    const out = this.renderText(text, sourceName);
+    return secretUse.count === before ? out : new Secret(out);
+  }
+
   /** Evaluates a bare expression (when:, changed_when:, until:, assert's that:); a boolean is returned as is. */
   evaluate(expression: string | boolean): unknown {
     if (typeof expression === "boolean") return expression;
