@@ -88,6 +88,12 @@ export interface ModuleDefinition<Args = any, State = any> {
    * unless creates/removes say so; changed_when then decides.
    */
   nonIdempotent?: boolean;
+  /**
+   * Arguments this module takes as Secrets (it reveals them only where they go: a stdin, a
+   * 0600 file, a command never shown). Every other argument rendered from a secret reaches
+   * the module as its plain text, so no module can write `***` by mistake.
+   */
+  secretArgs?: readonly string[];
   plan(args: Args, ctx: ModuleContext): Promise<Plan<State>>;
   /** Omitted by read-only modules (stat, slurp, debug-like). */
   apply?(plan: Plan<State>, args: Args, ctx: ModuleContext): Promise<ApplyResult | void>;

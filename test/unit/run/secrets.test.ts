@@ -63,6 +63,23 @@ describe("secrets in a run", () => {
     assertHidden(shown(r), ["S3cretValue", "s3cretvalue"]);
   });
 
+  test("a module gets the real value of an argument rendered from a secret (no module writes ***)", async () => {
+    const r = await run(
+      play([
+        t("fake_cmd", { cmd: "echo S3cretValue" }, { name: "secret", noLog: true, register: "s" }),
+        t("fake_kv", { key: "from_no_log", value: "{{ s.stdout }}" }, { name: "kv1" }),
+        t("fake_kv", { key: "from_password", value: "{{ ansible_become_password | upper }}" }, { name: "kv2" }),
+      ]),
+      { inventory: inventory(["h1"], { h1: { ansible_become_password: "pw-Secret-1" } }), diff: true },
+    );
+    assert.deepEqual(r.results("h1").map((x) => x.status), ["changed", "changed", "changed"]);
+    const store = r.world.store.get("h1")!;
+    assert.equal(store.get("from_no_log"), "S3cretValue");
+    assert.equal(store.get("from_password"), "PW-SECRET-1");
+    // The module's own result and diff echo the value: shown masked.
+    assertHidden(shown(r), ["S3cretValue", "PW-SECRET-1"]);
+  });
+
   test("upper, b64encode, reversing and join of the become password are masked (finding 11)", async () => {
     const pw = "Tr0ub4dor&3";
     const exprs = [
