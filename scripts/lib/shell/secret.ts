@@ -53,12 +53,13 @@ export function registerSecret(value: string): void {
 }
 
 /**
- * Remembers text rendered from a secret (`url: "https://pi:{{ pw }}@db"`), so a program that
- * echoes it back is masked too; only 4+ characters (a derived "yes" is not worth hiding in
- * every line of output).
+ * Remembers text rendered from a secret (`{{ pw | b64encode }}`), so a program that echoes it
+ * back is masked too. Only 4+ characters (a derived "yes" is not worth hiding in every line
+ * of output), and not when it already contains a remembered secret (`https://pi:{{ pw }}@db`
+ * is masked through the password: this keeps the list short in long loops).
  */
 export function registerDerivedSecret(text: string): void {
-  if (text.length >= SUBSTRING_MIN) long.add(text);
+  if (text.length >= SUBSTRING_MIN && !long.has(text) && maskSecrets(text) === text) long.add(text);
 }
 
 /**

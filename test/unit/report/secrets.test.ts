@@ -9,7 +9,7 @@ import { formatResult, resultLine } from "../../../scripts/lib/report/plain.ts";
 import { JsonReport } from "../../../scripts/lib/report/json.ts";
 import { LiveReport } from "../../../scripts/lib/report/live.ts";
 import { formatDiffs } from "../../../scripts/lib/report/diff.ts";
-import { Secret, maskSecrets, maskValue, registerSecret } from "../../../scripts/lib/shell/secret.ts";
+import { Secret, maskSecrets, maskValue, registerDerivedSecret, registerSecret } from "../../../scripts/lib/shell/secret.ts";
 import type { TaskResult } from "../../../scripts/lib/run/events.ts";
 import { cwd, play, task } from "./sample.ts";
 
@@ -108,4 +108,13 @@ test("errors that end the run are masked too", async () => {
   });
   assert.notEqual(code, 0);
   assert.match(err, /--limit "\*\*\*" matches no host/);
+});
+
+test("text rendered from a secret is remembered when it hides a new form, not when the password already shows in it", () => {
+  registerDerivedSecret("SFVOVEVSMg==");
+  assert.equal(maskSecrets("echo SFVOVEVSMg== | base64 -d"), "echo *** | base64 -d");
+  registerDerivedSecret(`url=https://pi:${PASSWORD}@db`);
+  assert.equal(maskSecrets(`url=https://pi:${PASSWORD}@db`), "url=https://pi:***@db");
+  registerDerivedSecret("yes");
+  assert.equal(maskSecrets("yes"), "yes");
 });
