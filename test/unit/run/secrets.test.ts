@@ -80,6 +80,13 @@ describe("secrets in a run", () => {
     assertHidden(shown(r), ["S3cretValue", "PW-SECRET-1"]);
   });
 
+  test("the become password still reaches sudo as its text, also when it is a template", async () => {
+    for (const vars of [{ ansible_become_password: "Plain-pw-1" }, { ansible_become_pass: "{{ vault_pw }}", vault_pw: "Plain-pw-1" }]) {
+      const r = await run(play([t("fake_cmd", { cmd: "echo x" }, { name: "b", become: true })]), { inventory: inventory(["h1"], { h1: vars }) });
+      assert.equal(r.world.commands.get("h1")![0].options!.become!.password, "Plain-pw-1");
+    }
+  });
+
   test("upper, b64encode, reversing and join of the become password are masked (finding 11)", async () => {
     const pw = "Tr0ub4dor&3";
     const exprs = [
