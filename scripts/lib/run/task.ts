@@ -9,7 +9,7 @@ import { ModuleFailure } from "../modules/types.ts";
 import { getModule } from "../modules/registry.ts";
 import { getControllerAction } from "../playbook/actions.ts";
 import type { Item, Task } from "../playbook/types.ts";
-import { markSecret, maskSecrets, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
+import { markSecret, maskSecrets, maskValue, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { Templar } from "../template/templar.ts";
 import { pyStr } from "../template/python.ts";
 import { UnreachableError, type BecomeOptions, type Transport } from "../transport/types.ts";
@@ -494,8 +494,8 @@ function display(v: unknown): string {
   if (typeof v === "string") return v;
   if (v instanceof Secret) return "***";
   try {
-    // Python's repr, as Ansible prints `(item={'key': 'a', 'value': 1})`.
-    return pyStr(v);
+    // Python's repr, as Ansible prints `(item={'key': 'a', 'value': 1})`; secrets inside show as ***.
+    return pyStr(maskValue(v));
   } catch {
     return String(v);
   }

@@ -63,6 +63,19 @@ describe("secrets in a run", () => {
     assertHidden(shown(r), ["S3cretValue", "s3cretvalue"]);
   });
 
+  test("loop labels of items holding secrets are masked", async () => {
+    const r = await run(
+      play([
+        t("fake_cmd", { cmd: "echo L00pSecret" }, { name: "secret", noLog: true, register: "s" }),
+        t("debug", { msg: "x" }, { name: "loop", loop: "{{ [s, {'pw': ansible_become_password}] }}" }),
+        t("debug", { msg: "y" }, { name: "loop2", loop: "{{ [{'out': s.stdout}] }}" }),
+      ]),
+      { inventory: inventory(["h1"], { h1: { ansible_become_password: "L00pPassword" } }) },
+    );
+    assert.deepEqual(r.results("h1").map((x) => x.status), ["changed", "ok", "ok"]);
+    assertHidden(shown(r), ["L00pSecret", "L00pPassword"]);
+  });
+
   test("a module gets the real value of an argument rendered from a secret (no module writes ***)", async () => {
     const r = await run(
       play([
