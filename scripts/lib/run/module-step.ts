@@ -8,39 +8,21 @@ import { isAbsolute, join } from "node:path";
 import { UserError } from "../errors.ts";
 import { ModuleFailure, type ModuleContext, type ModuleDefinition } from "../modules/types.ts";
 import { validateModuleArgs } from "../playbook/validate-args.ts";
-import { registerDerivedSecret, Secret } from "../shell/secret.ts";
+import { plainValue } from "../shell/secret.ts";
 import { dropOmitted } from "../template/templar.ts";
 import type { Task } from "../playbook/types.ts";
 import { done, skipped, type StepOutcome } from "./outcome.ts";
 import type { TaskRun } from "./task-run.ts";
 
 /**
- * The arguments with Secrets replaced by their text, except those the module takes as
- * Secrets. The text is remembered (registerDerivedSecret), so where the module echoes it
- * in its result or diff, output still masks it.
+ * The arguments with Secrets replaced by their text (remembered, so output still masks it
+ * where the module echoes it), except those the module takes as Secrets.
  */
 function revealSecretArgs(args: Record<string, unknown>, keep: readonly string[]): Record<string, unknown> {
-  const reveal = (v: unknown): unknown => {
-    if (v instanceof Secret) {
-      const text = v.reveal();
-      registerDerivedSecret(text);
-      return text;
-    }
-    if (Array.isArray(v)) {
-      const r = v.map(reveal);
-      return r.some((x, i) => x !== v[i]) ? r : v;
-    }
-    if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-      const entries = Object.entries(v);
-      const r = entries.map(([k, x]) => [k, reveal(x)] as const);
-      return r.some(([, x], i) => x !== entries[i][1]) ? Object.fromEntries(r) : v;
-    }
-    return v;
-  };
   let out: Record<string, unknown> | undefined;
   for (const [k, v] of Object.entries(args)) {
     if (keep.includes(k) || typeof v !== "object" || v === null) continue;
-    const r = reveal(v);
+    const r = plainValue(v);
     if (r !== v) (out ??= { ...args })[k] = r;
   }
   return out ?? args;

@@ -131,6 +131,29 @@ export function secretStrings(value: unknown): unknown {
   return value;
 }
 
+/**
+ * A value with its Secrets replaced by their text (lists and mappings copied only when one
+ * changed), each text remembered with registerDerivedSecret: for code that must act on the
+ * real value (a module argument, a host name) while output still masks it.
+ */
+export function plainValue(value: unknown): unknown {
+  if (value instanceof Secret) {
+    const text = value.reveal();
+    registerDerivedSecret(text);
+    return text;
+  }
+  if (Array.isArray(value)) {
+    const out = value.map(plainValue);
+    return out.some((x, i) => x !== value[i]) ? out : value;
+  }
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const entries = Object.entries(value);
+    const out = entries.map(([k, v]) => [k, plainValue(v)] as const);
+    return out.some(([, v], i) => v !== entries[i][1]) ? Object.fromEntries(out) : value;
+  }
+  return value;
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

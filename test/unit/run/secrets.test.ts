@@ -63,6 +63,19 @@ describe("secrets in a run", () => {
     assertHidden(shown(r), ["S3cretValue", "s3cretvalue"]);
   });
 
+  test("add_host and group_by named by a no_log result use the real name", async () => {
+    const r = await run(
+      play([
+        t("fake_cmd", { cmd: "echo node-7" }, { name: "secret", noLog: true, register: "s" }),
+        t("group_by", { key: "{{ s.stdout }}" }, { name: "group" }),
+        t("add_host", { name: "{{ s.stdout }}.lan", groups: "{{ s.stdout }}" }, { name: "add" }),
+        t("assert", { that: ["'h1' in groups['node_7']", "'node-7.lan' in groups['node-7']"] }, { name: "check" }),
+      ]),
+      { hosts: ["h1"] },
+    );
+    assert.deepEqual(r.results("h1").map((x) => x.status), ["changed", "changed", "changed", "ok"], JSON.stringify(r.results("h1").map((x) => x.msg)));
+  });
+
   test("loop labels of items holding secrets are masked", async () => {
     const r = await run(
       play([
