@@ -4,12 +4,15 @@
  * (a 0600 file, a stdin) calls it. Templates that read a Secret give a Secret (see
  * template/templar.ts), so forms derived from one (`| upper`, `| b64encode`) are secret too.
  *
- * Some secrets are also remembered as text (`registerSecret`, `markSecret`): the become and
- * connection passwords and decrypted vault values. Text that comes from elsewhere (a remote
- * program's output, an error message) is masked where it contains one (`maskSecrets`):
+ * Code that reads a secret calls `markSecret(text)` (a Secret, its text remembered): the become
+ * and connection passwords (run/vars.ts), decrypted vault values. Text rendered from a secret
+ * is remembered too (`registerDerivedSecret`, 4+ characters). Text that comes from elsewhere
+ * (a remote program's output, an error message) is masked where it contains one (`maskSecrets`):
  * - a secret of 4 or more characters wherever it occurs;
  * - a shorter one where it stands alone: the whole text, or a word not touching a letter or
  *   digit (masking every "ab" inside other words would make output unreadable).
+ * A `new Secret(text)` alone is not remembered (what a no_log task registers is masked as a
+ * value, but its words are not hunted in other output).
  *
  * Masking is for what is shown, never for data: writers call `maskValue` on the values they
  * print, before serialising them (JSON would otherwise escape a secret into a form that no
