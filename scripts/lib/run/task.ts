@@ -9,7 +9,7 @@ import { ModuleFailure } from "../modules/types.ts";
 import { getModule } from "../modules/registry.ts";
 import { getControllerAction } from "../playbook/actions.ts";
 import type { Item, Task } from "../playbook/types.ts";
-import { markSecret, maskSecrets, maskValue, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
+import { markSecret, maskSecrets, maskValue, plainValue, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { Templar } from "../template/templar.ts";
 import { pyStr } from "../template/python.ts";
 import { UnreachableError, type BecomeOptions, type Transport } from "../transport/types.ts";
@@ -342,8 +342,8 @@ function makeTaskRun(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars
   // The become password is masked wherever it shows (debug, -v data, --json), not only kept off command lines.
   if (password) registerSecret(password);
   if (becomeOn) {
-    const user = task.becomeUser ?? scope.becomeUser ?? ps.play.becomeUser ?? (vars.ansible_become_user !== undefined ? String(templar.render(vars.ansible_become_user)) : undefined);
-    become = { user: user === undefined ? undefined : String(templar.render(user)), password };
+    const user = task.becomeUser ?? scope.becomeUser ?? ps.play.becomeUser ?? (vars.ansible_become_user !== undefined ? String(plainValue(templar.render(vars.ansible_become_user))) : undefined);
+    become = { user: user === undefined ? undefined : String(plainValue(templar.render(user))), password };
   }
   let env: Record<string, string> | undefined;
   const envs = task.environment ? [...scope.environment, task.environment] : scope.environment;
@@ -386,7 +386,8 @@ function connectionVars(templar: Templar, vars: Record<string, unknown>): Record
 async function openTransport(ps: PlayState, hp: HostPlay, templar: Templar, vars: Record<string, unknown>, delegate: string | undefined): Promise<Transport> {
   const pool = ps.run.pool;
   if (delegate !== undefined) {
-    const target = String(templar.render(delegate));
+    // Names rendered from a secret (a no_log result) are the real names (plainValue), not ***.
+    const target = String(plainValue(templar.render(delegate)));
     if (target !== hp.state.name) {
       const known = ps.run.inventory.hosts.includes(target) ? ps.run.ensureHost(target) : undefined;
       if (known) {
@@ -420,7 +421,7 @@ function notifiedHandlers(ps: PlayState, task: Task, scope: Scope, vars: Record<
     let name = raw;
     if (templar && /\{\{/.test(raw)) {
       try {
-        name = String(templar.render(raw));
+        name = String(plainValue(templar.render(raw)));
       } catch {
         /* keep the raw name */
       }

@@ -76,6 +76,20 @@ describe("secrets in a run", () => {
     assert.deepEqual(r.results("h1").map((x) => x.status), ["changed", "changed", "changed", "ok"], JSON.stringify(r.results("h1").map((x) => x.msg)));
   });
 
+  test("become_user and delegate_to rendered from a no_log result are the real names", async () => {
+    const r = await run(
+      play([
+        t("fake_cmd", { cmd: "echo h2" }, { name: "secret", noLog: true, register: "s" }),
+        t("fake_cmd", { cmd: "echo x" }, { name: "as", become: true, becomeUser: "{{ s.stdout }}-admin" }),
+        t("fake_cmd", { cmd: "echo y" }, { name: "there", delegateTo: "{{ s.stdout }}" }),
+      ]),
+      { inventory: inventory(["h1", "h2"]), limit: "h1" },
+    );
+    assert.deepEqual(r.results("h1").map((x) => x.status), ["changed", "changed", "changed"]);
+    assert.equal(r.world.commands.get("h1")!.find((c) => c.command === "echo x")!.options!.become!.user, "h2-admin");
+    assert.ok(r.world.commands.get("h2")!.some((c) => c.command === "echo y"), "delegated to h2");
+  });
+
   test("loop labels of items holding secrets are masked", async () => {
     const r = await run(
       play([
