@@ -103,11 +103,13 @@ export class Templar implements VariableSource {
     if (single && isOneExpression(single[1])) {
       const before = secretUse.count;
       const value = this.#evaluateExpression(stripWhitespaceControl(single[1]), text);
-      const out = this.#deep(value, false);
+      if (secretUse.count === before) return this.#deep(value, false);
       // An expression that read a Secret gives a secret: its strings become Secrets (`password | length` stays a number).
-      if (secretUse.count === before) return out;
-      if (typeof out === "string") registerDerivedSecret(out);
-      return secretStrings(out);
+      if (typeof value === "string") {
+        registerDerivedSecret(value);
+        return new Secret(value);
+      }
+      return secretStrings(this.#deep(value, false));
     }
     const before = secretUse.count;
     const out = this.#run(text, text, "template");
