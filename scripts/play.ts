@@ -13,6 +13,7 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
+import { maskSecrets } from "./lib/shell/secret.ts";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
 import type { RunOptions } from "./lib/run/options.ts";
 
@@ -84,13 +85,15 @@ function relativeWhere(error: UserError, cwd: string): UserError {
 }
 
 function reportError(error: unknown, verbosity: number, stderr: Output, cwd: string): number {
+  // An error may quote a value that holds a secret (the become password, a vault value).
+  const write = (text: string) => stderr.write(maskSecrets(text));
   if (error instanceof UserError) {
-    stderr.write(`${relativeWhere(error, cwd).format()}\n`);
-    if (verbosity >= 3 && error.stack) stderr.write(`${error.stack}\n`);
+    write(`${relativeWhere(error, cwd).format()}\n`);
+    if (verbosity >= 3 && error.stack) write(`${error.stack}\n`);
     return error.exitCode;
   }
   const e = error instanceof Error ? error : new Error(String(error));
-  stderr.write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
+  write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
   return ExitCode.error;
 }
 

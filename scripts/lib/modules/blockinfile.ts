@@ -142,6 +142,7 @@ export function editBlock(original: string | undefined, args: BlockinfileArgs): 
 export const blockinfile: ModuleDefinition<BlockinfileArgs, TextEditState> = {
   name: "blockinfile",
   aliases: [],
+  secretArgs: ["block", "content", "insertafter", "insertbefore"],
   schema,
   async plan(rawArgs, ctx) {
     const args = normalizeBlockinfileArgs(rawArgs as unknown as Record<string, unknown>);

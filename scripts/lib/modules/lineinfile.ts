@@ -187,6 +187,7 @@ function checkArgs(args: LineinfileArgs): void {
 export const lineinfile: ModuleDefinition<LineinfileArgs, TextEditState> = {
   name: "lineinfile",
   aliases: [],
+  secretArgs: ["line", "value", "regexp", "regex", "search_string", "insertafter", "insertbefore"],
   schema,
   async plan(rawArgs, ctx) {
     const args = normalizeLineinfileArgs(rawArgs as unknown as Record<string, unknown>);
