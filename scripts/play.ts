@@ -107,9 +107,7 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     throw new UserError(`become_method "${settings.becomeMethod}" is not supported (only sudo)`, { exitCode: ExitCode.error, hint: `Set by ${config.origins.becomeMethod}; remove it or set it to sudo.` });
   }
   if (settings.rolesPath) (await import("./lib/playbook/role.ts")).setRolesPath(settings.rolesPath);
-  if (options.vaultIds.length + options.vaultPasswordFiles.length > 0 || options.askVaultPass || settings.vaultPasswordFile || settings.vaultIdentityList?.length || settings.askVaultPass) {
-    await (await import("./lib/vault/setup.ts")).setupVault(options, settings, io.cwd);
-  }
+  await (await import("./lib/vault/setup.ts")).setupVault(options, settings, io.cwd);
   const needsInventory = options.listHosts || !(options.syntaxCheck || options.listTasks || options.listTags);
   const sources = needsInventory ? inventorySources(options, io.cwd, settings) : [];
   const inventoryModule = needsInventory || options.extraVars.length > 0 ? await import("./lib/inventory/inventory.ts") : undefined;
