@@ -64,6 +64,9 @@ export function editInEditor(plaintext: Uint8Array, nameHint: string, env: Recor
   const dir = mkdtempSync(join(tmpdir(), "vault-edit-"));
   chmodSync(dir, 0o700);
   const file = join(dir, `plaintext${extname(nameHint)}`);
+  // Ctrl-C goes to the editor; we must live on to remove the plaintext.
+  const keepAlive = () => {};
+  process.on("SIGINT", keepAlive);
   try {
     const fd = openSync(file, "wx", 0o600);
     writeSync(fd, plaintext);
@@ -78,6 +81,7 @@ export function editInEditor(plaintext: Uint8Array, nameHint: string, env: Recor
     }
     return readFileSync(file);
   } finally {
+    process.off("SIGINT", keepAlive);
     shred(file);
     rmSync(dir, { recursive: true, force: true });
   }
