@@ -2,11 +2,12 @@
  * The vault passwords of this process (from --vault-id, --vault-password-file,
  * --ask-vault-pass, ansible.cfg) and decryption with them, as Ansible tries them: the password
  * whose id matches a 1.2 envelope's label first, then every other one in order. The YAML loader
- * calls `decryptVaultText` for vault files and `!vault` values; every decrypted value is
- * registered with the masking machinery (shell/secret.ts) so it prints as `***`.
+ * calls `decryptVaultText` for vault files (decrypted when loaded) and makes `!vault` values
+ * `VaultedValue`s: Secrets (shell/secret.ts) decrypted on first use, as Ansible does, so a
+ * value no task uses needs no password, and whatever is rendered from one stays a Secret.
  */
 import { ExitCode, UserError, type SourcePosition } from "../errors.ts";
-import { registerSecret } from "../shell/secret.ts";
+import { registerSecret, Secret } from "../shell/secret.ts";
 import { decryptEnvelope, parseEnvelope, VaultFormatError } from "./format.ts";
 
 export interface VaultSecret {
@@ -86,4 +87,30 @@ export function registerVaultedValues(data: unknown): void {
     else if (v !== null && typeof v === "object") Object.values(v).forEach(walk);
   };
   Object.values(data).forEach(walk);
+}
+
+/**
+ * An inline `!vault |` value: a Secret whose text is decrypted on first `reveal()` (a template
+ * using it, a module writing it). A wrong or missing password fails there, naming the value's
+ * file:line:col. Prints as `***` like every Secret.
+ */
+export class VaultedValue extends Secret {
+  readonly #vaultText: string;
+  readonly #where: SourcePosition;
+  #plaintext?: string;
+  constructor(vaultText: string, where: SourcePosition) {
+    super("");
+    this.#vaultText = vaultText;
+    this.#where = where;
+  }
+  /** The envelope as written (what ansible-inventory --list shows as `__ansible_vault`). */
+  get vaultText(): string {
+    return this.#vaultText;
+  }
+  override reveal(): string {
+    if (this.#plaintext === undefined) {
+      this.#plaintext = decryptVaultText(this.#vaultText, this.#where);
+    }
+    return this.#plaintext;
+  }
 }

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type ScalarTag, type Tags } from "yaml";
 import { UserError, type SourcePosition } from "../errors.ts";
 import { isVaulted } from "../vault/format.ts";
-import { decryptVaultText, registerVaultedValues } from "../vault/keyring.ts";
+import { decryptVaultText, registerVaultedValues, VaultedValue } from "../vault/keyring.ts";
 
 // PyYAML (what Ansible uses) reads yes/no/on/off/true/false as booleans but, unlike the
 // YAML 1.1 spec, leaves y/n as strings: `hosts: n` must stay a name.
@@ -22,7 +22,7 @@ const pyyamlBooleans = (tags: Tags): Tags => [
   ...tags.filter((t) => (t as ScalarTag).tag !== "tag:yaml.org,2002:bool"),
 ];
 
-// `!vault |` values: kept as text by the parser, decrypted in convert() where the position is known.
+// `!vault |` values: kept as text by the parser; convert() makes them VaultedValues (decrypted on use).
 const vaultTag: ScalarTag = { tag: "!vault", resolve: (s: string) => s };
 
 const positions = new WeakMap<object, SourcePosition>();
@@ -112,7 +112,7 @@ export function parseYaml(text: string, file: string): unknown {
     }
     if (isScalar(node)) {
       const v = node.value;
-      if (node.tag === "!vault") return decryptVaultText(String(v), where(node.range?.[0]));
+      if (node.tag === "!vault") return new VaultedValue(String(v), where(node.range?.[0]));
       return typeof v === "bigint" ? Number(v) : v instanceof Date ? node.source ?? v.toISOString() : v;
     }
     // Aliases resolve to the anchored node's value.

@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setVaultSecrets, decryptWith } from "../../../scripts/lib/vault/keyring.ts";
+import { setVaultSecrets, decryptWith, VaultedValue } from "../../../scripts/lib/vault/keyring.ts";
+import { Templar } from "../../../scripts/lib/template/templar.ts";
 import { encryptVault } from "../../../scripts/lib/vault/format.ts";
 import { parseYaml } from "../../../scripts/lib/yaml/load.ts";
-import { maskSecrets } from "../../../scripts/lib/shell/secret.ts";
+import { maskSecrets, Secret } from "../../../scripts/lib/shell/secret.ts";
 import { loadInventory } from "../../../scripts/lib/inventory/inventory.ts";
 import { parseExtraVars } from "../../../scripts/lib/inventory/extra-vars.ts";
 import { UserError } from "../../../scripts/lib/errors.ts";
@@ -15,18 +16,46 @@ import { FILE_1_1, FILE_1_2_PROD, INLINE_PROD, INLINE_PLAINTEXT, PASSWORD } from
 const secret = (id: string, password: string) => ({ id, password: Buffer.from(password), source: `${id}-file` });
 afterEach(() => setVaultSecrets([]));
 
-test("an inline !vault value (ansible-vault's encrypt_string) is decrypted and masked in any output", () => {
-  setVaultSecrets([secret("prod", PASSWORD)]);
+test("an inline !vault value (ansible-vault's encrypt_string) is a Secret, decrypted on use and masked in any output", () => {
   const data = parseYaml(`user: admin\n${INLINE_PROD}`, "vars.yml") as Record<string, unknown>;
-  assert.equal(data.datastore_password, INLINE_PLAINTEXT);
+  const value = data.datastore_password;
+  assert.ok(value instanceof VaultedValue && value instanceof Secret);
   assert.equal(data.user, "admin");
+  // Loading needed no password; using it does.
+  setVaultSecrets([secret("prod", PASSWORD)]);
+  assert.equal(value.reveal(), INLINE_PLAINTEXT);
+  assert.equal(String(value), "***");
+  assert.equal(JSON.stringify({ value }), '{"value":"***"}');
+  assert.match(value.vaultText, /^\$ANSIBLE_VAULT;1\.2;AES256;prod\n/);
   assert.equal(maskSecrets(`connecting with ${INLINE_PLAINTEXT}`), "connecting with ***");
 });
 
-test("a wrong password for an inline value names file:line:col of the value", () => {
+test("a template using an inline value renders to a Secret (what is derived from it stays masked)", () => {
+  setVaultSecrets([secret("prod", PASSWORD)]);
+  const vars = parseYaml(INLINE_PROD, "vars.yml") as Record<string, unknown>;
+  const out: unknown = new Templar(vars).render("{{ datastore_password | b64encode }}");
+  assert.ok(out instanceof Secret);
+  assert.equal(out.reveal(), Buffer.from(INLINE_PLAINTEXT).toString("base64"));
+});
+
+test("to_json/to_yaml of a structure holding a vault value write the plaintext, as a Secret (not the mask)", () => {
+  setVaultSecrets([secret("prod", PASSWORD)]);
+  const vars = { db: parseYaml(INLINE_PROD, "vars.yml") };
+  for (const [expr, expected] of [
+    ["{{ db | to_json }}", `{"datastore_password": "${INLINE_PLAINTEXT}"}`],
+    ["{{ db | to_yaml }}", `datastore_password: ${INLINE_PLAINTEXT}\n`],
+  ]) {
+    const out: unknown = new Templar(vars).render(expr);
+    assert.ok(out instanceof Secret, expr);
+    assert.equal(out.reveal(), expected);
+  }
+});
+
+test("a wrong password for an inline value fails where it is used, naming file:line:col of the value", () => {
   setVaultSecrets([secret("prod", "wrong")]);
+  const data = parseYaml(`user: admin\n${INLINE_PROD}`, "group_vars/all.yml") as Record<string, VaultedValue>;
   assert.throws(
-    () => parseYaml(`user: admin\n${INLINE_PROD}`, "group_vars/all.yml"),
+    () => data.datastore_password.reveal(),
     (e: unknown) => e instanceof UserError && /Decryption failed/.test(e.message) && e.format().startsWith("group_vars/all.yml:2:") && e.exitCode === 1 && !e.format().includes("wrong"),
   );
 });
@@ -63,7 +92,7 @@ test("a vaulted group_vars file and an inline value in host_vars load through th
     const inv = loadInventory([join(dir, "hosts.yml")]);
     const vars = inv.hostVars("pi-1");
     assert.equal(vars.k3s_token, "tok-from-group-vars");
-    assert.equal(vars.datastore_password, INLINE_PLAINTEXT);
+    assert.equal((vars.datastore_password as VaultedValue).reveal(), INLINE_PLAINTEXT);
     assert.equal(vars.ansible_host, "10.0.0.1");
   } finally {
     rmSync(dir, { recursive: true, force: true });
