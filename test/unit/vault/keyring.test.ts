@@ -109,3 +109,20 @@ test("-e @file takes a vault file", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a vault-encrypted inventory is read, YAML and INI alike", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vault-invfile-"));
+  try {
+    const pw = Buffer.from(PASSWORD);
+    writeFileSync(join(dir, "hosts.yml"), encryptVault(Buffer.from("all:\n  hosts:\n    pi-1:\n      ansible_host: 10.9.8.7\n"), pw));
+    writeFileSync(join(dir, "hosts"), encryptVault(Buffer.from("[workers]\npi-2 ansible_host=10.9.8.6\n"), pw));
+    setVaultSecrets([secret("default", PASSWORD)]);
+    const inv = loadInventory([join(dir, "hosts.yml"), join(dir, "hosts")]);
+    assert.equal(inv.hostVars("pi-1").ansible_host, "10.9.8.7");
+    assert.equal(inv.hostVars("pi-2").ansible_host, "10.9.8.6");
+    setVaultSecrets([secret("default", "wrong")]);
+    assert.throws(() => loadInventory([join(dir, "hosts")]), (e: unknown) => e instanceof UserError && e.where?.file === join(dir, "hosts") && /Decryption failed/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
