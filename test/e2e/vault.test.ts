@@ -154,3 +154,26 @@ describe("the runner reads what ansible-vault wrote (Node and Deno)", { skip: mi
     assert.equal(r.status, 0, r.all);
   });
 });
+
+const script = spawnSync("which", ["script"], { encoding: "utf8" }).stdout.trim();
+describe("--ask-vault-pass on a terminal (script(1) provides the pty)", { skip: missing || (!script && "script(1) is not installed") }, () => {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const onTerminal = (command: string[], typed: string) => {
+    const r = spawnSync(script, ["-qec", command.map(q).join(" "), "/dev/null"], { cwd: dir, encoding: "utf8", env, input: typed, timeout: 120_000 });
+    return { status: r.status, out: r.stdout };
+  };
+
+  test("vault view and the runner ask 'Vault password: ' and use the answer", () => {
+    const file = join(dir, "asked.yml");
+    writeFileSync(file, "asked: yes-it-was\n");
+    assert.equal(ansible("encrypt", "--vault-password-file", "pw1", file).status, 0);
+    const view = onTerminal([zx, join(root, "vault"), "view", "--ask-vault-pass", file], "first password\r");
+    assert.equal(view.status, 0, view.out);
+    assert.match(view.out, /Vault password: [\s\S]*asked: yes-it-was/);
+
+    writeFileSync(join(dir, "asked-pb.yml"), `- hosts: localhost\n  gather_facts: false\n  vars_files: [asked.yml]\n  tasks:\n    - copy: {content: "{{ asked }}", dest: "${join(dir, "asked.txt")}"}\n`);
+    const run = onTerminal([zx, join(root, "run"), join(dir, "asked-pb.yml"), "-i", "localhost,", "-c", "local", "-J"], "first password\r");
+    assert.equal(run.status, 0, run.out);
+    assert.equal(readFileSync(join(dir, "asked.txt"), "utf8"), "yes-it-was");
+  });
+});
