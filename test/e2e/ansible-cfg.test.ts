@@ -2,12 +2,13 @@
  * ansible.cfg taking effect end to end over REAL SSH (a throwaway loopback sshd): the
  * inventory, remote_user and private_key_file come only from ./ansible.cfg (no -i, -u,
  * --private-key, and the inventory names no user or key); `npx zx run` in that folder logs in
- * and the remote `id -un` says who. ANSIBLE_REMOTE_USER beats the file, -u beats both.
+ * and the remote `id -un` says who (and under `deno run -A scripts/play.ts`). ANSIBLE_REMOTE_USER
+ * beats the file, -u beats both.
  */
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,11 +20,14 @@ const sshd: Sshd | undefined = missing ? undefined : await useSshd();
 const dir = mkdtempSync(join(tmpdir(), "cfg-e2e-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[], env: Record<string, string> = {}) {
+const deno = join(root, "node_modules", ".bin", "deno");
+
+function run(args: string[], env: Record<string, string> = {}, runtime: "node" | "deno" = "node") {
   const base = { ...process.env, NO_COLOR: "1", CI: "true" } as Record<string, string | undefined>;
   delete base.ANSIBLE_CONFIG;
   delete base.SSH_AUTH_SOCK; // only the key named in ansible.cfg may log in
-  const r = spawnSync(join(root, "node_modules", ".bin", "zx"), [join(root, "run"), ...args], { cwd: dir, encoding: "utf8", env: { ...base, ...env }, timeout: 120_000 });
+  const [cmd, pre] = runtime === "deno" ? [deno, ["run", "-A", join(root, "scripts", "play.ts")]] : [join(root, "node_modules", ".bin", "zx"), [join(root, "run")]];
+  const r = spawnSync(cmd, [...pre, ...args], { cwd: dir, encoding: "utf8", env: { ...base, ...env }, timeout: 120_000 });
   return { status: r.status, all: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -39,6 +43,12 @@ describe("ansible.cfg settings reach the SSH connection", { skip: missing }, () 
     const ok = run(["who.yml"]);
     assert.equal(ok.status, 0, ok.all);
     assert.equal(readFileSync(join(dir, "who.txt"), "utf8"), sshd!.user);
+    if (existsSync(deno)) {
+      rmSync(join(dir, "who.txt"));
+      const viaDeno = run(["who.yml"], {}, "deno");
+      assert.equal(viaDeno.status, 0, viaDeno.all);
+      assert.equal(readFileSync(join(dir, "who.txt"), "utf8"), sshd!.user);
+    }
 
     // The environment beats the file: a user the sshd does not know cannot log in (exit 4).
     const env = run(["who.yml"], { ANSIBLE_REMOTE_USER: "no-such-user-cfg" });
