@@ -36,7 +36,7 @@ export interface VaultIo {
   prompt?: (text: string) => Promise<string>;
 }
 
-type Io = Required<Omit<VaultIo, "prompt">> & { prompt?: VaultIo["prompt"] };
+type Io = Required<Omit<VaultIo, "prompt">> & { prompt?: VaultIo["prompt"]; stdinIsTTY: boolean };
 
 async function readProcessStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -53,6 +53,7 @@ export async function main(argv: string[], vio: VaultIo = {}): Promise<number> {
     cwd: vio.cwd ?? process.cwd(),
     env: vio.env ?? process.env,
     prompt: vio.prompt,
+    stdinIsTTY: vio.readStdin === undefined && process.stdin.isTTY === true,
   };
   let options: VaultCliOptions | undefined;
   try {
@@ -109,13 +110,18 @@ async function run(o: VaultCliOptions, io: Io): Promise<void> {
       return;
     }
     if (o.args.length === 0) {
+      if (io.stdinIsTTY) io.stderr.write("Reading plaintext input from stdin\n");
       if (o.output === undefined || o.output === "-") io.stdout.write(encrypt(await io.readStdin()));
       else writeAtomically(path(o.output), encrypt(await io.readStdin()));
       return;
     }
-    for (const f of o.args) {
+    // Every input is read and checked before anything is written: a mistake leaves no file half-done.
+    const inputs = o.args.map((f) => {
       const text = readInput(path(f), f);
       if (isVaulted(text.toString("latin1"))) throw fail("input is already encrypted", "Decrypt it first, or use rekey to change its password.", f);
+      return { f, text };
+    });
+    for (const { f, text } of inputs) {
       const out = o.output ?? f;
       if (out === "-") io.stdout.write(encrypt(text));
       else writeAtomically(path(out), encrypt(text));
@@ -131,13 +137,14 @@ async function run(o: VaultCliOptions, io: Io): Promise<void> {
 
   if (action === "decrypt") {
     if (o.args.length === 0) {
+      if (io.stdinIsTTY) io.stderr.write("Reading ciphertext input from stdin\n");
       const { plaintext } = open(await io.readStdin(), "stdin");
       if (o.output === undefined || o.output === "-") io.stdout.write(plaintext);
       else writeAtomically(path(o.output), plaintext);
       return;
     }
-    for (const f of o.args) {
-      const { plaintext } = open(readInput(path(f), f), f);
+    const opened = o.args.map((f) => ({ f, plaintext: open(readInput(path(f), f), f).plaintext }));
+    for (const { f, plaintext } of opened) {
       const out = o.output ?? f;
       if (out === "-") io.stdout.write(plaintext);
       else writeAtomically(path(out), plaintext);
@@ -201,6 +208,7 @@ async function encryptStrings(o: VaultCliOptions, io: Io, encrypt: (b: Uint8Arra
     if (text === "") throw new UsageError("The plaintext provided from the prompt was empty, not encrypting");
     items.push({ name: o.names[0], text: Buffer.from(text), from: "the interactive prompt" });
   } else if (fromStdin) {
+    if (io.stdinIsTTY) io.stderr.write("Reading plaintext input from stdin. (ctrl-d to end input, twice if your content does not already have a newline)\n");
     const text = await io.readStdin();
     if (text.length === 0) throw new UsageError("stdin was empty, not encrypting");
     items.push({ name: o.stdinName, text, from: "stdin" });

@@ -103,6 +103,28 @@ for (const [name, skip, ours] of runtimes) {
       assert.equal(ansible("view", "--vault-id", "prod@pw2", f("e.yml")).stdout, "a: 1\nb: 2\n");
     });
 
+    test("create: a new file from $EDITOR, encrypted with the --encrypt-vault-id password; an existing file is refused", () => {
+      const editor = f("writer.sh");
+      writeFileSync(editor, "#!/bin/sh\nprintf 'created: here\\n' > \"$1\"\n");
+      chmodSync(editor, 0o700);
+      const r = ours(["create", "--vault-id", "dev@pw1", "--vault-id", "prod@pw2", "--encrypt-vault-id", "prod", f("new.yml")], { EDITOR: editor });
+      assert.equal(r.status, 0, r.all);
+      assert.equal(ansible("view", "--vault-id", "prod@pw2", f("new.yml")).stdout, "created: here\n");
+      const again = ours(["create", "--vault-password-file", "pw1", f("new.yml")], { EDITOR: editor });
+      assert.equal(again.status, 1, again.all);
+      assert.match(again.stderr, /exists, please use 'edit' instead/);
+    });
+
+    test("encrypting several files: one already encrypted means none is touched", () => {
+      writeFileSync(f("m1.yml"), "m: 1\n");
+      writeFileSync(f("m2.yml"), "m: 2\n");
+      assert.equal(ours(["encrypt", "--vault-password-file", "pw1", f("m2.yml")]).status, 0);
+      const r = ours(["encrypt", "--vault-password-file", "pw1", f("m1.yml"), f("m2.yml")]);
+      assert.equal(r.status, 1, r.all);
+      assert.match(r.stderr, /m2\.yml: input is already encrypted/);
+      assert.equal(readFileSync(f("m1.yml"), "utf8"), "m: 1\n");
+    });
+
     test("a wrong password: exit 1, the file named, nothing decrypted shown or written", () => {
       writeFileSync(f("w.yml"), "secret: do-not-show\n");
       assert.equal(ansible("encrypt", "--vault-password-file", "pw1", f("w.yml")).status, 0);
