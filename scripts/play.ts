@@ -106,7 +106,7 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   if (settings.becomeMethod !== undefined && settings.becomeMethod !== "sudo") {
     throw new UserError(`become_method "${settings.becomeMethod}" is not supported (only sudo)`, { exitCode: ExitCode.error, hint: `Set by ${config.origins.becomeMethod}; remove it or set it to sudo.` });
   }
-  if (settings.rolesPath) (await import("./lib/playbook/role.ts")).setRolesPath(settings.rolesPath);
+  (await import("./lib/playbook/role.ts")).setRolesPath(settings.rolesPath ?? []);
   await (await import("./lib/vault/setup.ts")).setupVault(options, settings, io.cwd);
   const needsInventory = options.listHosts || !(options.syntaxCheck || options.listTasks || options.listTags);
   const sources = needsInventory ? inventorySources(options, io.cwd, settings) : [];
