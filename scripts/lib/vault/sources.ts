@@ -55,7 +55,7 @@ export async function loadVaultSecrets(options: VaultSourceOptions): Promise<Vau
   for (const slug of slugs) {
     const { label, source } = splitVaultId(slug);
     const id = label || DEFAULT_VAULT_ID;
-    if (label !== undefined && !/^[^;@\s]+$/.test(label)) {
+    if (label && !/^[^;@\s]+$/.test(label)) {
       throw optionError(`Invalid vault id ${JSON.stringify(label)} in --vault-id ${JSON.stringify(slug)}`, "A vault id is a word without ';', '@' or spaces, e.g. --vault-id prod@prompt.");
     }
     if (source === "prompt" || source === "prompt_ask_vault_pass") {
