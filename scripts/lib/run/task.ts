@@ -342,7 +342,7 @@ function makeTaskRun(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars
   // The become password is masked wherever it shows (debug, -v data, --json), not only kept off command lines.
   if (password) registerSecret(password);
   if (becomeOn) {
-    const user = task.becomeUser ?? scope.becomeUser ?? ps.play.becomeUser ?? (vars.ansible_become_user !== undefined ? String(plainValue(templar.render(vars.ansible_become_user))) : undefined);
+    const user = task.becomeUser ?? scope.becomeUser ?? ps.play.becomeUser ?? (vars.ansible_become_user !== undefined ? String(plainValue(templar.render(vars.ansible_become_user))) : options.connection.becomeUser);
     become = { user: user === undefined ? undefined : String(plainValue(templar.render(user))), password };
   }
   let env: Record<string, string> | undefined;
