@@ -181,4 +181,22 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     const starts = readFileSync(join(node("server").data, "standin-starts"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
     assert.equal(starts.length, 2);
   });
+
+  test("embedded-etcd shape: a second server joins with server: + token and both list every node", { timeout: 30_000 }, async () => {
+    const token = readFileSync(join(node("server").data, "server/token"), "utf8").trim();
+    const joinerPort = await freePort();
+    const { etc, data } = node("server2");
+    mkdirSync(join(etc, "k3s"), { recursive: true });
+    writeFileSync(join(etc, "k3s/config.yaml"), `server: https://127.0.0.1:${port}\ntoken: ${token}\nhttps-listen-port: ${joinerPort}\nbind-address: 127.0.0.1\nnode-name: srv2\nnode-ip: 127.0.0.1\n`);
+    const joiner = start("server2", ["server", "-d", data]);
+    await until("joiner up", () => (joiner.log().includes("server is up") ? true : undefined));
+    assert.equal(readFileSync(join(data, "server/token"), "utf8").trim(), token, "the joiner has the cluster's CA, hence the same token");
+    const viaJoiner = k3s("server2", ["kubectl", "get", "nodes", "-o", "name"]).stdout.trim().split("\n");
+    assert.deepEqual(viaJoiner, ["node/ag1", "node/srv", "node/srv2"]);
+    assert.deepEqual(kubectlNodes()!.map((n) => n.metadata.name), ["ag1", "srv", "srv2"]);
+    const wrong = start("server3", ["server", "-d", node("server3").data, "--https-listen-port", String(await freePort()), "--server", `https://127.0.0.1:${port}`, "--token", token.replace(/:[^:]+$/, ":nope")]);
+    await until("wrong joiner ends", () => (wrong.exitCode !== null ? true : undefined));
+    assert.equal(wrong.exitCode, 1);
+    assert.match(wrong.log(), /level=fatal msg="starting kubernetes: preparing server: failed to get CA certs: .*401 Unauthorized/);
+  });
 });
