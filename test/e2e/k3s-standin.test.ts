@@ -83,7 +83,7 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  test("config: drop-ins in order, key+ appends, CLI wins, unknown keys and flags refused", () => {
+  test("config: drop-ins in order, key+ appends, CLI wins; unknown keys refused by the agent, skipped with a warning by the server (as k3s)", () => {
     const etc = node("cfg").etc;
     mkdirSync(join(etc, "k3s/config.yaml.d"), { recursive: true });
     writeFileSync(join(etc, "k3s/config.yaml"), "node-label:\n  - a=1\nnode-name: from-main\n");
@@ -102,6 +102,14 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     writeFileSync(join(etc, "k3s/config.yaml.d/40-server-key.yaml"), "cluster-init: true\n");
     assert.equal(probe([]), "FATAL flag provided but not defined: -cluster-init", "a server-only key is unknown to the agent");
     rmSync(join(etc, "k3s/config.yaml.d/40-server-key.yaml"));
+    // k3s server only warns about a config key it does not know (and skips it)
+    const serverProbe = `import importlib.util,json,sys\nspec=importlib.util.spec_from_file_location('k',${JSON.stringify(K3S)})\nk=importlib.util.module_from_spec(spec);spec.loader.exec_module(k)\ns=k.load_settings('server',[],{})\nprint('has-typo' if 'node-lable' in s else 'skipped')`;
+    writeFileSync(join(etc, "k3s/config.yaml.d/30-typo.yaml"), "node-lable: x=1\n");
+    const warned = spawnSync("python3", ["-c", serverProbe], { env: env("cfg"), encoding: "utf8" });
+    assert.equal(warned.stdout.trim(), "skipped");
+    assert.match(warned.stderr, /level=warning msg="Unknown flag --node-lable found in config.yaml, skipping"/);
+    rmSync(join(etc, "k3s/config.yaml.d/30-typo.yaml"));
+    assert.equal(k3s("cfg", ["server", "--no-such-flag"]).rc, 1, "an unknown flag on the server's command line is fatal");
     const r = k3s("cfg", ["agent", "--no-such-flag"]);
     assert.equal(r.rc, 1);
     assert.match(r.stderr, /level=fatal msg="flag provided but not defined: -no-such-flag" component=k3s-standin/);

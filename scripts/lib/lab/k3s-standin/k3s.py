@@ -361,6 +361,11 @@ def load_settings(command, args, env=None):
             append = key.endswith("+")
             name = key[:-1] if append else key
             if name not in table:
+                # k3s filters config-file keys against the server's flags (configfilearg's
+                # ValidFlags) and only warns; for the agent they reach the flag parser, which fails.
+                if command == "server":
+                    log("warning", "Unknown flag --%s found in config.yaml, skipping" % name)
+                    continue
                 raise unknown_flag(name)
             kind = table[name][0]
             items = value if isinstance(value, list) else [value]
