@@ -751,7 +751,8 @@ class PostgresStore(SqlStore):
         try:
             return self.conn.query(statement)
         except (OSError, PgError) as e:
-            if isinstance(e, PgError) and e.code:  # a server-side SQL error, not a broken link
+            # a server-side SQL error is the caller's; a shutdown (57P*) or link error (08*) is not
+            if isinstance(e, PgError) and e.code and not e.code.startswith(("57P", "08")):
                 raise
             log("warning", "datastore connection lost (%s), reconnecting" % e)
             self._connect()
