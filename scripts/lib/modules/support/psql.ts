@@ -42,11 +42,14 @@ export function psqlCommand(login: PsqlLogin): string {
   return `if [ "$(id -un)" = ${sh`${login.login_user}`} ]; then ${psql}; else runuser -u ${sh`${login.login_user}`} -- ${psql}; fi`;
 }
 
+/** psql is not there (yet): in check mode the package task before it did not really run. */
+export class PsqlMissing extends ModuleFailure {}
+
 /** Runs SQL; fails the task with psql's error (secrets masked) or a hint when psql is missing. */
 export async function runSql(ctx: ModuleContext, login: PsqlLogin, sql: string, what: string): Promise<string[]> {
   const r = await ctx.run(psqlCommand(login), { stdin: `${sql}\n` });
   if (r.rc === 127 || /psql: (command )?not found|No such file or directory.*psql/.test(r.stderr)) {
-    throw new ModuleFailure(`${what}: psql is not installed on ${ctx.host}`, { rc: r.rc });
+    throw new PsqlMissing(`${what}: psql is not installed on ${ctx.host} (install postgresql first)`, { rc: r.rc });
   }
   if (r.rc !== 0) {
     const detail = maskSecrets(r.stderr.trim() || r.stdout.trim()).split("\n").slice(-4).join("\n");
