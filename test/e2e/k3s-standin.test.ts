@@ -179,6 +179,8 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
 
   test("a restarted server keeps its nodes and labels; registration labels are not re-applied", { timeout: 30_000 }, async () => {
     const [server] = children;
+    const kubeconfigBefore = readFileSync(join(node("server").etc, "k3s/k3s.yaml"), "utf8");
+    const servingBefore = readFileSync(join(node("server").data, "server/tls/serving-kube-apiserver.crt"), "utf8");
     await stop(server);
     const again = start("server", ["server", "-d", node("server").data, "--node-label", "late=1"]);
     await until("server back", () => (again.log().includes("server is up") ? true : undefined));
@@ -186,6 +188,8 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     assert.deepEqual(nodes.map((n) => n.metadata.name).sort(), ["ag1", "srv"]);
     assert.equal(nodes.find((n) => n.metadata.name === "srv")!.metadata.labels.late, undefined, "node-label applies only at registration");
     assert.equal(nodes.find((n) => n.metadata.name === "ag1")!.metadata.labels.zone, "a");
+    assert.equal(readFileSync(join(node("server").etc, "k3s/k3s.yaml"), "utf8"), kubeconfigBefore, "a restart keeps the kubeconfig (a fetch of it stays unchanged)");
+    assert.equal(readFileSync(join(node("server").data, "server/tls/serving-kube-apiserver.crt"), "utf8"), servingBefore, "same SANs: same serving certificate");
     const starts = readFileSync(join(node("server").data, "standin-starts"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
     assert.equal(starts.length, 2);
   });

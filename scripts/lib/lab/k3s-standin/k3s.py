@@ -1408,13 +1408,13 @@ class Server:
         sans = sorted(set(sans))
         record = os.path.join(self.tls_dir, "serving-kube-apiserver.sans")
         ca_now = ca_hash_of(self.ca_pem)
-        want = "\n".join(sans + ["ca=" + ca_now]) + "\n"
+        want = marked("\n".join(sans + ["ca=" + ca_now]) + "\n")
         if read_text(record) != want or not os.path.exists(os.path.join(self.tls_dir, "serving-kube-apiserver.crt")):
             make_leaf(self.tls_dir, "server-ca", "serving-kube-apiserver", "/CN=kube-apiserver", sans, "serverAuth")
             write_file(record, want, 0o644)
-        if not os.path.exists(os.path.join(self.tls_dir, "client-admin.crt")) or read_text(os.path.join(self.tls_dir, "client-admin.ca")) != ca_now:
+        if not os.path.exists(os.path.join(self.tls_dir, "client-admin.crt")) or read_text(os.path.join(self.tls_dir, "client-admin.ca")) != marked(ca_now + "\n"):
             make_leaf(self.tls_dir, "client-ca", "client-admin", "/O=system:masters/CN=system:admin", [], "clientAuth")
-            write_file(os.path.join(self.tls_dir, "client-admin.ca"), ca_now, 0o644)
+            write_file(os.path.join(self.tls_dir, "client-admin.ca"), marked(ca_now + "\n"), 0o644)
 
     def write_tokens(self, server_secret, agent_secret):
         h = ca_hash_of(self.ca_pem)
