@@ -80,7 +80,7 @@ describe("k3s stand-in on a throwaway PostgreSQL", { skip, concurrency: false },
 
   const stopServer = () =>
     new Promise<void>((ok) => {
-      if (!server || server.exitCode !== null) return ok();
+      if (!server || server.exitCode !== null || server.signalCode !== null) return ok();
       server.once("exit", () => ok());
       server.kill("SIGTERM");
     });

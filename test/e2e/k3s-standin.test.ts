@@ -63,7 +63,7 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
 
   const stop = (child: ChildProcess) =>
     new Promise<void>((ok) => {
-      if (child.exitCode !== null) return ok();
+      if (child.exitCode !== null || child.signalCode !== null) return ok();
       child.once("exit", () => ok());
       child.kill("SIGTERM");
     });
@@ -210,5 +210,33 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     await until("wrong joiner ends", () => (wrong.exitCode !== null ? true : undefined));
     assert.equal(wrong.exitCode, 1);
     assert.match(wrong.log(), /level=fatal msg="starting kubernetes: preparing server: failed to get CA certs: .*401 Unauthorized/);
+  });
+
+  test("a stopped agent turns NotReady after the grace period; a duplicate hostname is refused", { timeout: 40_000 }, async () => {
+    const fast = { K3S_STANDIN_HEARTBEAT_SECONDS: "0.5", K3S_STANDIN_NODE_GRACE_SECONDS: "3" };
+    const fastPort = await freePort();
+    const { etc, data } = node("fast");
+    mkdirSync(join(etc, "k3s"), { recursive: true });
+    writeFileSync(join(etc, "k3s/config.yaml"), `token: fast\nhttps-listen-port: ${fastPort}\nbind-address: 127.0.0.1\nnode-name: fastsrv\nnode-ip: 127.0.0.1\n`);
+    const fastServer = start("fast", ["server", "-d", data], fast);
+    await until("fast server up", () => (fastServer.log().includes("server is up") ? true : undefined));
+    const token = readFileSync(join(data, "server/token"), "utf8").trim();
+    const url = `https://127.0.0.1:${fastPort}`;
+    const nodesOf = () => {
+      const r = k3s("fast", ["kubectl", "get", "nodes", "-o", "json"]);
+      return r.rc === 0 ? (JSON.parse(r.stdout).items as Array<Record<string, any>>) : undefined;
+    };
+    const worker = start("w1", ["agent", "-d", node("w1").data, "--node-name", "w1"], { ...fast, K3S_URL: url, K3S_TOKEN: token });
+    await until("w1 Ready", () => nodesOf()?.find((n) => n.metadata.name === "w1" && n.status.conditions[0].status === "True"));
+    // another machine (its own /etc/rancher/node/password) claiming the same name
+    const twin = start("w1-twin", ["agent", "-d", node("w1-twin").data, "--node-name", "w1"], { ...fast, K3S_URL: url, K3S_TOKEN: token });
+    await until("twin refused", () => (twin.log().includes("Node password rejected, duplicate hostname") ? true : undefined));
+    await stop(twin);
+    await stop(worker);
+    const gone = await until("w1 NotReady", () => nodesOf()?.find((n) => n.metadata.name === "w1" && n.status.conditions[0].status !== "True"));
+    assert.equal(gone.status.conditions[0].status, "Unknown");
+    assert.equal(gone.status.conditions[0].message, "Kubelet stopped posting node status.");
+    assert.match(k3s("fast", ["kubectl", "get", "nodes", "w1"]).stdout, /w1\s+NotReady\s/);
+    assert.equal(nodesOf()!.find((n) => n.metadata.name === "fastsrv")!.status.conditions[0].status, "True", "the server keeps beating");
   });
 });

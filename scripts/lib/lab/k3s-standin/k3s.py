@@ -39,9 +39,10 @@ STANDIN_ARCH = None
 
 STANDIN_MARK = "written by the k3s STAND-IN (pi-cluster-runner lab), not by a real k3s"
 GO_VERSION = "go1.22.9"
-HEARTBEAT_SECONDS = 10
+# Tests shorten these two through the environment; on nodes they are k3s's defaults.
+HEARTBEAT_SECONDS = float(os.environ.get("K3S_STANDIN_HEARTBEAT_SECONDS", "10"))
 # kube-controller-manager's node-monitor-grace-period: no heartbeat for that long -> NotReady.
-NODE_GRACE_SECONDS = 40
+NODE_GRACE_SECONDS = float(os.environ.get("K3S_STANDIN_NODE_GRACE_SECONDS", "40"))
 RETRY_SECONDS = 2
 # Tests on the controller point the stand-in's /etc/rancher elsewhere; on nodes it is unset.
 ETC_RANCHER = os.environ.get("K3S_STANDIN_ETC_RANCHER", "/etc/rancher")
