@@ -32,6 +32,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 # The air-gap writer replaces these two lines (version of the release it imitates, its arch).
 STANDIN_VERSION = "v1.31.4+k3s1"
@@ -1056,7 +1057,7 @@ class Cluster:
                     "kind": "Node",
                     "metadata": {
                         "name": name,
-                        "uid": str(__import__("uuid").uuid4()),
+                        "uid": str(uuid.uuid4()),
                         "creationTimestamp": now_iso(),
                         "labels": labels,
                         "annotations": {"standin.k3s.io/note": STANDIN_MARK},
@@ -1749,9 +1750,9 @@ def kubectl(args):
         if a.startswith("--kubeconfig"):
             kubeconfig_path = value()
         elif a == "-o" or a.startswith("--output") or a.startswith("-o"):
-            opts["output"] = a[2:] if a.startswith("-o") and len(a) > 2 and not a.startswith("--") else value()
+            opts["output"] = a[2:].lstrip("=") if a.startswith("-o") and len(a) > 2 and not a.startswith("--") else value()
         elif a == "-l" or a.startswith("--selector") or (a.startswith("-l") and len(a) > 2):
-            opts["selector"] = a[2:] if a.startswith("-l") and len(a) > 2 else value()
+            opts["selector"] = a[2:].lstrip("=") if a.startswith("-l") and len(a) > 2 else value()
         elif a == "--no-headers":
             opts["no_headers"] = True
         elif a.startswith("--raw"):
