@@ -24,4 +24,6 @@ export interface Inventory {
   groupNames(host: string): string[];
   /** Source files, for messages. */
   sources: string[];
+  /** Each group's own hosts and child groups as written, in first-seen order (ansible-inventory's --list and --graph). */
+  tree?: Record<string, { hosts: string[]; children: string[] }>;
 }

@@ -1,0 +1,89 @@
+/**
+ * Keeps a file's own formatting through an edit made on its parsed YAML Document. The yaml
+ * library re-renders a whole document (it normalises spacing before comments and inside
+ * `[a, b]`), so writing its output would touch lines nobody meant to change. Instead:
+ * render the untouched document (`before`) and the edited one (`after`), diff the two, and
+ * apply only that difference to the original text; every line the edit did not touch keeps
+ * its original bytes.
+ */
+import { diffLines } from "../report/diff.ts";
+
+function splitLines(text: string): string[] {
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/** Original lines paired with the rendered lines they stand for (one chunk per pairing). */
+interface Chunk {
+  original: string[];
+  rendered: number[];
+}
+
+/** Pairs the original's lines with the untouched rendering's lines (equal runs line by line, cosmetic differences as blocks). */
+function align(original: string[], before: string[]): Chunk[] {
+  const chunks: Chunk[] = [];
+  let pendingOriginal: string[] = [];
+  let pendingRendered: number[] = [];
+  const flush = () => {
+    if (pendingOriginal.length === pendingRendered.length) {
+      pendingOriginal.forEach((line, i) => chunks.push({ original: [line], rendered: [pendingRendered[i]] }));
+    } else if (pendingOriginal.length > 0 || pendingRendered.length > 0) {
+      chunks.push({ original: pendingOriginal, rendered: pendingRendered });
+    }
+    pendingOriginal = [];
+    pendingRendered = [];
+  };
+  let r = 0;
+  for (const op of diffLines(original, before)) {
+    if (op.kind === "=") {
+      flush();
+      chunks.push({ original: [op.line], rendered: [r++] });
+    } else if (op.kind === "-") pendingOriginal.push(op.line);
+    else pendingRendered.push(r++);
+  }
+  flush();
+  return chunks;
+}
+
+/**
+ * The original text with the change from `before` to `after` (two renderings of the same
+ * document, before and after an edit) applied.
+ *
+ * @example applyRenderedChange("a: [1]   # x\nb: 2\n", "a: [ 1 ] # x\nb: 2\n", "a: [ 1 ] # x\nb: 3\n") // "a: [1]   # x\nb: 3\n"
+ */
+export function applyRenderedChange(original: string, before: string, after: string): string {
+  if (before === after) return original;
+  if (original === before) return after;
+  const source = splitLines(original);
+  const r0 = splitLines(before);
+  const r1 = splitLines(after);
+  const kept: boolean[] = new Array(r0.length).fill(false);
+  const insertedBefore: string[][] = Array.from({ length: r0.length + 1 }, () => []);
+  let r = 0;
+  for (const op of diffLines(r0, r1)) {
+    if (op.kind === "=") kept[r++] = true;
+    else if (op.kind === "-") kept[r++] = false;
+    else insertedBefore[r].push(op.line);
+  }
+  const out: string[] = [];
+  for (const chunk of align(source, r0)) {
+    if (chunk.rendered.length === 0) {
+      out.push(...chunk.original);
+      continue;
+    }
+    const [first, ...rest] = chunk.rendered;
+    out.push(...insertedBefore[first]);
+    const untouched = chunk.rendered.every((i) => kept[i]) && rest.every((i) => insertedBefore[i].length === 0);
+    if (untouched) out.push(...chunk.original);
+    else {
+      for (const i of chunk.rendered) {
+        if (i !== first) out.push(...insertedBefore[i]);
+        if (kept[i]) out.push(r0[i]);
+      }
+    }
+  }
+  out.push(...insertedBefore[r0.length]);
+  const endsWithNewline = original === "" ? after.endsWith("\n") : original.endsWith("\n");
+  return out.length === 0 ? "" : out.join("\n") + (endsWithNewline ? "\n" : "");
+}
