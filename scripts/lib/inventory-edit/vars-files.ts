@@ -20,8 +20,11 @@ export function varsEntries(dir: string, kind: VarsKind, name: string): string[]
 export function varsFiles(dir: string, kind: VarsKind, name: string): string[] {
   const out: string[] = [];
   const walk = (path: string) => {
-    if (statSync(path).isDirectory()) for (const entry of readdirSync(path).sort()) if (!entry.startsWith(".")) walk(join(path, entry));
-    else out.push(path);
+    if (!statSync(path).isDirectory()) {
+      out.push(path);
+      return;
+    }
+    for (const entry of readdirSync(path).sort()) if (!entry.startsWith(".")) walk(join(path, entry));
   };
   for (const entry of varsEntries(dir, kind, name)) walk(entry);
   return out;
