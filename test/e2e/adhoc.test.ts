@@ -52,6 +52,12 @@ for (const [runtime, adhoc] of Object.entries(tools)) {
       assert.equal(one.stdout, "a1 | CHANGED | rc=0 | (stdout) x\\ny\n");
     });
 
+    test("ping: `host | SUCCESS => {json}` as ansible prints it", () => {
+      const r = adhoc(["nodes", "-i", inventory(), "-m", "ping"]);
+      assert.equal(r.status, 0, r.stderr);
+      for (const h of ["a1", "a2"]) assert.match(r.stdout, new RegExp(`^${h} \\| SUCCESS => \\{\\n    "changed": false,\\n    "ping": "pong"\\n\\}$`, "m"));
+    });
+
     test("another module: `host | CHANGED => {json}`, then SUCCESS; --check changes nothing", () => {
       const inv = inventory();
       const file = join(dir, `${runtime}-file.txt`);

@@ -130,10 +130,11 @@ Runs one module on the hosts PATTERN names, through the same executor as the pla
 The default module is command.
 
 Examples:
+  adhoc all -m ping                                        can every Pi be reached and logged in to?
   adhoc all -a uptime -o                                   uptime of every Pi, one line each
   adhoc cluster -a "vcgencmd measure_temp" -o              their temperature
   adhoc agents -b -f 1 -m reboot                           reboot the agents one by one
-  adhoc cluster -b -m apt -a "upgrade=dist update_cache=true" --check --diff
+  adhoc cluster -b -m apt -a "name=openssh-server state=latest update_cache=true" --check
                                                            what an upgrade would do, then without --check
 
 Options:

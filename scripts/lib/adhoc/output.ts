@@ -25,6 +25,9 @@ function resultData(result: TaskResult): Record<string, unknown> {
   data.changed = result.status === "changed";
   if ((result.status === "failed" || result.status === "unreachable") && result.msg && data.msg === undefined) data.msg = result.msg;
   if (result.status === "unreachable") data.unreachable = true;
+  // The runner's no-op reason ("/etc/hostname exists") is not a module return value; diffs print apart.
+  if (result.status === "ok") delete data.msg;
+  delete data.diff;
   delete data.invocation;
   return data;
 }

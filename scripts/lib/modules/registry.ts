@@ -39,6 +39,7 @@ import { rpiConfig } from "./rpi_config.ts";
 import { timezone } from "./timezone.ts";
 import { waitFor } from "./wait_for.ts";
 import { reboot } from "./reboot.ts";
+import { ping } from "./ping.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -74,6 +75,7 @@ const MODULES: ModuleDefinition[] = [
   timezone,
   waitFor,
   reboot,
+  ping,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
