@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const deno = join(root, "node_modules", ".bin", "deno");
@@ -41,16 +42,16 @@ function theirs(args: string[]): string {
   return r.stdout;
 }
 
-/** Ansible's output with the secret values we mask replaced by ***. */
+/** Ansible's output with the secret values we mask replaced by *** (JSON, YAML and --graph --vars forms). */
 function masked(text: string): string {
-  return text.replace(/"s3cr3t-token"/g, '"***"').replace(/"hunter22"/g, '"***"');
+  return text.replace(/\bs3cr3t-token\b/g, "***").replace(/\bhunter22\b/g, "***").replace(/: \*\*\*$/gm, ": '***'");
 }
 
 for (const [runtime, ours] of Object.entries(tools)) {
   const missing = !ansible ? "ansible-inventory is not installed (scripts/setup.sh installs it)" : runtime === "deno" && !existsSync(deno) ? "deno is not installed (npm ci installs it)" : false;
   describe(`inventory listings under ${runtime} match ansible-inventory`, { skip: missing }, () => {
     const example = join(root, "inventory", "hosts.example.yml");
-    for (const args of [["--list"], ["--host", "pi-3"], ["--graph"], ["--graph", "cluster"]]) {
+    for (const args of [["--list"], ["--host", "pi-3"], ["--graph"], ["--graph", "cluster"], ["--graph", "--vars"]]) {
       test(`example rack: ${args.join(" ")}`, () => {
         const r = ours(["-i", example, ...args]);
         assert.equal(r.status, 0, r.stderr);
@@ -59,10 +60,16 @@ for (const [runtime, ours] of Object.entries(tools)) {
     }
     test("folder inventory with group_vars/host_vars: --list, --host, --graph; secrets masked", () => {
       const inv = folderInventory();
-      for (const args of [["--list"], ["--host", "pi-2"], ["--host", "lonely"], ["--graph"]]) {
+      for (const args of [["--list"], ["--host", "pi-2"], ["--host", "lonely"], ["--graph"], ["--graph", "--vars"]]) {
         const r = ours(["-i", inv, ...args]);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout, masked(theirs(["-i", inv, ...args])), args.join(" "));
+      }
+      // -y: the same data (PyYAML's anchors and line folding aside).
+      for (const args of [["--list", "-y"], ["--host", "pi-2", "-y"]]) {
+        const r = ours(["-i", inv, ...args]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(parse(r.stdout), parse(masked(theirs(["-i", inv, ...args]))), args.join(" "));
       }
       const list = ours(["-i", inv, "--list"]).stdout;
       assert.doesNotMatch(list, /s3cr3t|hunter22/);

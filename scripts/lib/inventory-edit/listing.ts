@@ -15,7 +15,7 @@ type Tree = NonNullable<Inventory["tree"]>;
 function treeOf(inventory: Inventory): Tree {
   const tree = inventory.tree ?? {};
   // Ansible creates `ungrouped` first, as all's first child.
-  const all = tree.all ?? { hosts: [], children: [] };
+  const all = tree.all ?? { hosts: [], children: [], vars: {} };
   return { ...tree, all: { ...all, children: ["ungrouped", ...all.children.filter((c) => c !== "ungrouped")] } };
 }
 
@@ -47,7 +47,7 @@ export function listJson(inventory: Inventory): string {
   const out: Record<string, unknown> = {};
   const seen = new Set<string>();
   const visit = (name: string) => {
-    const g = tree[name] ?? { hosts: [], children: [] };
+    const g = tree[name] ?? { hosts: [], children: [], vars: {} };
     const entry: Record<string, string[]> = {};
     if (name !== "all" && g.hosts.length > 0) entry.hosts = [...g.hosts];
     if (g.children.length > 0) entry.children = [...g.children];
@@ -74,15 +74,15 @@ export function listYaml(inventory: Inventory): string {
   const seenHosts = new Set<string>();
   const seenGroups = new Set<string>();
   const visit = (name: string): Record<string, unknown> | undefined => {
-    const g = tree[name] ?? { hosts: [], children: [] };
+    const g = tree[name] ?? { hosts: [], children: [], vars: {} };
     const entry: Record<string, unknown> = {};
     const children: Record<string, unknown> = {};
     for (const child of g.children) {
       if (seenGroups.has(child)) children[child] = {};
       else {
         seenGroups.add(child);
-        const body = visit(child);
-        if (body) children[child] = body;
+        // An empty group stays, as `name: {}` (ansible-inventory -y does the same).
+        children[child] = visit(child) ?? {};
       }
     }
     if (Object.keys(children).length > 0) entry.children = children;
@@ -128,24 +128,26 @@ export function graph(inventory: Inventory, group = "all", withVars = false): st
   };
   const visit = (g: string, depth: number) => {
     lines.push(name(`@${g}:`, depth));
-    const node = tree[g] ?? { hosts: [], children: [] };
+    const node = tree[g] ?? { hosts: [], children: [], vars: {} };
     for (const child of node.children) visit(child, depth + 1);
     for (const host of node.hosts) {
       if (g === "all") continue;
       lines.push(name(host, depth + 1));
       if (withVars) varLines(hostVars(inventory, host), depth + 2);
     }
+    if (withVars) varLines(maskVars(node.vars ?? {}), depth + 1);
   };
   visit(group, 0);
   return `${lines.join("\n")}\n`;
 }
 
-/** Values as Python prints them in --graph --vars (True, None, ['a']). */
-function pythonish(value: unknown): string {
+/** Values as Python's str() prints them in --graph --vars (True, None, ['a'], {'k': 1}). */
+function pythonish(value: unknown, nested = false): string {
   if (value === true) return "True";
   if (value === false) return "False";
   if (value === null || value === undefined) return "None";
-  if (typeof value === "string") return value;
-  const inner = (v: unknown): string => (typeof v === "string" ? `'${v}'` : Array.isArray(v) ? `[${v.map(inner).join(", ")}]` : v !== null && typeof v === "object" ? `{${Object.entries(v).map(([k, x]) => `'${k}': ${inner(x)}`).join(", ")}}` : pythonish(v));
-  return inner(value);
+  if (typeof value === "string") return nested ? `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'` : value;
+  if (Array.isArray(value)) return `[${value.map((v) => pythonish(v, true)).join(", ")}]`;
+  if (typeof value === "object") return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `'${k}': ${pythonish(v, true)}`).join(", ")}}`;
+  return String(value);
 }

@@ -304,6 +304,7 @@ function finish(builder: InventoryBuilder, sources: string[], inventoryDirs: str
       const vars = d.get(name);
       if (vars) Object.assign(into, vars);
     }
+    return into;
   };
 
   const implicitLocalhost = (host: string) => LOCALHOST_NAMES.includes(host) && !builder.hostInlineVars.has(host);
@@ -335,7 +336,7 @@ function finish(builder: InventoryBuilder, sources: string[], inventoryDirs: str
     hostVars,
     groupNames: (host) => [...(hostGroups.get(host) ?? [])].sort(),
     sources,
-    tree: Object.fromEntries([...groupData.values()].map((g) => [g.name, { hosts: [...g.hosts], children: [...g.children] }])),
+    tree: Object.fromEntries([...groupData.values()].map((g) => [g.name, { hosts: [...g.hosts], children: [...g.children], vars: fromDirs(inventoryGroupVars, g.name, { ...g.vars }) }])),
   };
 }
 
