@@ -158,7 +158,8 @@ async function edit(options: InventoryOptions, io: { stdout: Output; stderr: Out
   const plan = planOf(session);
   const after = loadPlanned(plan);
   const known = new Set(roleWarnings(before));
-  for (const note of plan.notes) io.stderr.write(`[WARNING]: ${note}\n`);
+  const here = (text: string) => text.split(`${io.cwd}/`).join("");
+  for (const note of plan.notes) io.stderr.write(`[WARNING]: ${here(note)}\n`);
   for (const w of roleWarnings(after)) if (!known.has(w)) io.stderr.write(`[WARNING]: ${w}\n`);
   if (plan.writes.length === 0 && plan.renames.length === 0) {
     io.stdout.write("No change: the inventory already says so.\n");

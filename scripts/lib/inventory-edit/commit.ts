@@ -4,7 +4,7 @@
  * anything), their diff for --dry-run, and the write itself: a `.bak` copy of each file, the
  * new text to a temporary file in the same folder, then a rename (atomic on POSIX).
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { UserError } from "../errors.ts";
@@ -76,19 +76,22 @@ export function commit(plan: Plan): string[] {
     copyFileSync(w.path, `${w.path}.bak`);
     backups.push(`${w.path}.bak`);
   }
-  const done: string[] = [];
+  const written: string[] = [];
+  const renamed: Array<{ from: string; to: string }> = [];
   try {
     for (const w of plan.writes) {
       atomicWrite(w.path, w.after);
-      done.push(w.path);
+      written.push(w.path);
     }
     for (const r of plan.renames) {
       if (existsSync(r.to)) throw new UserError(`${r.to} appeared meanwhile; not overwriting it`, { exitCode: 1 });
       renameSync(r.from, r.to);
+      renamed.push(r);
     }
   } catch (error) {
-    // Put back what was already replaced, so the inventory is never half edited.
-    for (const path of done) copyFileSync(`${path}.bak`, path);
+    // Put back what was already done, so the inventory is never half edited.
+    for (const r of renamed.reverse()) renameSync(r.to, r.from);
+    for (const path of written) atomicWrite(path, readFileSync(`${path}.bak`, "utf8"));
     throw error;
   }
   return backups;
