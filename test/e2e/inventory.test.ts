@@ -7,7 +7,7 @@
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -90,3 +90,21 @@ for (const [runtime, ours] of Object.entries(tools)) {
     });
   });
 }
+
+describe("npx zx inv starts from the bundle", () => {
+  test("a missing bundle is built once (dist/inventory.mjs), then loaded as is", () => {
+    // A dist/ of its own, with node_modules beside it as in the checkout (the bundle keeps npm packages external).
+    const outdir = join(dir, "bundle", "dist");
+    mkdirSync(join(dir, "bundle"), { recursive: true });
+    symlinkSync(join(root, "node_modules"), join(dir, "bundle", "node_modules"));
+    const env = { ...process.env, PI_RUNNER_DIST: outdir, PI_RUNNER_LOADER_TRACE: "1" };
+    const example = join(root, "inventory", "hosts.example.yml");
+    const first = spawnSync("npx", ["zx", "inv", "-i", example, "--graph", "servers"], { cwd: root, encoding: "utf8", env });
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stderr, /inv: loaded via rebuilt bundle/);
+    assert.ok(existsSync(join(outdir, "inventory.mjs")) && existsSync(join(outdir, "adhoc.mjs")));
+    const second = spawnSync("npx", ["zx", "inv", "-i", example, "--graph", "servers"], { cwd: root, encoding: "utf8", env });
+    assert.match(second.stderr, /inv: loaded via bundle\n/);
+    assert.equal(second.stdout, "@servers:\n  |--pi-master\n");
+  });
+});
