@@ -54,6 +54,8 @@ function align(original: string[], before: string[]): Chunk[] {
  */
 export function applyRenderedChange(original: string, before: string, after: string): string {
   if (before === after) return original;
+  // A file with Windows line ends keeps them (the renderings use \n).
+  if (original.includes("\r\n")) return applyRenderedChange(original.replace(/\r\n/g, "\n"), before, after).replace(/\n/g, "\r\n");
   if (original === before) return after;
   const source = splitLines(original);
   const r0 = splitLines(before);

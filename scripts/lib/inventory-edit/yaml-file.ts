@@ -8,6 +8,7 @@ import { UserError, type SourcePosition } from "../errors.ts";
 import { applyRenderedChange } from "./keep-format.ts";
 
 const RENDER = { lineWidth: 0, flowCollectionPadding: false, nullStr: "" } as const;
+const PARSE = { version: "1.1", uniqueKeys: true, prettyErrors: false } as const;
 
 export class YamlFile {
   readonly doc: Document;
@@ -18,7 +19,7 @@ export class YamlFile {
     readonly file: string,
     readonly text: string,
   ) {
-    this.doc = parseDocument(text, { version: "1.1", uniqueKeys: true, lineCounter: this.#lines, prettyErrors: false });
+    this.doc = parseDocument(text, { ...PARSE, lineCounter: this.#lines });
     const problem = this.doc.errors[0];
     if (problem) {
       throw new UserError(`YAML syntax error: ${problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`, {
@@ -46,7 +47,11 @@ export class YamlFile {
     const after = this.doc.toString(RENDER);
     // An empty file has no document to keep.
     if (this.text.trim() === "") return after;
-    return applyRenderedChange(this.text, this.#rendered, after);
+    const merged = applyRenderedChange(this.text, this.#rendered, after);
+    // The merged text must mean exactly what the edited Document means; if a layout ever
+    // defeats the line merge, the library's own rendering is the safe answer.
+    const meaning = (doc: Document) => JSON.stringify(doc.toJS({ maxAliasCount: -1 }));
+    return meaning(parseDocument(merged, PARSE)) === meaning(this.doc) ? merged : after;
   }
 
   /** The top-level mapping, made when the file is empty; a non-mapping is an error. */

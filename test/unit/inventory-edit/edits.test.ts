@@ -220,5 +220,6 @@ describe("keep-format", () => {
   test("applies a rendered change to the original, keeping its cosmetic differences elsewhere", () => {
     assert.equal(applyRenderedChange("a: [1]   # x\nb: 2\n", "a: [ 1 ] # x\nb: 2\n", "a: [ 1 ] # x\nb: 3\n"), "a: [1]   # x\nb: 3\n");
     assert.equal(applyRenderedChange("k: v # c\n", "k: v\n  # c\n", "k: v\n  # c\nz: 1\n"), "k: v # c\nz: 1\n");
+    assert.equal(applyRenderedChange("a: 1\r\nb: 2\r\n", "a: 1\nb: 2\n", "a: 1\nb: 3\n"), "a: 1\r\nb: 3\r\n");
   });
 });
