@@ -170,7 +170,7 @@ async function edit(options: InventoryOptions, io: { stdout: Output; stderr: Out
     return ExitCode.ok;
   }
   const backups = commit(plan);
-  const show = (p: string) => relative(io.cwd, p) || p;
+  const show = (p: string) => (relative(io.cwd, p).startsWith("..") ? p : relative(io.cwd, p));
   io.stdout.write(`Changed ${plan.writes.map((w) => show(w.path)).join(", ")}${plan.renames.map((r) => `; renamed ${show(r.from)} to ${show(r.to)}`).join("")}${backups.length ? ` (previous version: ${backups.map(show).join(", ")})` : ""}\n`);
   return ExitCode.ok;
 }

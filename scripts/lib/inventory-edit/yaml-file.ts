@@ -66,10 +66,16 @@ export class YamlFile {
   }
 }
 
+/** An empty `{}` about to receive entries is written as a block, as the rest of an inventory is. */
+function blockWhenEmpty(map: YAMLMap): YAMLMap {
+  if (map.flow && map.items.length === 0) map.flow = false;
+  return map;
+}
+
 /** The mapping stored under `key` in `map`, created (empty) when missing or empty. */
 export function childMap(file: YamlFile, map: YAMLMap, key: string, what: string): YAMLMap {
   const value = map.get(key, true) as Node | undefined;
-  if (isMap(value)) return value;
+  if (isMap(value)) return blockWhenEmpty(value);
   if (value === undefined || value === null || (isScalar(value) && value.value === null)) {
     const made = file.doc.createNode({}) as YAMLMap;
     map.set(key, made);
@@ -81,7 +87,7 @@ export function childMap(file: YamlFile, map: YAMLMap, key: string, what: string
 /** The mapping a pair holds as its value, made from an empty value. */
 export function valueMap(file: YamlFile, pair: Pair, what: string): YAMLMap {
   const value = pair.value as Node | null;
-  if (isMap(value)) return value;
+  if (isMap(value)) return blockWhenEmpty(value);
   if (value === null || (isScalar(value) && value.value === null)) {
     const made = file.doc.createNode({}) as YAMLMap;
     pair.value = made;

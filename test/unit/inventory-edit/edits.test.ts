@@ -127,6 +127,19 @@ describe("inventory edits keep the file's own lines", () => {
     }
   });
 
+  test("the shipped inventory/hosts.yml (groups with `hosts: {}`): a host added in block style", async () => {
+    const shipped = readFileSync(new URL("../../../inventory/hosts.yml", import.meta.url), "utf8");
+    const t = writeTree({ "hosts.yml": shipped });
+    try {
+      const r = await run(["add-host", "pi-1", "-g", "agents", "--var", "ansible_host=192.168.1.51"], t);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.text, shipped.replace("        agents:\n          hosts: {}\n", "        agents:\n          hosts:\n            pi-1:\n              ansible_host: 192.168.1.51\n"));
+      assert.notEqual(r.text, shipped);
+    } finally {
+      t.remove();
+    }
+  });
+
   test("--dry-run prints the diff and writes nothing", async () => {
     const t = writeTree({ "hosts.yml": RACK });
     try {
