@@ -234,13 +234,25 @@ export function unsetVar(session: EditSession, target: Target, key: string): voi
   if (found === 0) throw new UserError(`${"host" in target ? `Host "${target.host}"` : `Group "${target.group}"`} has no variable "${key}" of its own`, { exitCode: 1, hint: "It may come from a group; --host NAME shows the merged variables." });
 }
 
-/** `k=v` from the command line: the value is read as YAML (10 is a number, "10" a string). */
+/**
+ * `k=v` from the command line. The value is read as a YAML scalar (10 and true are a number
+ * and a boolean, '10' a string) or, written as `[...]`/`{...}`, a list or mapping; anything
+ * else stays the text typed (`#fff`, `a: b` are strings, not a comment and a mapping).
+ */
 export function parseAssignment(text: string, file: string): [string, unknown] {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new UserError(`Expected name=value, got "${text}"`, { exitCode: 5 });
   const key = checkVariableName(text.slice(0, eq));
   const raw = text.slice(eq + 1);
-  const parsed = new YamlFile(file, raw === "" ? '""' : raw).doc.toJS() as unknown;
-  return [key, parsed];
+  if (raw === "") return [key, ""];
+  if (/^[[{"']/.test(raw)) return [key, new YamlFile(file, raw).doc.toJS()];
+  let parsed: unknown;
+  try {
+    parsed = new YamlFile(file, raw).doc.toJS();
+  } catch {
+    return [key, raw];
+  }
+  const scalar = parsed === null ? /^(null|Null|NULL|~)$/.test(raw) : typeof parsed !== "object" || parsed instanceof Date;
+  return [key, scalar && !(parsed instanceof Date) ? parsed : raw];
 }
 

@@ -236,3 +236,23 @@ describe("keep-format", () => {
     assert.equal(applyRenderedChange("a: 1\r\nb: 2\r\n", "a: 1\nb: 2\n", "a: 1\nb: 3\n"), "a: 1\r\nb: 3\r\n");
   });
 });
+
+describe("values from the command line", () => {
+  test("YAML scalars and flow collections; anything else is the text typed", async () => {
+    const { parseAssignment } = await import("../../../scripts/lib/inventory-edit/edits.ts");
+    const value = (t: string) => parseAssignment(`k=${t}`, "the command line")[1];
+    assert.equal(value("2222"), 2222);
+    assert.equal(value("true"), true);
+    assert.equal(value("'2222'"), "2222");
+    assert.equal(value("null"), null);
+    assert.deepEqual(value("[a, b]"), ["a", "b"]);
+    assert.deepEqual(value("{x: 1}"), { x: 1 });
+    assert.equal(value("#fff"), "#fff");
+    assert.equal(value("hello: world"), "hello: world");
+    assert.equal(value("2026-12-04"), "2026-12-04");
+    assert.equal(value("serial:2049A1801234"), "serial:2049A1801234");
+    assert.equal(value(""), "");
+    assert.throws(() => parseAssignment("=x", "the command line"), /Expected name=value/);
+    assert.throws(() => parseAssignment("a-b=x", "the command line"), /Invalid variable name "a-b"/);
+  });
+});
