@@ -62,12 +62,25 @@ export function applyRenderedChange(original: string, before: string, after: str
   const r1 = splitLines(after);
   const kept: boolean[] = new Array(r0.length).fill(false);
   const insertedBefore: string[][] = Array.from({ length: r0.length + 1 }, () => []);
+  // A run of n deleted lines met by n inserted ones is n lines changed in place.
+  const replaced = new Map<number, string>();
   let r = 0;
+  let deleted: number[] = [];
+  let inserted: string[] = [];
+  const endRun = () => {
+    if (deleted.length > 0 && deleted.length === inserted.length) deleted.forEach((i, k) => replaced.set(i, inserted[k]));
+    else insertedBefore[deleted[0] ?? r].push(...inserted);
+    deleted = [];
+    inserted = [];
+  };
   for (const op of diffLines(r0, r1)) {
-    if (op.kind === "=") kept[r++] = true;
-    else if (op.kind === "-") kept[r++] = false;
-    else insertedBefore[r].push(op.line);
+    if (op.kind === "=") {
+      endRun();
+      kept[r++] = true;
+    } else if (op.kind === "-") deleted.push(r++);
+    else inserted.push(op.line);
   }
+  endRun();
   const out: string[] = [];
   for (const chunk of align(source, r0)) {
     if (chunk.rendered.length === 0) {
@@ -81,11 +94,27 @@ export function applyRenderedChange(original: string, before: string, after: str
     else {
       for (const i of chunk.rendered) {
         if (i !== first) out.push(...insertedBefore[i]);
-        if (kept[i]) out.push(r0[i]);
+        const changed = replaced.get(i);
+        if (changed !== undefined) out.push(chunk.original.length === 1 && chunk.rendered.length === 1 ? restyle(chunk.original[0], r0[i], changed) : changed);
+        else if (kept[i]) out.push(r0[i]);
       }
     }
   }
   out.push(...insertedBefore[r0.length]);
   const endsWithNewline = original === "" ? after.endsWith("\n") : original.endsWith("\n");
   return out.length === 0 ? "" : out.join("\n") + (endsWithNewline ? "\n" : "");
+}
+
+/**
+ * A line changed in place keeps the original's spacing before its comment (the yaml library
+ * writes one space): `serial: 6b7e4a23        # last 8 hex` stays aligned after the value changes.
+ */
+function restyle(original: string, rendered: string, changed: string): string {
+  const gap = /^(.*?\S)(\s+)(#.*)$/;
+  const o = gap.exec(original);
+  const r = gap.exec(rendered);
+  const c = gap.exec(changed);
+  if (!o || !r || !c || o[1] !== r[1] || o[3] !== r[3] || r[3] !== c[3]) return changed;
+  const column = o[1].length + o[2].length;
+  return `${c[1]}${" ".repeat(Math.max(1, column - c[1].length))}${c[3]}`;
 }

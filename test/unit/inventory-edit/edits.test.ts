@@ -118,10 +118,10 @@ describe("inventory edits keep the file's own lines", () => {
       const set = await run(["set-var", "--host", "pi-2", "fan=false"], t);
       assert.equal(set.code, 0, set.err);
       assert.equal(set.text, RACK);
-      assert.equal(readFileSync(t.path("host_vars/pi-2.yml"), "utf8"), "# pi-2's own\nfan: false # PoE HAT\nspeed: 3\n");
+      assert.equal(readFileSync(t.path("host_vars/pi-2.yml"), "utf8"), "# pi-2's own\nfan: false  # PoE HAT\nspeed: 3\n");
       const unset = await run(["unset-var", "--host", "pi-2", "speed"], t);
       assert.equal(unset.code, 0, unset.err);
-      assert.equal(readFileSync(t.path("host_vars/pi-2.yml"), "utf8"), "# pi-2's own\nfan: false # PoE HAT\n");
+      assert.equal(readFileSync(t.path("host_vars/pi-2.yml"), "utf8"), "# pi-2's own\nfan: false  # PoE HAT\n");
     } finally {
       t.remove();
     }
@@ -234,6 +234,8 @@ describe("keep-format", () => {
     assert.equal(applyRenderedChange("a: [1]   # x\nb: 2\n", "a: [ 1 ] # x\nb: 2\n", "a: [ 1 ] # x\nb: 3\n"), "a: [1]   # x\nb: 3\n");
     assert.equal(applyRenderedChange("k: v # c\n", "k: v\n  # c\n", "k: v\n  # c\nz: 1\n"), "k: v # c\nz: 1\n");
     assert.equal(applyRenderedChange("a: 1\r\nb: 2\r\n", "a: 1\nb: 2\n", "a: 1\nb: 3\n"), "a: 1\r\nb: 3\r\n");
+    // A value changed in place keeps its comment's column.
+    assert.equal(applyRenderedChange("a: 1      # one\nb: 2\n", "a: 1 # one\nb: 2\n", "a: 1000 # one\nb: 2\n"), "a: 1000   # one\nb: 2\n");
   });
 });
 
