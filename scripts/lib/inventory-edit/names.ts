@@ -2,7 +2,7 @@
 import { UsageError } from "../cli/args.ts";
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?|[0-9a-fA-F:]+:[0-9a-fA-F:.]*)$/;
-const GROUP = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const GROUP = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function checkHostName(name: string): string {
@@ -11,7 +11,7 @@ export function checkHostName(name: string): string {
 }
 
 export function checkGroupName(name: string): string {
-  if (!GROUP.test(name)) throw new UsageError(`Invalid group name "${name}"`, "Use letters, digits and underscores, starting with a letter (Ansible warns about dashes in group names), e.g. workers.");
+  if (!GROUP.test(name)) throw new UsageError(`Invalid group name "${name}"`, "Use letters, digits and underscores, starting with a letter (Ansible rejects dashes in group names by default), e.g. new_workers.");
   return name;
 }
 

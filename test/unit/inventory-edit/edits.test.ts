@@ -171,6 +171,8 @@ describe("inventory edits refuse, and leave the file as it was", () => {
     { name: "an unknown host", args: ["remove-host", "pi-7"], code: 1, err: /Host "pi-7" is not in/ },
     { name: "a host name that is not a name", args: ["add-host", "pi 1;rm"], code: 5, err: /Invalid host name "pi 1;rm"/ },
     { name: "a host named as a group", args: ["add-host", "agents"], code: 1, err: /"agents" is already a group name/ },
+    { name: "a new group with a dash", args: ["add-host", "pi-3", "-g", "new-workers"], code: 5, err: /Invalid group name "new-workers"/ },
+    { name: "a group named as a host", args: ["add-host", "pi-3", "-g", "lonely"], code: 4, err: /^hosts\.yml:3:5: "lonely" is both a host and a group \(after this change; nothing was written\)/, files: { "hosts.yml": "all:\n  hosts:\n    lonely:\n" } },
     { name: "renaming onto an existing host", args: ["rename-host", "pi-1", "pi-2"], code: 1, err: /Host "pi-2" is already in the inventory/ },
     { name: "unsetting what is not set", args: ["unset-var", "--host", "pi-2", "nope"], code: 1, err: /has no variable "nope"/ },
     { name: "a value the schema refuses", args: ["set-var", "--host", "pi-2", "ansible_connection=telnet"], code: 4, err: /hosts\.yml:15:\d+: The inventory does not match its schema/ },
@@ -178,12 +180,13 @@ describe("inventory edits refuse, and leave the file as it was", () => {
   ];
   for (const c of cases) {
     test(c.name, async () => {
-      const t = writeTree({ "hosts.yml": RACK });
+      const files = c.files ?? { "hosts.yml": RACK };
+      const t = writeTree(files);
       try {
         const r = await run(c.args, t);
         assert.equal(r.code, c.code, r.err);
         assert.match(r.err, c.err);
-        assert.equal(r.text, RACK);
+        assert.equal(r.text, files["hosts.yml"]);
         assert.equal(existsSync(t.path("hosts.yml.bak")), false);
       } finally {
         t.remove();
