@@ -75,10 +75,14 @@ for (const [runtime, ours] of Object.entries(tools)) {
       assert.doesNotMatch(list, /s3cr3t|hunter22/);
       assert.match(list, /"k3s_token": "\*\*\*"/);
     });
-    test("an unknown --host exits 5 as ansible-inventory does", () => {
+    test("an unknown --host or --graph group exits 5 as ansible-inventory does", () => {
       const r = ours(["-i", example, "--host", "nope"]);
       assert.equal(r.status, 5);
       assert.match(r.stderr, /"nope" is not in the inventory/);
+      const g = ours(["-i", example, "--graph", "nope"]);
+      assert.equal(g.status, 5);
+      assert.match(g.stderr, /"nope" is not a group/);
+      if (ansible) assert.equal(spawnSync(ansible, ["-i", example, "--graph", "nope"]).status, 5);
     });
     test("an edit under this runtime writes the file, keeping its comments", () => {
       const file = join(dir, `${runtime}-hosts.yml`);

@@ -117,7 +117,7 @@ export function graph(inventory: Inventory, group = "all", withVars = false): st
   const tree = treeOf(inventory);
   if (!tree[group]) {
     throw new UserError(`Pattern must be valid group name when using --graph: "${group}" is not a group`, {
-      exitCode: 1,
+      exitCode: 5,
       hint: `The groups are: ${Object.keys(tree).join(", ")}.`,
     });
   }
