@@ -2,8 +2,9 @@
 // Bundles scripts/play.ts into dist/play.mjs so `npx zx run` starts without tsx transforming
 // ~100 TypeScript files at every start (scripts/inventory.ts and adhoc.ts likewise, for
 // `npx zx inv` and `npx zx adhoc`, sharing its chunks); the TypeScript stays the source. npm
-// packages stay external (bare imports), so node_modules is used as is. Run at install time (npm run build,
-// scripts/setup.sh) and by `run` itself when the bundle is older than a source file.
+// packages stay external (bare imports), so node_modules is used as is. Run at install time
+// (npm run build, scripts/setup.sh) and by `run` itself when the bundle is older than a source
+// file.
 //
 //   node scripts/build.mjs [--outdir DIR]
 //
@@ -61,8 +62,9 @@ const OLD_CHUNK_MS = 24 * 3600 * 1000;
 
 /**
  * Builds `outdir`/play.mjs, the other ENTRIES and their chunks (`outdir`/chunks/: the modules
- * the scripts import dynamically, so `--help` does not load the executor). Written in a temporary folder and
- * renamed into place, the entry last, so a concurrent `run` never imports half a build. The
+ * the scripts import dynamically, so `--help` does not load the executor). Written in a
+ * temporary folder and renamed into place, play.mjs last, so a concurrent `run` never imports
+ * half a build. The
  * entry's mtime is set to the moment the build started: a source saved during the build makes
  * it stale at once. Resolves to the entry file; rejects when esbuild fails.
  */
