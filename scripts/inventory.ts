@@ -98,7 +98,7 @@ async function edit(options: InventoryOptions, io: { stdout: Output; stderr: Out
   if (isIni) {
     throw new UserError(`${file} is an INI inventory; edits keep YAML's comments and need a YAML file`, {
       exitCode: ExitCode.badOptions,
-      hint: `Convert it first: inventory -i ${relative(io.cwd, file) || file} convert (writes a .yml next to it).`,
+      hint: `Convert it first: npx zx inv -i ${relative(io.cwd, file) || file} convert (writes a .yml next to it).`,
     });
   }
   if (extname(file) === ".json") throw new UserError(`${file} is a JSON inventory; edits work on YAML`, { exitCode: ExitCode.badOptions });
@@ -113,7 +113,7 @@ async function edit(options: InventoryOptions, io: { stdout: Output; stderr: Out
   const session = new edits.EditSession(new YamlFile(file, text));
   const words = options.words;
   const need = (n: number, usage: string) => {
-    if (words.length !== n) throw new UsageError(`usage: inventory ${options.command} ${usage}`);
+    if (words.length !== n) throw new UsageError(`usage: inv ${options.command} ${usage}`);
   };
   const target = (): { host: string } | { group: string } => {
     if (options.host !== undefined && options.groups.length === 0) return { host: options.host };
@@ -134,13 +134,13 @@ async function edit(options: InventoryOptions, io: { stdout: Output; stderr: Out
     case "set-var": {
       const t = target();
       const pairs = [...options.assignments, ...words].map(assignment);
-      if (pairs.length === 0) throw new UsageError("usage: inventory set-var (--host NAME | -g GROUP) k=v...");
+      if (pairs.length === 0) throw new UsageError("usage: inv set-var (--host NAME | -g GROUP) k=v...");
       for (const [k, v] of pairs) edits.setVar(session, t, k, v);
       break;
     }
     case "unset-var": {
       const t = target();
-      if (words.length === 0) throw new UsageError("usage: inventory unset-var (--host NAME | -g GROUP) NAME...");
+      if (words.length === 0) throw new UsageError("usage: inv unset-var (--host NAME | -g GROUP) NAME...");
       for (const k of words) edits.unsetVar(session, t, k);
       break;
     }

@@ -123,8 +123,8 @@ export function parseInventoryArgs(argv: string[]): InventoryOptions {
   return o;
 }
 
-export const INVENTORY_HELP = `Usage: inventory [-i INVENTORY] --list | --host NAME | --graph [GROUP]   (as ansible-inventory)
-       inventory [-i INVENTORY] COMMAND ... [--dry-run]
+export const INVENTORY_HELP = `Usage: inv [-i INVENTORY] --list | --host NAME | --graph [GROUP]   (as ansible-inventory)
+       inv [-i INVENTORY] COMMAND ... [--dry-run]
        (npx zx inventory ..., deno run -A scripts/inventory.ts ...)
 
 Lists and edits the inventory. Listings are ansible-inventory's, with secret values
