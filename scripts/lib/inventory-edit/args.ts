@@ -125,7 +125,7 @@ export function parseInventoryArgs(argv: string[]): InventoryOptions {
 
 export const INVENTORY_HELP = `Usage: inv [-i INVENTORY] --list | --host NAME | --graph [GROUP]   (as ansible-inventory)
        inv [-i INVENTORY] COMMAND ... [--dry-run]
-       (npx zx inventory ..., deno run -A scripts/inventory.ts ...)
+       (npx zx inv ..., deno run -A scripts/inventory.ts ...)
 
 Lists and edits the inventory. Listings are ansible-inventory's, with secret values
 (passwords, tokens, keys) shown as ***. Edits keep comments, blank lines, key order and
