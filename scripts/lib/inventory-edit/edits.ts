@@ -132,6 +132,7 @@ export function removeHost(session: EditSession, host: string, group?: string): 
 }
 
 export function moveHost(session: EditSession, host: string, from: string, to: string): void {
+  if (from === to) throw new UserError(`--from and --to are both "${from}"`, { exitCode: 5, hint: "Name the group it leaves and the one it joins." });
   const file = session.inventory;
   const sites = session.sites();
   const all = hostSites(file, sites, host);

@@ -177,6 +177,8 @@ describe("inventory edits refuse, and leave the file as it was", () => {
     { name: "unsetting what is not set", args: ["unset-var", "--host", "pi-2", "nope"], code: 1, err: /has no variable "nope"/ },
     { name: "a value the schema refuses", args: ["set-var", "--host", "pi-2", "ansible_connection=telnet"], code: 4, err: /hosts\.yml:15:\d+: The inventory does not match its schema/ },
     { name: "an unknown command", args: ["ad-host", "x"], code: 5, err: /did you mean add-host/ },
+    { name: "a move to the group it is in", args: ["move-host", "pi-1", "--from", "agents", "--to", "agents"], code: 5, err: /--from and --to are both "agents"/ },
+    { name: "a move from a group it is not in", args: ["move-host", "pi-2", "--from", "ssd", "--to", "agents"], code: 1, err: /Host "pi-2" is not in group "ssd"\n  hint: It is in: agents\./ },
   ];
   for (const c of cases) {
     test(c.name, async () => {
