@@ -73,6 +73,14 @@ for (const [runtime, adhoc] of Object.entries(tools)) {
       assert.match(again.stdout, /^a1 \| SUCCESS => \{\n    "changed": false/m);
     });
 
+    // sudo without a password: the test user must be root (as on CI).
+    test("-b runs the module through sudo, --become-user as whom; -e and --limit as ansible", { skip: process.getuid?.() !== 0 && "needs root for passwordless sudo" }, () => {
+      const inv = inventory();
+      const r = adhoc(["nodes", "-i", inv, "-b", "--become-user", "nobody", "-a", "sh -c 'echo {{ word }} $(id -un)'", "-e", "word=as", "--limit", "a2", "-o"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "a2 | CHANGED | rc=0 | (stdout) as nobody\n");
+    });
+
     test("exit codes: 2 when a host fails, 4 when unreachable, 5 for bad options", () => {
       const inv = inventory();
       const failed = adhoc(["a1", "-i", inv, "-a", "false"]);
