@@ -81,8 +81,22 @@ export function applyRenderedChange(original: string, before: string, after: str
     else inserted.push(op.line);
   }
   endRun();
+  const chunks = align(source, r0);
+  // A line deleted in one place and inserted in another (a host moved with its variables) is
+  // written as the original wrote it, when it moved as is.
+  const movedOriginal = new Map<string, string[]>();
+  for (const chunk of chunks) {
+    const [i] = chunk.rendered;
+    if (chunk.rendered.length === 1 && chunk.original.length === 1 && !kept[i] && !replaced.has(i)) {
+      const list = movedOriginal.get(r0[i]) ?? [];
+      list.push(chunk.original[0]);
+      movedOriginal.set(r0[i], list);
+    }
+  }
+  const asWritten = (lines: string[]) => lines.map((line) => movedOriginal.get(line)?.shift() ?? line);
+  for (const list of insertedBefore) list.splice(0, list.length, ...asWritten(list));
   const out: string[] = [];
-  for (const chunk of align(source, r0)) {
+  for (const chunk of chunks) {
     if (chunk.rendered.length === 0) {
       out.push(...chunk.original);
       continue;
