@@ -13,6 +13,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
 import { UsageError } from "./lib/cli/args.ts";
@@ -218,4 +219,18 @@ function describe(options: FirstbootOptions, kind: string, where: string, offset
     } else text += row(f.name, f.before === undefined ? `new, ${size}` : `replaced, ${size}`);
   }
   return text;
+}
+
+function isMainModule(): boolean {
+  const meta = import.meta as ImportMeta & { main?: boolean };
+  if (typeof meta.main === "boolean") return meta.main; // Deno (and Node >= 24)
+  const script = process.argv[1];
+  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
+}
+
+if (isMainModule()) {
+  const deno = (globalThis as unknown as { Deno?: { args: string[] } }).Deno;
+  main(deno ? deno.args : process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -27,7 +27,7 @@ export function checkBootFiles(names: string[], cmdline: string | undefined): Bo
   for (const f of ["config.txt", "cmdline.txt"]) if (!lower.includes(f)) missing.push(f);
   const firmware = lower.some((n) => /^start\w*\.elf$/.test(n) || n === "bootcode.bin");
   const dtbs = lower.filter((n) => /^bcm27\d\d-.*\.dtb$/.test(n));
-  if (!firmware && dtbs.every((n) => !n.startsWith("bcm2712"))) missing.push("the firmware (start*.elf or bootcode.bin)");
+  if (!firmware && dtbs.every((n) => !n.startsWith("bcm2712"))) missing.push("firmware (start*.elf or bootcode.bin)");
   if (dtbs.length === 0) missing.push("Raspberry Pi device trees (bcm27xx-*.dtb)");
 
   const seeds = CLOUD_INIT_FILES.filter((f) => lower.includes(f));

@@ -37,7 +37,7 @@ test("a FAT partition that is no Pi boot partition: everything missing is named"
   assert.deepEqual(checkBootFiles(["EFI", "readme.txt"], undefined).missing, [
     "config.txt",
     "cmdline.txt",
-    "the firmware (start*.elf or bootcode.bin)",
+    "firmware (start*.elf or bootcode.bin)",
     "Raspberry Pi device trees (bcm27xx-*.dtb)",
   ]);
   // config.txt and cmdline.txt alone are not enough: any FAT stick can hold those.
