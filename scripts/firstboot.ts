@@ -113,11 +113,18 @@ async function run(options: FirstbootOptions, s: Session): Promise<number> {
     if (!current.has(name)) current.set(name, read(name));
     return current.get(name);
   };
-  const settings = await withSecrets(host, s, [findHash(currentFile("firstrun.sh")), findHash(currentFile("user-data"))]);
+  // What the card already holds is as secret as what we are about to write (shown in --diff).
+  const onCard = ["firstrun.sh", "user-data", "network-config"].map((name) => currentFile(name) ?? "");
+  for (const text of onCard) for (const secret of text.match(/\$6\$[^\s'"]+|\b[0-9a-f]{64}\b/g) ?? []) registerSecret(secret);
+  const settings = await withSecrets(host, s, onCard.map(findHash));
   const files = planFiles(layout, settings, currentFile);
 
   s.out(describe(options, target.kind, where, part.offset, layoutReason, settings, files));
   const changed = files.filter((f) => f.before !== f.content);
+  if (options.diff) {
+    const { unifiedDiff } = await import("./lib/report/diff.ts");
+    for (const f of changed) s.out(unifiedDiff(f.before ?? "", f.content, { beforeHeader: `a/${f.name}`, afterHeader: `b/${f.name}` }));
+  }
   if (changed.length === 0) {
     s.out("Nothing to write: the card is already prepared this way.\n");
     return ExitCode.ok;
@@ -179,11 +186,14 @@ async function withSecrets(host: HostSettings, s: Session, existingHashes: Array
   const password = await ask(`Password for ${host.user} on ${host.hostname}`, "FIRSTBOOT_PASSWORD", true);
   if (password.length === 0 || /[\n\r]/.test(password)) throw new UsageError("The password must be one non-empty line");
   const settings: FirstbootSettings = { ...host, passwordHash: passwordHash(password, existingHashes), wifi: undefined };
+  // The hash can be attacked offline and the derived Wi-Fi key joins the network: neither is printed.
+  registerSecret(settings.passwordHash);
   if (host.wifi) {
     const passphrase = await ask(`Wi-Fi passphrase for ${JSON.stringify(host.wifi.ssid)}`, "FIRSTBOOT_WIFI_PSK", true);
     const problem = pskProblem(passphrase);
     if (problem) throw new UsageError(`${problem[0].toUpperCase()}${problem.slice(1)}`);
     settings.wifi = { ...host.wifi, psk: wifiPsk(host.wifi.ssid, passphrase) };
+    registerSecret(settings.wifi.psk);
   } else delete settings.wifi;
   return settings;
 }

@@ -208,6 +208,23 @@ describe("firstboot refusals and the zx entry", { skip: missing }, () => {
     assert.equal(sha256(img), before);
   });
 
+  test("--check --diff shows each change as a diff with the hashes and the Wi-Fi key masked, and writes nothing", () => {
+    const img = image(TRIXIE_FILES);
+    assert.equal(firstboot("node", ["--host", "pi-1", "-i", inventory, "--yes", img]).status, 0);
+    const before = sha256(img);
+    const oldHash = parse(readFile(img, "user-data"), { version: "1.1" }).users[0].passwd;
+    const r = firstboot("node", ["--host", "pi-1", "-i", inventory, "--check", "--diff", "--timezone", "UTC", img], { FIRSTBOOT_PASSWORD: "another password", FIRSTBOOT_WIFI_PSK: "another passphrase" });
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.stdout, /--- before: a\/user-data\n\+\+\+ after: b\/user-data\n/);
+    assert.match(r.stdout, /^-timezone: Asia\/Tokyo\n\+timezone: UTC$/m);
+    assert.match(r.stdout, /^-    passwd: \*\*\*\n\+    passwd: \*\*\*$/m);
+    assert.match(r.stdout, /^-          password: \*\*\*\n\+          password: \*\*\*$/m);
+    assert.ok(!r.output.includes(oldHash) && !r.output.includes("$6$"), "a password hash is printed");
+    assert.ok(!r.output.includes(PSK), "the Wi-Fi key is printed");
+    assert.ok(!r.output.includes("another pass"), "a secret is printed");
+    assert.equal(sha256(img), before);
+  });
+
   test("no password in the environment and no terminal: refused, saying which variable to set", () => {
     const img = image(BOOKWORM_FILES);
     const r = firstboot("node", ["--host", "pi-1", "-i", inventory, "--yes", img], { FIRSTBOOT_WIFI_PSK: PASSPHRASE });

@@ -13,6 +13,7 @@ export interface FirstbootOptions extends Overrides {
   layout: "auto" | "firstrun" | "cloud-init";
   yes: boolean;
   check: boolean;
+  diff: boolean;
   help: boolean;
   version: boolean;
 }
@@ -41,6 +42,7 @@ Options:
   --wifi-hidden           the network does not broadcast its SSID
   --layout L              auto (default), firstrun or cloud-init
   -C, --check             show what would be written, write nothing
+  -D, --diff              also show each file's changes as a diff (password hash, Wi-Fi key: ***)
   -y, --yes               write without asking
   -h, --help              this text          --version   the version
 
@@ -79,13 +81,14 @@ const FLAGS: Flag[] = [
     },
   },
   { long: "check", short: "C", apply: (o) => (o.check = true) },
+  { long: "diff", short: "D", apply: (o) => (o.diff = true) },
   { long: "yes", short: "y", apply: (o) => (o.yes = true) },
   { long: "help", short: "h", apply: (o) => (o.help = true) },
   { long: "version", apply: (o) => (o.version = true) },
 ];
 
 export function parseFirstbootArgs(argv: string[]): FirstbootOptions {
-  const o: FirstbootOptions = { inventory: [], authorizedKeyFiles: [], layout: "auto", yes: false, check: false, help: false, version: false };
+  const o: FirstbootOptions = { inventory: [], authorizedKeyFiles: [], layout: "auto", yes: false, check: false, diff: false, help: false, version: false };
   const operands: string[] = [];
   const byLong = new Map(FLAGS.map((f) => [f.long, f]));
   const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
