@@ -9,7 +9,7 @@
  */
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -244,6 +244,49 @@ describe("firstboot refusals and the zx entry", { skip: missing }, () => {
     const r = firstboot("node", ["--host", "pi-1", "-i", inventory, source]);
     assert.equal(r.status, 1, r.output);
     assert.match(r.stderr, /the disk this machine's root filesystem lives on/);
+  });
+
+  test("on a terminal: asks for the password twice without echo, shows the plan, asks before writing", { skip: spawnSync("script", ["--version"]).status !== 0 && "script (util-linux) is not installed" }, async () => {
+    const img = image(BOOKWORM_FILES);
+    const inv = join(dir, "no-wifi.yml");
+    writeFileSync(inv, `all:\n  hosts:\n    pi-9:\n      ansible_user: pi\n      base_os_admin_ssh_keys: ["${KEY}"]\n`);
+    // script(1) gives the command a pseudo-terminal; answers are typed when their prompt shows.
+    const command = [process.execPath, "--import", "tsx", "scripts/firstboot.ts", "--host", "pi-9", "-i", inv, img].map((a) => `'${a}'`).join(" ");
+    const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: root, env: { ...process.env, FIRSTBOOT_PASSWORD: "", NO_COLOR: "1" } });
+    const answers: Array<[string, string]> = [["Password for pi on pi-9: ", `${PASSWORD}\r`], ["(again): ", `${PASSWORD}\r`], ["[y/N] ", "y\r"]];
+    let screen = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      screen += chunk.toString("utf8");
+      if (answers.length > 0 && screen.endsWith(answers[0][0])) child.stdin.write(answers.shift()![1]);
+    });
+    const status = await new Promise<number | null>((done) => {
+      const timer = setTimeout(() => child.kill(), 60_000);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        done(code);
+      });
+    });
+    assert.equal(status, 0, screen);
+    assert.equal(answers.length, 0, `not every question was asked:\n${screen}`);
+    assert.ok(screen.indexOf("firstrun.sh     new") < screen.indexOf("[y/N]"), "the plan comes before the question");
+    assert.ok(!screen.includes(PASSWORD), `the password was echoed:\n${screen}`);
+    const hash = /"\$USERCONF" pi '(\$6\$[^']+)'/.exec(readFile(img, "firstrun.sh"))![1];
+    assert.equal(openssl(PASSWORD, hash), hash);
+  });
+
+  test("the partition itself (like /dev/sdb1): a FAT file system from byte 0", () => {
+    const img = join(dir, "partition.img");
+    rmSync(img, { force: true });
+    const r0 = spawnSync("mkfs.vfat", ["-C", img, String(16 * 1024)], { env: { ...process.env, PATH: `${process.env.PATH}:/sbin:/usr/sbin` }, encoding: "utf8" });
+    assert.equal(r0.status, 0, r0.stderr);
+    for (const [name, content] of Object.entries(BOOKWORM_FILES)) {
+      spawnSync("mcopy", ["-o", "-i", img, "-", `::/${name}`], { input: content, env: { ...process.env, MTOOLS_SKIP_CHECK: "1", MTOOLSRC: "/dev/null" } });
+    }
+    const r = firstboot("node", ["--host", "pi-1", "-i", inventory, "--yes", img]);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.stdout, /the FAT file system \(FAT16\) at byte 0/);
+    const cmdline = spawnSync("mcopy", ["-n", "-i", img, "::/cmdline.txt", "-"], { encoding: "utf8", env: { ...process.env, MTOOLS_SKIP_CHECK: "1" } }).stdout;
+    assert.equal(cmdline, `${CMDLINE.trimEnd()} ${HOOK}\n`);
   });
 
   test("npx zx firstboot: --help, and a run on an image", () => {

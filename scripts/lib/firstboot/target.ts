@@ -85,6 +85,55 @@ function underlyingDisks(dev: string, seen = new Set<string>()): Set<string> {
   return out;
 }
 
+/** What the system says about the disk a block device belongs to. */
+export interface DiskFacts {
+  /** The whole disk's name (sdb, mmcblk0). */
+  disk: string;
+  /** major:minor -> name, for the disk and each of its partitions. */
+  devs: Map<string, string>;
+  mounts: MountEntry[];
+  /** Disks under the root filesystem (through device-mapper/RAID). */
+  rootDisks: Set<string>;
+  /** Device paths in use as swap. */
+  swaps: string[];
+  /** name -> what holds it (dm-0, md0). */
+  holders: Map<string, string[]>;
+}
+
+/** Why a disk must not be written (pure), or undefined when nothing uses it. */
+export function whyNotWritable(path: string, f: DiskFacts): { message: string; hint?: string } | undefined {
+  const name = JSON.stringify(path);
+  if (f.rootDisks.has(f.disk)) {
+    return { message: `Refusing ${name}: it is on /dev/${f.disk}, the disk this machine's root filesystem lives on`, hint: "Insert the card in a reader and give its device (lsblk shows which is which)." };
+  }
+  const mounted = f.mounts.filter((m) => f.devs.has(m.dev));
+  if (mounted.length > 0) {
+    const where = mounted.map((m) => `/dev/${f.devs.get(m.dev)} on ${m.mountPoint}`).join(", ");
+    return { message: `Refusing ${name}: /dev/${f.disk} is mounted (${where})`, hint: `Unmount it first (umount ${[...new Set(mounted.map((m) => m.mountPoint))].join(" ")}); firstboot writes without mounting.` };
+  }
+  const names = new Set(f.devs.values());
+  const swapped = f.swaps.filter((s) => names.has(basename(s)));
+  if (swapped.length > 0) return { message: `Refusing ${name}: ${swapped.join(", ")} is in use as swap`, hint: `swapoff ${swapped.join(" ")} first.` };
+  for (const [part, holders] of f.holders) {
+    if (holders.length > 0) return { message: `Refusing ${name}: /dev/${part} is in use by ${holders.join(", ")} (device-mapper, LVM, RAID or encryption)` };
+  }
+  return undefined;
+}
+
+function diskFacts(dev: string): DiskFacts | undefined {
+  const found = diskOf(dev);
+  if (!found) return undefined;
+  const mounts = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
+  const root = mounts.find((m) => m.mountPoint === "/");
+  const swaps = existsSync("/proc/swaps") ? readFileSync("/proc/swaps", "utf8").split("\n").slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean) : [];
+  const holders = new Map<string, string[]>();
+  for (const [d, name] of found.devs) {
+    const sys = sysfsOf(d);
+    holders.set(name, sys && existsSync(`${sys}/holders`) ? readdirSync(`${sys}/holders`) : []);
+  }
+  return { ...found, mounts, rootDisks: root ? underlyingDisks(root.dev) : new Set(), swaps, holders };
+}
+
 /** Checks the target; throws a UserError saying why when it must not be written. */
 export function inspectTarget(path: string): Target {
   let st;
@@ -95,29 +144,10 @@ export function inspectTarget(path: string): Target {
   }
   if (st.isFile()) return { path, kind: "image" };
   if (!st.isBlockDevice()) throw refuse(`${JSON.stringify(path)} is neither a block device nor an image file`);
-
   const dev = devName(st.rdev);
-  const found = diskOf(dev);
-  if (!found) throw refuse(`Cannot find ${JSON.stringify(path)} (${dev}) in /sys/dev/block`, "Is it a block device of this machine?");
-  const { disk, devs } = found;
-  const mounts = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
-
-  const root = mounts.find((m) => m.mountPoint === "/");
-  if (root && underlyingDisks(root.dev).has(disk)) {
-    throw refuse(`Refusing ${JSON.stringify(path)}: it is on /dev/${disk}, the disk this machine's root filesystem lives on`, "Insert the card in a reader and give its device (lsblk shows which is which).");
-  }
-  const mounted = mounts.filter((m) => devs.has(m.dev));
-  if (mounted.length > 0) {
-    const where = mounted.map((m) => `/dev/${devs.get(m.dev)} on ${m.mountPoint}`).join(", ");
-    throw refuse(`Refusing ${JSON.stringify(path)}: /dev/${disk} is mounted (${where})`, `Unmount it first (umount ${[...new Set(mounted.map((m) => m.mountPoint))].join(" ")}); firstboot writes without mounting.`);
-  }
-  const swaps = existsSync("/proc/swaps") ? readFileSync("/proc/swaps", "utf8").split("\n").slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean) : [];
-  const swapped = swaps.filter((s) => [...devs.values()].includes(basename(s)));
-  if (swapped.length > 0) throw refuse(`Refusing ${JSON.stringify(path)}: ${swapped.join(", ")} is in use as swap`);
-  for (const name of devs.values()) {
-    const sys = sysfsOf([...devs].find(([, n]) => n === name)![0]);
-    const holders = sys && existsSync(`${sys}/holders`) ? readdirSync(`${sys}/holders`) : [];
-    if (holders.length > 0) throw refuse(`Refusing ${JSON.stringify(path)}: /dev/${name} is in use by ${holders.join(", ")} (device-mapper, LVM, RAID or encryption)`);
-  }
+  const facts = diskFacts(dev);
+  if (!facts) throw refuse(`Cannot find ${JSON.stringify(path)} (${dev}) in /sys/dev/block`, "Is it a block device of this machine?");
+  const why = whyNotWritable(path, facts);
+  if (why) throw refuse(why.message, why.hint);
   return { path, kind: "device" };
 }

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseFirstbootArgs } from "../../../scripts/lib/firstboot/args.ts";
 import { UsageError } from "../../../scripts/lib/cli/args.ts";
-import { devName, parseMountinfo } from "../../../scripts/lib/firstboot/target.ts";
+import { devName, parseMountinfo, whyNotWritable, type DiskFacts } from "../../../scripts/lib/firstboot/target.ts";
 
 test("flags and the one target", () => {
   const o = parseFirstbootArgs(["--host", "pi-1", "-i", "inv.yml", "--authorized-key=a.pub", "--authorized-key", "b.pub", "-Cy", "--wifi-hidden", "--layout", "cloud-init", "/dev/sdb"]);
@@ -47,4 +47,23 @@ test("device numbers as the kernel splits them", () => {
   assert.equal(devName(259 * 256 + 3), "259:3");
   // minor numbers above 255 (the 12 high bits live above the major)
   assert.equal(devName((300 & 0xff) | (8 << 8) | ((300 & ~0xff) << 12)), "8:300");
+});
+
+test("a disk is refused when it holds the root filesystem, is mounted, is swap or is held by device-mapper", () => {
+  const card = (over: Partial<DiskFacts> = {}): DiskFacts => ({
+    disk: "sdb",
+    devs: new Map([["8:16", "sdb"], ["8:17", "sdb1"], ["8:18", "sdb2"]]),
+    mounts: parseMountinfo("29 1 254:0 / / rw - ext4 /dev/vda rw\n"),
+    rootDisks: new Set(["vda"]),
+    swaps: ["/dev/zram0"],
+    holders: new Map([["sdb", []], ["sdb1", []], ["sdb2", []]]),
+    ...over,
+  });
+  assert.equal(whyNotWritable("/dev/sdb", card()), undefined, "a card in a reader, nothing using it");
+  assert.match(whyNotWritable("/dev/sdb", card({ rootDisks: new Set(["sdb"]) }))!.message, /it is on \/dev\/sdb, the disk this machine's root filesystem lives on/);
+  const mounted = whyNotWritable("/dev/sdb", card({ mounts: parseMountinfo("40 29 8:17 / /media/me/bootfs rw - vfat /dev/sdb1 rw\n") }))!;
+  assert.equal(mounted.message, 'Refusing "/dev/sdb": /dev/sdb is mounted (/dev/sdb1 on /media/me/bootfs)');
+  assert.match(mounted.hint!, /umount \/media\/me\/bootfs/);
+  assert.match(whyNotWritable("/dev/sdb", card({ swaps: ["/dev/sdb2"] }))!.message, /\/dev\/sdb2 is in use as swap/);
+  assert.match(whyNotWritable("/dev/sdb", card({ holders: new Map([["sdb2", ["dm-0"]]]) }))!.message, /\/dev\/sdb2 is in use by dm-0/);
 });
