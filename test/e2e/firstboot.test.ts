@@ -255,9 +255,14 @@ describe("firstboot refusals and the zx entry", { skip: missing }, () => {
     const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: root, env: { ...process.env, FIRSTBOOT_PASSWORD: "", NO_COLOR: "1" } });
     const answers: Array<[string, string]> = [["Password for pi on pi-9: ", `${PASSWORD}\r`], ["(again): ", `${PASSWORD}\r`], ["[y/N] ", "y\r"]];
     let screen = "";
+    let seen = 0; // where the next prompt is looked for (readline adds cursor codes after its prompt)
     child.stdout.on("data", (chunk: Buffer) => {
       screen += chunk.toString("utf8");
-      if (answers.length > 0 && screen.endsWith(answers[0][0])) child.stdin.write(answers.shift()![1]);
+      const at = answers.length > 0 ? screen.indexOf(answers[0][0], seen) : -1;
+      if (at >= 0) {
+        seen = at + answers[0][0].length;
+        child.stdin.write(answers.shift()![1]);
+      }
     });
     const status = await new Promise<number | null>((done) => {
       const timer = setTimeout(() => child.kill(), 60_000);
