@@ -11,7 +11,6 @@
  * tsx scripts/firstboot.ts ...` and `deno run -A scripts/firstboot.ts ...`.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
@@ -26,7 +25,8 @@ import { checkBootFiles, type Layout } from "./lib/firstboot/boot-files.ts";
 import { hostSettings, type HostSettings } from "./lib/firstboot/host-settings.ts";
 import { findHash, passwordHash } from "./lib/firstboot/password.ts";
 import { pskProblem, wifiPsk } from "./lib/firstboot/wifi-psk.ts";
-import { cmdlineChange, planFiles, type PlannedFile } from "./lib/firstboot/plan.ts";
+import { planFiles } from "./lib/firstboot/plan.ts";
+import { describePlan } from "./lib/firstboot/describe.ts";
 import type { FirstbootSettings } from "./lib/firstboot/settings.ts";
 
 interface Output {
@@ -119,7 +119,7 @@ async function run(options: FirstbootOptions, s: Session): Promise<number> {
   const settings = await withSecrets(host, s, onCard.map(findHash));
   const files = planFiles(layout, settings, currentFile);
 
-  s.out(describe(options, target.kind, where, part.offset, layoutReason, settings, files));
+  s.out(describePlan({ host: options.host!, target: options.target!, kind: target.kind, where, offset: part.offset, layoutReason }, settings, files));
   const changed = files.filter((f) => f.before !== f.content);
   if (options.diff) {
     const { unifiedDiff } = await import("./lib/report/diff.ts");
@@ -196,39 +196,6 @@ async function withSecrets(host: HostSettings, s: Session, existingHashes: Array
     registerSecret(settings.wifi.psk);
   } else delete settings.wifi;
   return settings;
-}
-
-function fingerprint(key: string): string {
-  const [type, blob, ...comment] = key.split(" ");
-  const sha = createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "");
-  return `${type} SHA256:${sha}${comment.length ? ` ${comment.join(" ")}` : ""}`;
-}
-
-function describe(options: FirstbootOptions, kind: string, where: string, offset: number, layoutReason: string, st: FirstbootSettings, files: PlannedFile[]): string {
-  const row = (k: string, v: string) => `  ${k.padEnd(16)}${v}\n`;
-  let text = `firstboot: ${options.host} -> ${options.target} (${kind === "device" ? "block device" : "image file"}), ${where} at byte ${offset}\n`;
-  text += row("layout", layoutReason);
-  text += row("hostname", st.hostname);
-  text += row("user", `${st.user} (password as a SHA-512 crypt hash; sudo without password)`);
-  st.authorizedKeys.forEach((k, i) => (text += row(i === 0 ? "authorized keys" : "", fingerprint(k))));
-  text += row("SSH", "on, keys only (no password logins)");
-  text += row("Wi-Fi", st.wifi ? `${JSON.stringify(st.wifi.ssid)} (${st.wifi.country}${st.wifi.hidden ? ", hidden" : ""}; key derived as wpa_passphrase)` : "none");
-  if (st.timezone) text += row("time zone", st.timezone);
-  if (st.keyboard) text += row("keyboard", st.keyboard);
-  if (st.locale) text += row("locale", st.locale);
-  const ip = st.staticIp;
-  text += row("address", ip ? `${ip.address} on ${ip.interface}${ip.gateway ? ` via ${ip.gateway}` : ""}${ip.dns.length ? `, DNS ${ip.dns.join(" ")}` : ""}` : "DHCP");
-  text += "Files on the boot partition:\n";
-  for (const f of files) {
-    const size = `${Buffer.byteLength(f.content)} bytes`;
-    if (f.before === f.content) text += row(f.name, "unchanged");
-    else if (f.name === "cmdline.txt") {
-      const c = cmdlineChange(f.before ?? "", f.content);
-      const tokens = [...c.added.map((t) => `+${t}`), ...c.removed.map((t) => `-${t}`)];
-      text += row(f.name, tokens.length ? tokens.join(" ") : "made one line");
-    } else text += row(f.name, f.before === undefined ? `new, ${size}` : `replaced, ${size}`);
-  }
-  return text;
 }
 
 function isMainModule(): boolean {
