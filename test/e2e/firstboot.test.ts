@@ -246,38 +246,42 @@ describe("firstboot refusals and the zx entry", { skip: missing }, () => {
     assert.match(r.stderr, /the disk this machine's root filesystem lives on/);
   });
 
-  test("on a terminal: asks for the password twice without echo, shows the plan, asks before writing", { skip: spawnSync("script", ["--version"]).status !== 0 && "script (util-linux) is not installed" }, async () => {
-    const img = image(BOOKWORM_FILES);
-    const inv = join(dir, "no-wifi.yml");
-    writeFileSync(inv, `all:\n  hosts:\n    pi-9:\n      ansible_user: pi\n      base_os_admin_ssh_keys: ["${KEY}"]\n`);
-    // script(1) gives the command a pseudo-terminal; answers are typed when their prompt shows.
-    const command = [process.execPath, "--import", "tsx", "scripts/firstboot.ts", "--host", "pi-9", "-i", inv, img].map((a) => `'${a}'`).join(" ");
-    const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: root, env: { ...process.env, FIRSTBOOT_PASSWORD: "", NO_COLOR: "1" } });
-    const answers: Array<[string, string]> = [["Password for pi on pi-9: ", `${PASSWORD}\r`], ["(again): ", `${PASSWORD}\r`], ["[y/N] ", "y\r"]];
-    let screen = "";
-    let seen = 0; // where the next prompt is looked for (readline adds cursor codes after its prompt)
-    child.stdout.on("data", (chunk: Buffer) => {
-      screen += chunk.toString("utf8");
-      const at = answers.length > 0 ? screen.indexOf(answers[0][0], seen) : -1;
-      if (at >= 0) {
-        seen = at + answers[0][0].length;
-        child.stdin.write(answers.shift()![1]);
-      }
-    });
-    const status = await new Promise<number | null>((done) => {
-      const timer = setTimeout(() => child.kill(), 60_000);
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        done(code);
+  for (const runtime of ["node", "deno"] as const) {
+    const noPty = spawnSync("script", ["--version"]).status !== 0 && "script (util-linux) is not installed";
+    test(`on a terminal (${runtime}): asks for the password twice without echo, shows the plan, asks before writing`, { skip: noPty || (runtime === "deno" && !existsSync(deno) && "deno is not installed") }, async () => {
+      const img = image(BOOKWORM_FILES);
+      const inv = join(dir, "no-wifi.yml");
+      writeFileSync(inv, `all:\n  hosts:\n    pi-9:\n      ansible_user: pi\n      base_os_admin_ssh_keys: ["${KEY}"]\n`);
+      // script(1) gives the command a pseudo-terminal; answers are typed when their prompt shows.
+      const runner = runtime === "deno" ? [deno, "run", "-A"] : [process.execPath, "--import", "tsx"];
+      const command = [...runner, "scripts/firstboot.ts", "--host", "pi-9", "-i", inv, img].map((a) => `'${a}'`).join(" ");
+      const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: root, env: { ...process.env, FIRSTBOOT_PASSWORD: "", NO_COLOR: "1" } });
+      const answers: Array<[string, string]> = [["Password for pi on pi-9: ", `${PASSWORD}\r`], ["(again): ", `${PASSWORD}\r`], ["[y/N] ", "y\r"]];
+      let screen = "";
+      let seen = 0; // where the next prompt is looked for (readline adds cursor codes after its prompt)
+      child.stdout.on("data", (chunk: Buffer) => {
+        screen += chunk.toString("utf8");
+        const at = answers.length > 0 ? screen.indexOf(answers[0][0], seen) : -1;
+        if (at >= 0) {
+          seen = at + answers[0][0].length;
+          child.stdin.write(answers.shift()![1]);
+        }
       });
+      const status = await new Promise<number | null>((done) => {
+        const timer = setTimeout(() => child.kill(), 60_000);
+        child.on("exit", (code) => {
+          clearTimeout(timer);
+          done(code);
+        });
+      });
+      assert.equal(status, 0, screen);
+      assert.equal(answers.length, 0, `not every question was asked:\n${screen}`);
+      assert.ok(screen.indexOf("firstrun.sh     new") < screen.indexOf("[y/N]"), "the plan comes before the question");
+      assert.ok(!screen.includes(PASSWORD), `the password was echoed:\n${screen}`);
+      const hash = /"\$USERCONF" pi '(\$6\$[^']+)'/.exec(readFile(img, "firstrun.sh"))![1];
+      assert.equal(openssl(PASSWORD, hash), hash);
     });
-    assert.equal(status, 0, screen);
-    assert.equal(answers.length, 0, `not every question was asked:\n${screen}`);
-    assert.ok(screen.indexOf("firstrun.sh     new") < screen.indexOf("[y/N]"), "the plan comes before the question");
-    assert.ok(!screen.includes(PASSWORD), `the password was echoed:\n${screen}`);
-    const hash = /"\$USERCONF" pi '(\$6\$[^']+)'/.exec(readFile(img, "firstrun.sh"))![1];
-    assert.equal(openssl(PASSWORD, hash), hash);
-  });
+  }
 
   test("the partition itself (like /dev/sdb1): a FAT file system from byte 0", () => {
     const img = join(dir, "partition.img");
