@@ -12,10 +12,10 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
 import { UsageError } from "./lib/cli/args.ts";
+import { runIfMain } from "./lib/cli/run-if-main.ts";
 import { maskSecrets, registerSecret } from "./lib/shell/secret.ts";
 import { HELP, parseFirstbootArgs, type FirstbootOptions } from "./lib/firstboot/args.ts";
 import { inspectTarget } from "./lib/firstboot/target.ts";
@@ -198,16 +198,4 @@ async function withSecrets(host: HostSettings, s: Session, existingHashes: Array
   return settings;
 }
 
-function isMainModule(): boolean {
-  const meta = import.meta as ImportMeta & { main?: boolean };
-  if (typeof meta.main === "boolean") return meta.main; // Deno (and Node >= 24)
-  const script = process.argv[1];
-  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
-}
-
-if (isMainModule()) {
-  const deno = (globalThis as unknown as { Deno?: { args: string[] } }).Deno;
-  main(deno ? deno.args : process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta, main);

@@ -63,10 +63,9 @@ const KEY_TYPES = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh
 
 /** Why `line` is not one OpenSSH public key (type, base64 blob, optional comment). */
 export function invalidKey(line: string): string | undefined {
-  const [type, blob, ...rest] = line.trim().split(/\s+/);
+  const [type, blob] = line.trim().split(/\s+/);
   if (/[\r\n]/.test(line.trim())) return "an authorized key must be one line";
   if (!type || !KEY_TYPES.test(type)) return `${JSON.stringify(line.slice(0, 40))} is not an OpenSSH public key (ssh-ed25519 AAAA... comment)`;
   if (!blob || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return `the key ${JSON.stringify(type)} has no base64 body`;
-  if (rest.join(" ").includes("'")) return "an authorized key's comment must not contain a single quote";
   return undefined;
 }
