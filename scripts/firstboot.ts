@@ -185,16 +185,17 @@ async function withSecrets(host: HostSettings, s: Session, existingHashes: Array
   };
   const password = await ask(`Password for ${host.user} on ${host.hostname}`, "FIRSTBOOT_PASSWORD", true);
   if (password.length === 0 || /[\n\r]/.test(password)) throw new UsageError("The password must be one non-empty line");
-  const settings: FirstbootSettings = { ...host, passwordHash: passwordHash(password, existingHashes), wifi: undefined };
+  const { wifi, ...rest } = host;
+  const settings: FirstbootSettings = { ...rest, passwordHash: passwordHash(password, existingHashes) };
   // The hash can be attacked offline and the derived Wi-Fi key joins the network: neither is printed.
   registerSecret(settings.passwordHash);
-  if (host.wifi) {
-    const passphrase = await ask(`Wi-Fi passphrase for ${JSON.stringify(host.wifi.ssid)}`, "FIRSTBOOT_WIFI_PSK", true);
+  if (wifi) {
+    const passphrase = await ask(`Wi-Fi passphrase for ${JSON.stringify(wifi.ssid)}`, "FIRSTBOOT_WIFI_PSK", true);
     const problem = pskProblem(passphrase);
     if (problem) throw new UsageError(`${problem[0].toUpperCase()}${problem.slice(1)}`);
-    settings.wifi = { ...host.wifi, psk: wifiPsk(host.wifi.ssid, passphrase) };
+    settings.wifi = { ...wifi, psk: wifiPsk(wifi.ssid, passphrase) };
     registerSecret(settings.wifi.psk);
-  } else delete settings.wifi;
+  }
   return settings;
 }
 
