@@ -30,7 +30,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SITE = join(repo, "playbooks/site.yml");
 const CONFIG = namedLabConfig("test-lab-k3s", "pik3s", 7);
 const SPEC: { nodes: LabNodeRequest[] } = {
-  nodes: ["datastore", "server", "agent1", "agent2", "ha1", "ha2", "ha3"].map((name) => ({ name, arch: "amd64" as const })),
+  nodes: ["pg", "server", "agent1", "agent2", "ha1", "ha2", "ha3"].map((name) => ({ name, arch: "amd64" as const })),
 };
 const RUN_TIMEOUT_MS = 6 * 60_000;
 const DB_PASSWORD = "pg-Secret_4-k3s";
@@ -84,20 +84,20 @@ function k3sSuite(title: string, skip: string | false, realAirgap: string | unde
         airgap = realAirgap ?? join(dir, "airgap");
         if (!realAirgap) writeStandinAirgapDir(airgap, undefined, { images: true });
         lab = await bootLab(SPEC, { config: CONFIG });
+        kubeconfig = join(dir, "kube", "config");
         inventory = writeInventory(lab, "inventory.yml", {
           servers: ["server"],
           agents: ["agent1", "agent2"],
-          datastore: ["datastore"],
+          datastore: ["pg"],
           vars: {
             k3s_datastore: "postgres",
-            k3s_datastore_host: lab.node("datastore").address,
+            k3s_datastore_host: lab.node("pg").address,
             k3s_datastore_password: DB_PASSWORD,
             postgresql_k3s_password: DB_PASSWORD,
           },
         });
         haInventory = writeInventory(lab, "inventory-ha.yml", { servers: ["ha1", "ha2", "ha3"], agents: [], datastore: [], vars: { k3s_datastore: "etcd", k3s_kubeconfig_context: "pi-ha" } });
         // A kubeconfig the user already has: its context must survive the merge.
-        kubeconfig = join(dir, "kube", "config");
         mkdirSync(dirname(kubeconfig), { recursive: true, mode: 0o700 });
         writeFileSync(
           kubeconfig,
@@ -141,7 +141,8 @@ function k3sSuite(title: string, skip: string | false, realAirgap: string | unde
     async function play(inv: string, extra: string[] = [], tags = CLUSTER_TAGS): Promise<PlayRun> {
       const json = join(dir, `run-${++runs}.json`);
       const started = Date.now();
-      const r = await run([SITE, "-i", inv, "--tags", tags, "--json", json, ...extra], {});
+      // KUBECONFIG too: nothing of a test may reach the user's own ~/.kube/config.
+      const r = await run([SITE, "-i", inv, "--tags", tags, "--json", json, ...extra], { KUBECONFIG: join(dir, "never-used-kubeconfig") });
       const output = `${r.stdout}\n${r.stderr}`;
       const jsonText = existsSync(json) ? readFileSync(json, "utf8") : "";
       outputs.push(output, jsonText);
@@ -174,7 +175,7 @@ function k3sSuite(title: string, skip: string | false, realAirgap: string | unde
     test("site.yml converges: PostgreSQL, one server, two agents", { timeout: 8 * 60_000 }, async () => {
       first = await play(inventory);
       assert.equal(first.code, 0, `the first run failed\n${first.output.slice(-6000)}`);
-      for (const host of ["datastore", "server", "agent1", "agent2"]) {
+      for (const host of ["pg", "server", "agent1", "agent2"]) {
         assert.ok(first.report!.stats[host], `${host} ran`);
         assert.equal(first.report!.stats[host].failures, 0, host);
       }
@@ -192,7 +193,7 @@ function k3sSuite(title: string, skip: string | false, realAirgap: string | unde
       assert.deepEqual(server.spec.taints?.map((t) => `${t.key}=${t.value}:${t.effect}`), ["CriticalAddonsOnly=true:NoExecute"]);
       for (const a of list.filter((n) => n.metadata.name !== "server")) assert.equal((a.spec.taints ?? []).length, 0, `${a.metadata.name} is untainted`);
       // The state is in PostgreSQL: the kine table on the datastore has rows.
-      const rows = await sh("datastore", "su postgres -c \"psql -tAc 'select count(*) from kine' k3s\"");
+      const rows = await sh("pg", "su postgres -c \"psql -tAc 'select count(*) from kine' k3s\"");
       assert.ok(Number(rows.trim()) > 0, `kine table rows: ${rows}`);
     });
 
@@ -216,10 +217,13 @@ function k3sSuite(title: string, skip: string | false, realAirgap: string | unde
         assert.ok(!text.includes(secret), `output ${i} shows the token`);
         assert.ok(!text.includes(DB_PASSWORD), `output ${i} shows the database password`);
       }
-      // --check --diff with a changed setting shows the diff of config.yaml, secrets masked.
+      // --check --diff with a changed setting: config.yaml holds the token, so the runner shows
+      // a notice instead of its diff; the change itself is reported.
       const check = await play(inventory, ["--check", "--diff", "-e", "k3s_server_labels=[\"zone=rack1\"]", "--limit", "server"]);
       assert.equal(check.code, 0, check.output.slice(-4000));
-      assert.match(check.output, /zone=rack1/, "the diff shows the new label");
+      const write = check.report!.plays.flatMap((p) => p.tasks).find((t) => t.task.name === "Write /etc/rancher/k3s/config.yaml")?.hosts.server as { changed?: boolean; diff?: Array<{ after: string }> };
+      assert.equal(write?.changed, true, "check mode sees the config change");
+      assert.equal(write?.diff?.[0]?.after, "(secret content hidden)\n");
       assert.ok(!check.output.includes(secret) && !check.json.includes(secret) && !check.output.includes(DB_PASSWORD), "--diff shows no secret");
     });
 
@@ -231,13 +235,28 @@ function k3sSuite(title: string, skip: string | false, realAirgap: string | unde
       assert.deepEqual(doc.users.find((u: { name: string }) => u.name === "work-admin"), { name: "work-admin", user: { token: "work-token" } });
       const backups = readdirSync(dirname(kubeconfig)).filter((f) => f.endsWith(".bak"));
       assert.equal(backups.length, 1, `one backup from the first merge, none from the re-run: ${backups.join(", ")}`);
+      // Alone, as ./kubeconfig: fetched over SSH through the runner, into another file.
+      const alone = join(dir, "alone", "config");
+      const r = await new Promise<{ code: number | null; out: string }>((done) => {
+        const child = spawn(join(repo, "kubeconfig"), ["-i", inventory, "-e", `k3s_kubeconfig_path=${alone}`, "-e", "k3s_kubeconfig_context=lab"], { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true", KUBECONFIG: join(dir, "never-used-kubeconfig") } });
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (out += d));
+        child.on("close", (code) => done({ code, out }));
+      });
+      outputs.push(r.out);
+      assert.equal(r.code, 0, r.out.slice(-3000));
+      const aloneDoc = parse(readFileSync(alone, "utf8"));
+      assert.equal(aloneDoc["current-context"], "lab");
+      assert.equal(aloneDoc.clusters[0].cluster.server, `https://${lab!.node("server").address}:6443`);
+      assert.ok(!existsSync(join(dir, "never-used-kubeconfig")), "a test reached the default kubeconfig");
     });
 
     test("an agent with a wrong token is refused, and the error says why", { timeout: 4 * 60_000 }, async () => {
       const wrong = `K10${"0".repeat(64)}::server:not-the-secret`;
       const r = await play(inventory, ["--limit", "agent2", "-e", `k3s_agent_token=${wrong}`, "-e", "k3s_ready_timeout=20"]);
       assert.equal(r.code, 2, r.output.slice(-4000));
-      assert.match(r.output, /agent2[\s\S]*Not Ready after 20 s: agent2 \(agent2\) has not registered[\s\S]*token CA hash does not match/, r.output.slice(-4000));
+      assert.match(r.output, /Not Ready after 20 s: agent2\b[^\n]*its k3s-agent has not reported ready \(systemd: activating\)[^\n]*token CA hash does not match/, r.output.slice(-4000));
       assert.doesNotMatch(r.output, /Retries exhausted/);
     });
 
