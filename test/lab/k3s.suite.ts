@@ -221,7 +221,7 @@ function k3sSuite(title: string, skip: string | false, realAirgap: string | unde
       // a notice instead of its diff; the change itself is reported.
       const check = await play(inventory, ["--check", "--diff", "-e", "k3s_server_labels=[\"zone=rack1\"]", "--limit", "server"]);
       assert.equal(check.code, 0, check.output.slice(-4000));
-      const write = check.report!.plays.flatMap((p) => p.tasks).find((t) => t.task.name === "Write /etc/rancher/k3s/config.yaml")?.hosts.server as { changed?: boolean; diff?: Array<{ after: string }> };
+      const write = check.report!.plays.flatMap((p) => p.tasks).find((t) => t.task.name.endsWith("Write /etc/rancher/k3s/config.yaml"))?.hosts.server as { changed?: boolean; diff?: Array<{ after: string }> };
       assert.equal(write?.changed, true, "check mode sees the config change");
       assert.equal(write?.diff?.[0]?.after, "(secret content hidden)\n");
       assert.ok(!check.output.includes(secret) && !check.json.includes(secret) && !check.output.includes(DB_PASSWORD), "--diff shows no secret");
