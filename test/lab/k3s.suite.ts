@@ -252,12 +252,22 @@ function k3sSuite(title: string, skip: string | false, realAirgap: string | unde
       assert.ok(!existsSync(join(dir, "never-used-kubeconfig")), "a test reached the default kubeconfig");
     });
 
-    test("an agent with a wrong token is refused, and the error says why", { timeout: 4 * 60_000 }, async () => {
+    test("an agent with a wrong token is refused, the error says why; the fix restarts that agent only", { timeout: 5 * 60_000 }, async () => {
+      const before = await invocations(["server", "agent1", "agent2"]);
       const wrong = `K10${"0".repeat(64)}::server:not-the-secret`;
       const r = await play(inventory, ["--limit", "agent2", "-e", `k3s_agent_token=${wrong}`, "-e", "k3s_ready_timeout=20"]);
       assert.equal(r.code, 2, r.output.slice(-4000));
       assert.match(r.output, /Not Ready after 20 s: agent2\b[^\n]*its k3s-agent has not reported ready \(systemd: activating\)[^\n]*token CA hash does not match/, r.output.slice(-4000));
       assert.doesNotMatch(r.output, /Retries exhausted/);
+      // The right token again: only agent2's setting changed, so only agent2 restarts.
+      const fixed = await play(inventory);
+      assert.equal(fixed.code, 0, fixed.output.slice(-4000));
+      const after = await invocations(["server", "agent1", "agent2"]);
+      assert.equal(after.server, before.server, "the server was restarted");
+      assert.equal(after.agent1, before.agent1, "agent1 was restarted");
+      assert.notEqual(after.agent2, before.agent2, "agent2 was not restarted");
+      assert.deepEqual(Object.entries(fixed.report!.stats).filter(([h, st]) => st.changed > 0 && h !== "agent2").map(([h]) => h), [], "only agent2 changed");
+      assert.equal((await nodes("server")).find((n) => n.metadata.name === "agent2")?.status.conditions.find((c) => c.type === "Ready")?.status, "True");
     });
 
     test("the embedded etcd profile joins three servers, one at a time", { timeout: 6 * 60_000 }, async () => {
