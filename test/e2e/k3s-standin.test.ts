@@ -63,7 +63,7 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
 
   const stop = (child: ChildProcess) =>
     new Promise<void>((ok) => {
-      if (child.exitCode !== null) return ok();
+      if (child.exitCode !== null || child.signalCode !== null) return ok();
       child.once("exit", () => ok());
       child.kill("SIGTERM");
     });
@@ -83,7 +83,7 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  test("config: drop-ins in order, key+ appends, CLI wins, unknown keys and flags refused", () => {
+  test("config: drop-ins in order, key+ appends, CLI wins; unknown keys refused by the agent, skipped with a warning by the server (as k3s)", () => {
     const etc = node("cfg").etc;
     mkdirSync(join(etc, "k3s/config.yaml.d"), { recursive: true });
     writeFileSync(join(etc, "k3s/config.yaml"), "node-label:\n  - a=1\nnode-name: from-main\n");
@@ -102,6 +102,14 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     writeFileSync(join(etc, "k3s/config.yaml.d/40-server-key.yaml"), "cluster-init: true\n");
     assert.equal(probe([]), "FATAL flag provided but not defined: -cluster-init", "a server-only key is unknown to the agent");
     rmSync(join(etc, "k3s/config.yaml.d/40-server-key.yaml"));
+    // k3s server only warns about a config key it does not know (and skips it)
+    const serverProbe = `import importlib.util,json,sys\nspec=importlib.util.spec_from_file_location('k',${JSON.stringify(K3S)})\nk=importlib.util.module_from_spec(spec);spec.loader.exec_module(k)\ns=k.load_settings('server',[],{})\nprint('has-typo' if 'node-lable' in s else 'skipped')`;
+    writeFileSync(join(etc, "k3s/config.yaml.d/30-typo.yaml"), "node-lable: x=1\n");
+    const warned = spawnSync("python3", ["-c", serverProbe], { env: env("cfg"), encoding: "utf8" });
+    assert.equal(warned.stdout.trim(), "skipped");
+    assert.match(warned.stderr, /level=warning msg="Unknown flag --node-lable found in config.yaml, skipping"/);
+    rmSync(join(etc, "k3s/config.yaml.d/30-typo.yaml"));
+    assert.equal(k3s("cfg", ["server", "--no-such-flag"]).rc, 1, "an unknown flag on the server's command line is fatal");
     const r = k3s("cfg", ["agent", "--no-such-flag"]);
     assert.equal(r.rc, 1);
     assert.match(r.stderr, /level=fatal msg="flag provided but not defined: -no-such-flag" component=k3s-standin/);
@@ -171,6 +179,8 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
 
   test("a restarted server keeps its nodes and labels; registration labels are not re-applied", { timeout: 30_000 }, async () => {
     const [server] = children;
+    const kubeconfigBefore = readFileSync(join(node("server").etc, "k3s/k3s.yaml"), "utf8");
+    const servingBefore = readFileSync(join(node("server").data, "server/tls/serving-kube-apiserver.crt"), "utf8");
     await stop(server);
     const again = start("server", ["server", "-d", node("server").data, "--node-label", "late=1"]);
     await until("server back", () => (again.log().includes("server is up") ? true : undefined));
@@ -178,6 +188,8 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     assert.deepEqual(nodes.map((n) => n.metadata.name).sort(), ["ag1", "srv"]);
     assert.equal(nodes.find((n) => n.metadata.name === "srv")!.metadata.labels.late, undefined, "node-label applies only at registration");
     assert.equal(nodes.find((n) => n.metadata.name === "ag1")!.metadata.labels.zone, "a");
+    assert.equal(readFileSync(join(node("server").etc, "k3s/k3s.yaml"), "utf8"), kubeconfigBefore, "a restart keeps the kubeconfig (a fetch of it stays unchanged)");
+    assert.equal(readFileSync(join(node("server").data, "server/tls/serving-kube-apiserver.crt"), "utf8"), servingBefore, "same SANs: same serving certificate");
     const starts = readFileSync(join(node("server").data, "standin-starts"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
     assert.equal(starts.length, 2);
   });
@@ -198,5 +210,33 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     await until("wrong joiner ends", () => (wrong.exitCode !== null ? true : undefined));
     assert.equal(wrong.exitCode, 1);
     assert.match(wrong.log(), /level=fatal msg="starting kubernetes: preparing server: failed to get CA certs: .*401 Unauthorized/);
+  });
+
+  test("a stopped agent turns NotReady after the grace period; a duplicate hostname is refused", { timeout: 40_000 }, async () => {
+    const fast = { K3S_STANDIN_HEARTBEAT_SECONDS: "0.5", K3S_STANDIN_NODE_GRACE_SECONDS: "3" };
+    const fastPort = await freePort();
+    const { etc, data } = node("fast");
+    mkdirSync(join(etc, "k3s"), { recursive: true });
+    writeFileSync(join(etc, "k3s/config.yaml"), `token: fast\nhttps-listen-port: ${fastPort}\nbind-address: 127.0.0.1\nnode-name: fastsrv\nnode-ip: 127.0.0.1\n`);
+    const fastServer = start("fast", ["server", "-d", data], fast);
+    await until("fast server up", () => (fastServer.log().includes("server is up") ? true : undefined));
+    const token = readFileSync(join(data, "server/token"), "utf8").trim();
+    const url = `https://127.0.0.1:${fastPort}`;
+    const nodesOf = () => {
+      const r = k3s("fast", ["kubectl", "get", "nodes", "-o", "json"]);
+      return r.rc === 0 ? (JSON.parse(r.stdout).items as Array<Record<string, any>>) : undefined;
+    };
+    const worker = start("w1", ["agent", "-d", node("w1").data, "--node-name", "w1"], { ...fast, K3S_URL: url, K3S_TOKEN: token });
+    await until("w1 Ready", () => nodesOf()?.find((n) => n.metadata.name === "w1" && n.status.conditions[0].status === "True"));
+    // another machine (its own /etc/rancher/node/password) claiming the same name
+    const twin = start("w1-twin", ["agent", "-d", node("w1-twin").data, "--node-name", "w1"], { ...fast, K3S_URL: url, K3S_TOKEN: token });
+    await until("twin refused", () => (twin.log().includes("Node password rejected, duplicate hostname") ? true : undefined));
+    await stop(twin);
+    await stop(worker);
+    const gone = await until("w1 NotReady", () => nodesOf()?.find((n) => n.metadata.name === "w1" && n.status.conditions[0].status !== "True"));
+    assert.equal(gone.status.conditions[0].status, "Unknown");
+    assert.equal(gone.status.conditions[0].message, "Kubelet stopped posting node status.");
+    assert.match(k3s("fast", ["kubectl", "get", "nodes", "w1"]).stdout, /w1\s+NotReady\s/);
+    assert.equal(nodesOf()!.find((n) => n.metadata.name === "fastsrv")!.status.conditions[0].status, "True", "the server keeps beating");
   });
 });

@@ -2,7 +2,8 @@
  * The lab's k3s STAND-IN on a REAL PostgreSQL (issue 10), in its own lab of three fresh amd64
  * nodes (prefix pik3a, 10.213.5.0/24, always taken down): `pgsql` (group datastore), `server`, `agent`.
  *
- *   1. roles/postgresql converges on `pgsql`; the second run reports changed=0;
+ *   1. roles/postgresql: --check on the fresh node fails nothing and changes nothing; the role
+ *      converges on `pgsql`; the second run reports changed=0 and restarts nothing;
  *   2. the stand-in (from the air-gap folder `npm run lab -- k3s-airgap` writes, started by a
  *      minimal Type=notify unit, as the k3s roles will) runs `k3s server` with
  *      datastore-endpoint postgres://…: token files, kubeconfig, tainted node, state in the
@@ -92,11 +93,11 @@ describe("k3s stand-in on a real PostgreSQL", { skip: skipReason, concurrency: f
     });
   }
 
-  function play(pass: number): Promise<Play> {
+  function play(pass: number | string, extra: string[] = []): Promise<Play> {
     const json = join(dir, `play-${pass}.json`);
     const started = Date.now();
     return new Promise((done) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "scripts/play.ts", "-i", inventory, playbook, "--json", json], {
+      const child = spawn(process.execPath, ["--import", "tsx", "scripts/play.ts", "-i", inventory, playbook, "--json", json, ...extra], {
         cwd: repo,
         env: { ...process.env, CI: "true", NO_COLOR: "1" },
       });
@@ -165,7 +166,11 @@ describe("k3s stand-in on a real PostgreSQL", { skip: skipReason, concurrency: f
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("roles/postgresql converges, and a second run changes nothing", { timeout: 2 * PLAY_TIMEOUT_MS }, async () => {
+  test("roles/postgresql converges, and a second run changes nothing", { timeout: 3 * PLAY_TIMEOUT_MS }, async () => {
+    const check = await play("check", ["--check"]);
+    assert.equal(check.code, 0, `--check on the fresh node failed:\n${check.output.slice(-4000)}`);
+    assert.ok(check.stats.pgsql?.changed > 0, "--check reports what would change");
+    assert.notEqual((await ssh("pgsql", "dpkg-query -W -f '${Status}' postgresql 2>/dev/null | grep -q 'ok installed'")).rc, 0, "--check installed PostgreSQL");
     const first = await play(1);
     assert.equal(first.code, 0, first.output.slice(-4000));
     assert.ok(first.stats.pgsql?.changed > 0, "the first run changes something");

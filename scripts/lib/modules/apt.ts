@@ -12,8 +12,10 @@ import { basename } from "node:path";
 import { readFileSync } from "node:fs";
 import type { ModuleContext, ModuleDefinition, Plan } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
-import { sh, raw } from "../shell/quote.ts";
+import { sh } from "../shell/quote.ts";
 import { listArg, requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
+import { framedUpload, receiveToTemp } from "./support/upload.ts";
+import { RULES, requireValues } from "./support/values.ts";
 
 export interface AptArgs {
   name?: string | string[];
@@ -118,7 +120,8 @@ export function versionMatches(installed: string, wanted: string): boolean {
   return re.test(installed);
 }
 
-function aptGetCommand(args: AptArgs, verb: string, words: string[]): string {
+/** The apt-get command; `operands` (package names, already shell words) follow a `--`. */
+function aptGetCommand(args: AptArgs, verb: string, operands: string): string {
   const options = [
     "-y",
     "-q",
@@ -130,7 +133,7 @@ function aptGetCommand(args: AptArgs, verb: string, words: string[]): string {
   if (args.allow_downgrade) options.push("--allow-downgrades");
   if (verb === "remove" && args.purge) options.push("--purge");
   if (args.autoremove) options.push("--auto-remove");
-  return `DEBIAN_FRONTEND=noninteractive apt-get ${options.join(" ")} ${verb} ${sh`${words}`}`;
+  return `DEBIAN_FRONTEND=noninteractive apt-get ${options.join(" ")} ${verb}${operands ? ` -- ${operands}` : ""}`;
 }
 
 const UPDATE = "DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=120 update";
@@ -152,7 +155,8 @@ export const apt: ModuleDefinition<AptArgs, AptState> = {
   aliases: [],
   schema,
   async plan(args, ctx) {
-    const specs = listArg(args.name ?? args.pkg ?? args.package);
+    const specs = requireValues("apt", "name", listArg(args.name ?? args.pkg ?? args.package), RULES.debianPackage);
+    requireValues("apt", "dpkg_options", listArg(args.dpkg_options), RULES.dpkgOption);
     const state = args.state === "installed" ? "present" : args.state === "removed" ? "absent" : args.state === "fixed" ? "present" : args.state;
     if (args.deb) return planDeb(args, ctx);
     const wanted = specs.map(parseWanted);
@@ -164,8 +168,8 @@ export const apt: ModuleDefinition<AptArgs, AptState> = {
     }
     const parts = [cacheAgeScript()];
     if (names.length) {
-      parts.push("echo @@dpkg", sh`dpkg-query -W -f='\${Package}\t\${Status}\t\${Version}\n' ${names} 2>/dev/null; :`);
-      if (state === "latest") parts.push("echo @@policy", sh`LC_ALL=C apt-cache policy ${names} 2>/dev/null; :`);
+      parts.push("echo @@dpkg", sh`dpkg-query -W -f='\${Package}\t\${Status}\t\${Version}\n' -- ${names} 2>/dev/null; :`);
+      if (state === "latest") parts.push("echo @@policy", sh`LC_ALL=C apt-cache policy -- ${names} 2>/dev/null; :`);
     }
     const r = requireSuccess(await ctx.run(parts.join("\n"), { become: false }), "Cannot query dpkg");
     const updateCache = cacheNeedsUpdate(args, r.stdout);
@@ -207,9 +211,9 @@ export const apt: ModuleDefinition<AptArgs, AptState> = {
       const sim = await ctx.run("LC_ALL=C apt-get -s autoremove 2>/dev/null | grep -c '^Remv' || :");
       const n = Number.parseInt(sim.stdout.trim(), 10) || 0;
       if (n === 0) return { changed: false, reason: names.length ? "packages as wished, nothing to autoremove" : "nothing to autoremove", result };
-      return { changed: true, msg: `${n} packages autoremoved`, state: { command: aptGetCommand(args, "autoremove", []), updateCache: false, packages: [] }, result };
+      return { changed: true, msg: `${n} packages autoremoved`, state: { command: aptGetCommand(args, "autoremove", ""), updateCache: false, packages: [] }, result };
     }
-    const command = aptGetCommand({ ...args, purge: false }, verb, todo);
+    const command = aptGetCommand({ ...args, purge: false }, verb, sh`${todo}`);
     const msg = state === "absent" ? `${todo.join(", ")} removed${args.purge ? " (purged)" : ""}` : `${todo.join(", ")} ${state === "latest" ? "installed or upgraded" : "installed"}`;
     return { changed: true, msg, state: { command, updateCache: updateCache && state !== "absent", packages: todo }, result: { ...result, cache_updated: updateCache } };
   },
@@ -227,11 +231,11 @@ async function planDeb(args: AptArgs, ctx: ModuleContext): Promise<Plan<AptState
   const local = ctx.findFile("files", args.deb!);
   const bytes = readFileSync(local);
   const probe = [
-    't=$(mktemp --suffix=.deb) || exit 1; trap \'rm -f "$t"\' EXIT; cat > "$t"',
+    receiveToTemp("mktemp --suffix=.deb"),
     `n=$(dpkg-deb -f "$t" Package) || exit 3; v=$(dpkg-deb -f "$t" Version)`,
     `echo "deb=$n $v"; dpkg-query -W -f='\${Status}\\t\${Version}\\n' "$n" 2>/dev/null || :`,
   ].join("\n");
-  const r = requireSuccess(await ctx.run(probe, { stdin: bytes, become: false }), `Cannot read ${basename(local)} on the target`);
+  const r = requireSuccess(await ctx.run(probe, { stdin: framedUpload(bytes), become: false }), `Cannot read ${basename(local)} on the target`);
   const m = /^deb=(\S+) (\S+)$/m.exec(r.stdout);
   if (!m) throw new ModuleFailure(`${args.deb} is not a Debian package`);
   const [, name, version] = m;
@@ -240,8 +244,10 @@ async function planDeb(args: AptArgs, ctx: ModuleContext): Promise<Plan<AptState
     return { changed: false, reason: `${name} ${version} is installed`, result: { packages: [] } };
   }
   const command = [
-    't=$(mktemp --suffix=.deb) || exit 1; trap \'rm -f "$t"\' EXIT; cat > "$t"; chmod 0644 "$t"',
-    `${aptGetCommand(args, "install", [])}${raw('"$t"')}`,
+    // The package lands whole before dpkg sees it (support/upload.ts).
+    `${receiveToTemp("mktemp --suffix=.deb")}
+chmod 0644 "$t"`,
+    aptGetCommand(args, "install", '"$t"'),
   ].join("\n");
-  return { changed: true, msg: `${name} ${version} installed from ${basename(local)}`, state: { command, stdin: bytes, updateCache: false, packages: [name] }, result: { packages: [name] } };
+  return { changed: true, msg: `${name} ${version} installed from ${basename(local)}`, state: { command, stdin: framedUpload(bytes), updateCache: false, packages: [name] }, result: { packages: [name] } };
 }

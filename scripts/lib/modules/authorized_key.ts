@@ -9,6 +9,7 @@ import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { fileProbeScript, parseFileProbe, writeFileAtomic } from "./remote-file.ts";
 import { contentDiff } from "./support/file-diff.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 import { requireSuccess, schemaHeader, probeValues } from "./support/system.ts";
 
 interface AuthorizedKeyArgs {
@@ -73,14 +74,14 @@ export const authorizedKey: ModuleDefinition<AuthorizedKeyArgs, KeyState> = {
   schema: {
     ...schemaHeader("authorized_key", "Adds or removes SSH authorized keys of a user."),
     properties: {
-      user: { type: "string", description: "The account." },
+      user: { type: "string", ...schemaPattern(RULES.accountName), description: "The account." },
       key: { type: "string", description: "One key, or several lines of keys." },
       state: { type: "string", enum: ["present", "absent"], default: "present" },
       exclusive: { type: "boolean", default: false, description: "Remove every other key." },
       path: { type: "string", description: "Another file than ~user/.ssh/authorized_keys." },
       manage_dir: { type: "boolean", default: true, description: "Create the .ssh directory (0700) when missing." },
-      key_options: { type: "string", description: "Options prepended to each key (from=\"...\",no-pty)." },
-      comment: { type: "string", description: "Replace each key's comment." },
+      key_options: { type: "string", ...schemaPattern(RULES.singleLine), description: "Options prepended to each key (from=\"...\",no-pty)." },
+      comment: { type: "string", ...schemaPattern(RULES.singleLine), description: "Replace each key's comment." },
     },
     required: ["user", "key"],
   },
@@ -92,7 +93,7 @@ export const authorizedKey: ModuleDefinition<AuthorizedKeyArgs, KeyState> = {
       return [args.key_options ?? l.slice(0, l.indexOf(id)).trim(), id, comment].filter(Boolean).join(" ");
     });
     const probe = [
-      sh`e=$(getent passwd ${args.user}) || { echo user=missing; exit 0; }`,
+      sh`e=$(getent passwd -- ${args.user}) || { echo user=missing; exit 0; }`,
       `echo "$e" | awk -F: '{ print "home=" $6; print "uid=" $3; print "gid=" $4 }'`,
       `h=$(echo "$e" | cut -d: -f6)`,
       args.path ? sh`f=${args.path}` : `f="$h/.ssh/authorized_keys"`,

@@ -8,6 +8,7 @@ import { ModuleFailure } from "./types.ts";
 import type { EditOutcome, TextEditArgs, TextEditState } from "./support/text-edit.ts";
 import { FILE_ATTRIBUTE_PROPERTIES, applyTextEdit, planTextEdit, revealSecrets } from "./support/text-edit.ts";
 import { pyRegex } from "./support/pyregex.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 
 export interface BlockinfileArgs extends TextEditArgs {
   block?: string;
@@ -34,9 +35,10 @@ const schema = {
     name: { type: "string", description: "Alias of path." },
     block: { type: "string", description: "The text to insert between the markers." },
     content: { type: "string", description: "Alias of block." },
-    marker: { type: "string", default: "# {mark} ANSIBLE MANAGED BLOCK", description: "Marker line template; {mark} becomes marker_begin/marker_end." },
-    marker_begin: { type: "string", default: "BEGIN" },
-    marker_end: { type: "string", default: "END" },
+    // The markers are lines the next run searches for: a newline would never match again.
+    marker: { type: "string", default: "# {mark} ANSIBLE MANAGED BLOCK", ...schemaPattern(RULES.singleLine), description: "Marker line template; {mark} becomes marker_begin/marker_end." },
+    marker_begin: { type: "string", default: "BEGIN", ...schemaPattern(RULES.singleLine) },
+    marker_end: { type: "string", default: "END", ...schemaPattern(RULES.singleLine) },
     state: { type: "string", enum: ["present", "absent"], default: "present" },
     insertafter: { type: "string", description: "EOF or a regex: insert after the last matching line." },
     insertbefore: { type: "string", description: "BOF or a regex: insert before the last matching line." },
@@ -140,6 +142,7 @@ export function editBlock(original: string | undefined, args: BlockinfileArgs): 
 export const blockinfile: ModuleDefinition<BlockinfileArgs, TextEditState> = {
   name: "blockinfile",
   aliases: [],
+  secretArgs: ["block", "content", "insertafter", "insertbefore"],
   schema,
   async plan(rawArgs, ctx) {
     const args = normalizeBlockinfileArgs(rawArgs as unknown as Record<string, unknown>);

@@ -49,6 +49,7 @@ export const command: ModuleDefinition<CommandArgs, CommandState> = {
   schema,
   freeForm: "_raw_params",
   nonIdempotent: true,
+  secretArgs: ["_raw_params", "cmd", "argv", "stdin"],
   plan: (args, ctx) => planCommand(args, ctx, commandState(args)),
   apply: (plan, args, ctx) => applyCommand(args, ctx, plan.state ?? commandState(args)),
 };

@@ -204,6 +204,7 @@ function isLocalDirectory(args: CopyArgs, ctx: ModuleContext): string | undefine
 export const copy: ModuleDefinition<CopyArgs, PutFileState | TreeState> = {
   name: "copy",
   aliases: [],
+  secretArgs: ["content"],
   schema,
   async plan(rawArgs, ctx) {
     const args = normalize(rawArgs as unknown as Record<string, unknown>);

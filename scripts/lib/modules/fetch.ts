@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { posix } from "node:path";
 import type { ModuleContext, ModuleDefinition } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
@@ -45,11 +45,34 @@ const schema = {
   required: ["src", "dest"],
 };
 
-/** Where the file lands on the controller, as Ansible lays it out. */
+/**
+ * Where the file lands on the controller, as Ansible lays it out. Neither the inventory host
+ * name nor a relative src may climb out: without flat the file must land inside
+ * dest/<host>/ (Ansible only checks dest; one host's file must not overwrite another's), with
+ * flat the basename of src must be a file name.
+ */
 export function fetchDestination(args: FetchArgs, host: string): string {
-  if (args.flat) return resolve(args.dest.endsWith("/") ? join(args.dest, posix.basename(args.src)) : args.dest);
-  const rel = posix.normalize(args.src).replace(/^\/+/, "");
-  return resolve(join(args.dest, host, rel));
+  if (args.flat) {
+    if (!args.dest.endsWith("/")) return resolve(args.dest);
+    const name = posix.basename(args.src);
+    if (name === "" || name === "." || name === "..") traversal(resolve(args.dest), resolve(args.dest, name));
+    return resolve(join(args.dest, name));
+  }
+  const root = resolve(args.dest);
+  const hostDir = resolve(root, host);
+  if (!isBelow(hostDir, root)) traversal(root, hostDir);
+  const local = resolve(hostDir, posix.normalize(args.src).replace(/^\/+/, ""));
+  if (!isBelow(local, hostDir)) traversal(hostDir, local);
+  return local;
+}
+
+function isBelow(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== "" && rel.split(sep)[0] !== ".." && !isAbsolute(rel);
+}
+
+function traversal(expected: string, got: string): never {
+  throw new ModuleFailure(`Detected directory traversal, expected to be contained in '${expected}' but got '${got}'`);
 }
 
 function sha1(bytes: Uint8Array): string {

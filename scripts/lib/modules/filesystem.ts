@@ -11,6 +11,7 @@ import type { ModuleDefinition } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { splitArgs } from "./support/shlex.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 import { requireSuccess, schemaHeader, probeSection, probeValues } from "./support/system.ts";
 
 interface FilesystemArgs {
@@ -109,8 +110,8 @@ export const filesystem: ModuleDefinition<FilesystemArgs, { command: string }> =
   schema: {
     ...schemaHeader("filesystem", "Makes a filesystem on a block device; refuses a device that holds anything unless force."),
     properties: {
-      dev: { type: "string", description: "Target block device (or a regular file)." },
-      device: { type: "string", description: "Alias of dev." },
+      dev: { type: "string", ...schemaPattern(RULES.devicePath), description: "Target block device (or a regular file), an absolute path." },
+      device: { type: "string", ...schemaPattern(RULES.devicePath), description: "Alias of dev." },
       fstype: { type: "string", enum: ["ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "f2fs", "swap", "exfat", "ntfs"], description: "Filesystem type." },
       type: { type: "string", description: "Alias of fstype." },
       opts: { type: "string", description: "Options for mkfs (e.g. \"-L data\")." },

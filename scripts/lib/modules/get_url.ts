@@ -14,6 +14,7 @@ import type { FileState } from "./remote-file.ts";
 import { fileProbeScript, parseFileProbe, planAttributes, applyAttributes, writeFileAtomic } from "./remote-file.ts";
 import { FILE_ATTRIBUTE_PROPERTIES } from "./support/text-edit.ts";
 import { joinMessages } from "./support/file-diff.ts";
+import { RULES, requireValue } from "./support/values.ts";
 
 export interface GetUrlArgs {
   url: string | Secret;
@@ -109,11 +110,20 @@ function parseChecksum(checksum: string | undefined): { algorithm?: string; valu
   const value = checksum.slice(i + 1).trim();
   if (!ALGORITHMS.includes(algorithm)) throw new ModuleFailure(`unsupported checksum algorithm ${algorithm} (use one of ${ALGORITHMS.join(", ")})`);
   if (/^(https?|ftp|file):\/\//i.test(value)) return { algorithm, url: value };
-  return { algorithm, value: value.toLowerCase() };
+  return { algorithm, value: requireValue("get_url", "checksum", value.toLowerCase(), RULES.hexDigest) };
 }
 
 async function planGetUrl(args: GetUrlArgs, ctx: ModuleContext): Promise<Plan<GetUrlState>> {
   const url = urlText(args.url);
+  // The URL is curl's/wget's last argument: a scheme first means it can never be an option.
+  if (!/^(https?|ftp|file):\/\/\S+$/i.test(url)) {
+    throw new ModuleFailure(`get_url: url ${args.url instanceof Secret ? "(secret)" : JSON.stringify(url)} is not a URL (allowed: http://, https://, ftp:// or file:// followed by no whitespace)`);
+  }
+  // Each header is one HTTP header line: a newline would add another (header injection).
+  for (const [name, value] of Object.entries(args.headers ?? {})) {
+    requireValue("get_url", "headers", name, RULES.httpHeaderName);
+    requireValue("get_url", `headers.${name}`, value instanceof Secret ? value.reveal() : String(value), RULES.singleLine, { secret: value instanceof Secret });
+  }
   const filename = urlFilename(url);
   const sum = parseChecksum(args.checksum);
   const candidates = { d: args.dest, n: posix.join(args.dest, filename) };
@@ -190,6 +200,7 @@ const DOWNLOAD_FAILED = 94;
 export const get_url: ModuleDefinition<GetUrlArgs, GetUrlState> = {
   name: "get_url",
   aliases: [],
+  secretArgs: ["url", "headers"],
   schema,
   plan: planGetUrl,
   async apply(plan, args, ctx) {
@@ -202,7 +213,7 @@ export const get_url: ModuleDefinition<GetUrlArgs, GetUrlState> = {
     const fill = [
       `${downloadCommand(st.tool, args, args.url)} || { echo "Request failed: cannot download the URL" >&2; exit ${DOWNLOAD_FAILED}; }`,
       st.expected
-        ? `got=$(${st.algorithm}sum < "$t" | cut -d' ' -f1); [ "$got" = ${quote(st.expected)} ] || { echo "The checksum did not match ${st.expected}; it was $got." >&2; exit ${CHECKSUM_MISMATCH}; }`
+        ? `got=$(${st.algorithm}sum < "$t" | cut -d' ' -f1); [ "$got" = ${quote(st.expected)} ] || { printf 'The checksum did not match %s; it was %s.\\n' ${quote(st.expected)} "$got" >&2; exit ${CHECKSUM_MISMATCH}; }`
         : "",
     ].filter(Boolean).join("\n");
     try {

@@ -19,7 +19,7 @@ export const hostname: ModuleDefinition<HostnameArgs, { command: string }> = {
   schema: {
     ...schemaHeader("hostname", "Sets the system's hostname (running and persistent)."),
     properties: {
-      name: { type: "string", minLength: 1, pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", description: "The hostname." },
+      name: { type: "string", minLength: 1, pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", patternErrorMessage: 'must be a host name (letters, digits, "-" and ".", starting and ending with a letter or digit)', description: "The hostname." },
       use: { type: "string", enum: ["systemd", "debian", "file", "generic", "auto"], description: "Strategy (auto-detected when unset)." },
     },
     required: ["name"],

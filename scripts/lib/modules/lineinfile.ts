@@ -7,6 +7,8 @@ import type { ModuleDefinition } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
 import type { EditOutcome, TextEditArgs, TextEditState } from "./support/text-edit.ts";
 import { FILE_ATTRIBUTE_PROPERTIES, applyTextEdit, planTextEdit, revealSecrets, readLines } from "./support/text-edit.ts";
+import { RULES, requireValue, schemaPattern } from "./support/values.ts";
+import { Secret } from "../shell/secret.ts";
 import { expandTemplate, pyRegex } from "./support/pyregex.ts";
 
 export interface LineinfileArgs extends TextEditArgs {
@@ -31,8 +33,10 @@ const schema = {
     dest: { type: "string", description: "Alias of path." },
     destfile: { type: "string", description: "Alias of path." },
     name: { type: "string", description: "Alias of path." },
-    line: { type: "string", description: "The line to insert/replace into the file." },
-    value: { type: "string", description: "Alias of line." },
+    // Ansible writes a "line" holding newlines as several lines that never match it again
+    // (changed on every run); one line only here, blockinfile writes blocks.
+    line: { type: "string", ...schemaPattern(RULES.singleLine), description: "The line to insert/replace into the file (one line; use blockinfile for several)." },
+    value: { type: "string", ...schemaPattern(RULES.singleLine), description: "Alias of line." },
     regexp: { type: "string", description: "Python regular expression to look for in every line." },
     regex: { type: "string", description: "Alias of regexp." },
     search_string: { type: "string", description: "Literal string to look for in every line." },
@@ -183,10 +187,13 @@ function checkArgs(args: LineinfileArgs): void {
 export const lineinfile: ModuleDefinition<LineinfileArgs, TextEditState> = {
   name: "lineinfile",
   aliases: [],
+  secretArgs: ["line", "value", "regexp", "regex", "search_string", "insertafter", "insertbefore"],
   schema,
   async plan(rawArgs, ctx) {
     const args = normalizeLineinfileArgs(rawArgs as unknown as Record<string, unknown>);
     checkArgs(args);
+    // The schema sees a secret line only as a placeholder: check its text here.
+    if (args.line !== undefined) requireValue("lineinfile", "line", args.line, RULES.singleLine, { secret: ((rawArgs as { line?: unknown }).line ?? (rawArgs as { value?: unknown }).value) instanceof Secret });
     if (args.regexp === "" || args.search_string === "") {
       ctx.warn(`The ${args.regexp === "" ? "regular expression" : "search string"} is an empty string, which will match every line in the file.`);
     }

@@ -17,6 +17,7 @@ import { sh } from "../shell/quote.ts";
 import { writeFileAtomic, parseFileProbe, fileProbeScript } from "./remote-file.ts";
 import { requireSuccess, schemaHeader, probeValues } from "./support/system.ts";
 import { contentDiff } from "./support/file-diff.ts";
+import { RULES, requireValues, schemaPattern } from "./support/values.ts";
 import type { FileDiff } from "./types.ts";
 
 interface ModprobeArgs {
@@ -51,7 +52,7 @@ export const modprobe: ModuleDefinition<ModprobeArgs, ModprobeState> = {
   schema: {
     ...schemaHeader("modprobe", "Loads or unloads kernel modules, now and at boot."),
     properties: {
-      name: { type: "string", pattern: "^[A-Za-z0-9_-]+$", description: "Module name." },
+      name: { type: "string", ...schemaPattern(RULES.kernelModule), description: "Module name." },
       state: { type: "string", enum: ["present", "absent"], default: "present" },
       params: { type: "string", default: "", description: "Module parameters (\"a=1 b=2\")." },
       persistent: { type: "string", enum: ["present", "absent", "disabled"], default: "disabled", description: "Load at boot (modules-load.d) with params (modprobe.d)." },
@@ -59,6 +60,8 @@ export const modprobe: ModuleDefinition<ModprobeArgs, ModprobeState> = {
     required: ["name"],
   },
   async plan(args, ctx) {
+    // Each word is a modprobe argument and a word of the modprobe.d "options" line.
+    const params = requireValues("modprobe", "params", args.params.split(/\s+/).filter(Boolean), RULES.kernelModuleParam);
     const name = args.name.replaceAll("-", "_");
     const loadFile = `/etc/modules-load.d/${args.name}.conf`;
     const optionsFile = `/etc/modprobe.d/${args.name}.conf`;
@@ -85,11 +88,11 @@ export const modprobe: ModuleDefinition<ModprobeArgs, ModprobeState> = {
           result,
         );
       }
-      load = `modprobe ${sh`${args.name}`}${args.params ? " " + sh`${args.params.split(/\s+/).filter(Boolean)}` : ""}`;
+      load = sh`modprobe -- ${[args.name, ...params]}`;
       done.push("loaded");
     } else if (args.state === "absent" && loaded !== "no") {
       if (loaded === "builtin") throw new ModuleFailure(`Cannot unload ${args.name}: it is built into the kernel`, result);
-      load = sh`modprobe -r ${args.name}`;
+      load = sh`modprobe -r -- ${args.name}`;
       done.push("unloaded");
     }
     const files: FileChange[] = [];

@@ -12,6 +12,7 @@ import { sh } from "../shell/quote.ts";
 import { fileProbeScript, parseFileProbe, writeFileAtomic } from "./remote-file.ts";
 import { contentDiff } from "./support/file-diff.ts";
 import { requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 import { unescapeMountField } from "../facts/mounts.ts";
 
 interface MountArgs {
@@ -66,10 +67,11 @@ export const mount: ModuleDefinition<MountArgs, MountState> = {
       path: { type: "string", description: "The mount point." },
       name: { type: "string", description: "Alias of path." },
       src: { type: "string", description: "Device (UUID=..., LABEL=..., /dev/..., or a directory for bind)." },
-      fstype: { type: "string", description: "Filesystem type (none for bind)." },
-      opts: { type: "string", default: "defaults" },
-      dump: { type: ["string", "integer"], default: "0" },
-      passno: { type: ["string", "integer"], default: "0" },
+      // src and path are escaped as fstab does (\040); the other fields are single words.
+      fstype: { type: "string", ...schemaPattern(RULES.word), description: "Filesystem type (none for bind)." },
+      opts: { type: "string", default: "defaults", ...schemaPattern(RULES.word) },
+      dump: { type: ["string", "integer"], default: "0", pattern: "^[0-9]+$" },
+      passno: { type: ["string", "integer"], default: "0", pattern: "^[0-9]+$" },
       state: { type: "string", enum: ["mounted", "present", "unmounted", "absent", "remounted"] },
       fstab: { type: "string", default: "/etc/fstab" },
       boot: { type: "boolean", default: true, description: "false adds noauto." },

@@ -13,6 +13,7 @@ import type { ModuleDefinition } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh, raw } from "../shell/quote.ts";
 import { listArg, requireSuccess, schemaHeader, probeSection, probeValues } from "./support/system.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 import { describeSignature, humanBytes } from "./filesystem.ts";
 
 interface PartedArgs {
@@ -91,7 +92,7 @@ export const parted: ModuleDefinition<PartedArgs, { commands: string[]; waitFor?
   schema: {
     ...schemaHeader("parted", "Creates a partition table and partitions; never changes or removes existing ones unless asked by number."),
     properties: {
-      device: { type: "string", description: "The block device (disk)." },
+      device: { type: "string", ...schemaPattern(RULES.devicePath), description: "The block device (disk)." },
       number: { type: "integer", minimum: 1, description: "Partition number (required unless state is info)." },
       state: { type: "string", enum: ["present", "absent", "info"], default: "info" },
       label: { type: "string", enum: ["aix", "amiga", "bsd", "dvh", "gpt", "loop", "mac", "msdos", "pc98", "sun"], default: "msdos", description: "Partition table type (only used on a disk without one)." },
@@ -99,8 +100,9 @@ export const parted: ModuleDefinition<PartedArgs, { commands: string[]; waitFor?
       part_end: { type: "string", pattern: POSITION, default: "100%", description: "Where it ends (100%, 10GiB, -1s, ...)." },
       part_type: { type: "string", enum: ["primary", "extended", "logical"], default: "primary" },
       fs_type: { type: "string", description: "Filesystem type hint for parted (it does not format)." },
-      name: { type: "string", description: "Partition name (GPT)." },
-      flags: { type: "array", items: { type: "string" }, description: "Flags to set (boot, esp, lvm, ...)." },
+      // parted reads options anywhere on its command line: a name must not start with "-".
+      name: { type: "string", pattern: "^[^-\\n\\r][^\\n\\r]*$", patternErrorMessage: 'must be one line not starting with "-"', description: "Partition name (GPT)." },
+      flags: { type: "array", items: { type: "string", pattern: "^[a-z_]+$", patternErrorMessage: "must be a parted flag name (lowercase letters and _)" }, description: "Flags to set (boot, esp, lvm, ...)." },
       unit: { type: "string", enum: ["s", "B", "KB", "KiB", "MB", "MiB", "GB", "GiB", "TB", "TiB", "%", "cyl", "chs", "compact"], default: "KiB", description: "Unit of the returned sizes." },
       align: { type: "string", enum: ["cylinder", "minimal", "none", "optimal", "undefined"], default: "optimal" },
       resize: { type: "boolean", description: "Not supported: accepted, an existing partition is never resized." },

@@ -4,7 +4,7 @@
  */
 import type { ModuleDefinition } from "./types.ts";
 import { schemaHeader } from "./support/system.ts";
-import { probeLines, runSql, sqlIdent, sqlLiteral, validateName, type PsqlLogin } from "./support/psql.ts";
+import { PsqlMissing, probeLines, runSql, sqlIdent, sqlLiteral, validateName, type PsqlLogin } from "./support/psql.ts";
 
 interface PostgresqlDbArgs extends Omit<PsqlLogin, "db"> {
   name: string;
@@ -32,13 +32,21 @@ export const postgresqlDb: ModuleDefinition<PostgresqlDbArgs, { sql: string }> =
     validateName("database", args.name);
     if (args.owner !== undefined) validateName("role", args.owner);
     const login = { login_user: args.login_user, port: args.port, db: args.maintenance_db };
-    const lines = await runSql(
+    const probeSql = () => runSql(
       ctx,
       login,
       `SELECT 'exists=' || count(*) FROM pg_database WHERE datname = ${sqlLiteral(args.name)};\n` +
         `SELECT 'owner=' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = ${sqlLiteral(args.name)};`,
       `Cannot read database ${args.name}`,
     );
+    let lines: string[];
+    try {
+      lines = await probeSql();
+    } catch (e) {
+      // --check on a fresh host: the package that brings psql was not really installed
+      if (e instanceof PsqlMissing && ctx.check && args.state === "present") return { changed: true, msg: `database ${args.name} created (PostgreSQL is not installed yet)`, result: { db: args.name, state: args.state, owner: args.owner } };
+      throw e;
+    }
     const probe = probeLines(lines);
     const exists = probe.get("exists") === "1";
     const result = { db: args.name, state: args.state, owner: probe.get("owner") ?? args.owner };

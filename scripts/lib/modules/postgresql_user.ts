@@ -7,7 +7,7 @@
 import type { ModuleDefinition } from "./types.ts";
 import { Secret } from "../shell/secret.ts";
 import { schemaHeader } from "./support/system.ts";
-import { probeLines, runSql, sqlIdent, sqlLiteral, validateName, type PsqlLogin } from "./support/psql.ts";
+import { PsqlMissing, probeLines, runSql, sqlIdent, sqlLiteral, validateName, type PsqlLogin } from "./support/psql.ts";
 import { isMd5, scramVerifier, verifierMatches } from "./support/scram.ts";
 
 interface PostgresqlUserArgs extends PsqlLogin {
@@ -36,7 +36,7 @@ export const postgresqlUser: ModuleDefinition<PostgresqlUserArgs, { sql: string 
   async plan(args, ctx) {
     validateName("role", args.name);
     const name = sqlLiteral(args.name);
-    const lines = await runSql(
+    const probeSql = () => runSql(
       ctx,
       args,
       `SELECT 'exists=' || count(*) FROM pg_authid WHERE rolname = ${name};\n` +
@@ -44,6 +44,14 @@ export const postgresqlUser: ModuleDefinition<PostgresqlUserArgs, { sql: string 
         `SELECT 'password=' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = ${name};`,
       `Cannot read role ${args.name}`,
     );
+    let lines: string[];
+    try {
+      lines = await probeSql();
+    } catch (e) {
+      // --check on a fresh host: the package that brings psql was not really installed
+      if (e instanceof PsqlMissing && ctx.check && args.state === "present") return { changed: true, msg: `role ${args.name} created (PostgreSQL is not installed yet)`, result: { user: args.name, state: args.state } };
+      throw e;
+    }
     const probe = probeLines(lines);
     const exists = probe.get("exists") === "1";
     const result = { user: args.name, state: args.state };

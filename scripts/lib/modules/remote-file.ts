@@ -1,8 +1,9 @@
 /**
  * Remote file helpers shared by the file modules. Each is ONE round trip:
  * - probeFile: type, mode, owner, size, and (on request) the content or its sha1;
- * - writeFileAtomic: content on stdin -> temp file in the same directory -> chmod/chown ->
- *   validate -> optional backup -> atomic rename;
+ * - writeFileAtomic: content on stdin -> temp file in the same directory, checked against the
+ *   size and sha1 the controller sent -> chmod/chown -> validate -> optional backup -> atomic
+ *   rename;
  * - planAttributes/applyAttributesCommand: owner/group/mode differences as changes.
  * The probe is also offered as a script fragment plus parser (fileProbeScript /
  * parseFileProbe) so a module can combine it with other reads in the same command.
@@ -15,6 +16,7 @@ import { raw, sh, quote } from "../shell/quote.ts";
 import { Secret, maskSecrets } from "../shell/secret.ts";
 import { parseMode } from "./support/mode.ts";
 import { splitArgs } from "./support/shlex.ts";
+import { framedUpload, receiveScript, REMOVE_TEMP_ON_EXIT, UPLOAD_INCOMPLETE } from "./support/upload.ts";
 
 export { parseMode } from "./support/mode.ts";
 
@@ -182,7 +184,7 @@ export interface WriteOptions {
   validate?: string;
   /** Keep a copy of the old file as `<path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~` (Ansible's name). */
   backup?: boolean;
-  /** The content is secret: created 0600 (umask 077) unless a mode is given. */
+  /** The content is secret: a NEW file is created 0600 unless a mode is given (an existing one keeps its mode). */
   secret?: boolean;
   /** Create missing parent directories (lineinfile/blockinfile `create`). */
   makeParents?: boolean;
@@ -204,9 +206,12 @@ const WRITE_VALIDATE_NO_PERCENT_S = 92;
 
 /**
  * Writes a file atomically in one round trip: the content travels on stdin (never on a
- * command line) into `mktemp` in the same directory; an existing file's owner/group/mode are
- * carried over first (as Ansible's atomic_move), then the requested ones applied; the
- * validate command checks the temp file; then `mv -f` renames it over the path.
+ * command line) into `mktemp` in the same directory and is checked against the size and sha1
+ * sent with it (support/upload.ts), so a transfer cut short never replaces the file; an
+ * existing file's owner/group/mode are carried over first (as Ansible's atomic_move), then
+ * the requested ones applied; the validate command checks the temp file; then `mv -f`
+ * renames it over the path. Whatever stops the script before the rename (an error, a
+ * signal, the connection dropping) removes the temp file and leaves the path as it was.
  */
 export async function writeFileAtomic(
   ctx: ModuleContext,
@@ -216,7 +221,7 @@ export async function writeFileAtomic(
 ): Promise<{ backupFile?: string }> {
   const command = writeFileCommand(path, options);
   const fromStdin = options.sourcePath === undefined && options.fillCommand === undefined;
-  const r = await ctx.run(command, fromStdin ? { stdin: contentBytes(content) } : undefined);
+  const r = await ctx.run(command, fromStdin ? { stdin: framedUpload(contentBytes(content)) } : undefined);
   if (r.rc === 0) {
     const backup = /^backup (.*)$/m.exec(r.stdout);
     return backup ? { backupFile: backup[1] } : {};
@@ -224,6 +229,9 @@ export async function writeFileAtomic(
   const stderr = maskSecrets(r.stderr.trim());
   if (r.rc === WRITE_NO_DIR) {
     throw new ModuleFailure(`Destination directory ${posix.dirname(path)} does not exist`, { rc: r.rc });
+  }
+  if (r.rc === UPLOAD_INCOMPLETE) {
+    throw new ModuleFailure(`Cannot write ${path}: ${stderr}; ${path} was left as it was`, { rc: r.rc, stderr });
   }
   if (r.rc === WRITE_VALIDATE) {
     throw new ModuleFailure(`failed to validate: ${options.validate} said: ${stderr || "(no output)"}`, {
@@ -238,35 +246,29 @@ export async function writeFileAtomic(
 export function writeFileCommand(path: string, options: WriteOptions = {}): string {
   const dir = posix.dirname(path);
   const base = posix.basename(path);
-  const lines: string[] = [];
-  if (options.secret) lines.push("umask 077");
-  lines.push(sh`p=${path}; d=${dir}`);
+  const lines: string[] = [sh`p=${path}; d=${dir}`];
   if (options.followLinks) lines.push(`if [ -L "$p" ]; then p=$(readlink -f -- "$p") || exit 1; d=$(dirname -- "$p"); fi`);
   if (options.makeParents) lines.push(`mkdir -p -- "$d" || exit 1`);
   lines.push(
     `[ -d "$d" ] || { echo "directory $d does not exist" >&2; exit ${WRITE_NO_DIR}; }`,
+    // mktemp makes it 0600: nobody else reads the content while it arrives.
     sh`t=$(mktemp "$d"/.${base}.XXXXXX) || exit 1`,
-    // Whatever fails from here on, the temp file must not stay behind.
-    `trap 'rm -f "$t"' EXIT`,
+    // Whatever ends the script from here on, the temp file must not stay behind; the rename
+    // is the last step.
+    REMOVE_TEMP_ON_EXIT,
     options.fillCommand !== undefined
       ? options.fillCommand
       : options.sourcePath === undefined
-        ? `cat > "$t" || exit 1`
+        ? receiveScript('"$t"')
         : sh`cat -- ${options.sourcePath} > "$t" || exit 1`,
+    // An existing file keeps its owner, group and mode, secret content or not (a script must
+    // stay executable); a new one gets 0666 minus the umask, or keeps 0600 when secret.
+    `if [ -e "$p" ]; then chown --reference="$p" "$t" 2>/dev/null || :; chmod --reference="$p" "$t" || exit 1;`,
+    options.secret ? "fi" : `else m=$(umask); chmod "$(printf '%o' $((0666 & ~m)))" "$t" || exit 1; fi`,
   );
-  if (options.secret) {
-    // mktemp already made it 0600; an existing file keeps its owner only.
-    lines.push(`if [ -e "$p" ]; then chown --reference="$p" "$t" 2>/dev/null || :; fi`);
-  } else {
-    lines.push(
-      `if [ -e "$p" ]; then chown --reference="$p" "$t" 2>/dev/null || :; chmod --reference="$p" "$t" || exit 1;`,
-      // A new file gets 0666 minus the umask, like any file a program creates.
-      `else m=$(umask); chmod "$(printf '%o' $((0666 & ~m)))" "$t" || exit 1; fi`,
-    );
-  }
   const owner = options.owner === undefined ? "" : String(options.owner);
   const group = options.group === undefined ? "" : String(options.group);
-  if (owner || group) lines.push(sh`chown ${owner}${raw(group ? `:${quote(group)}` : "")} "$t" || exit 1`);
+  if (owner || group) lines.push(sh`chown -- ${owner}${raw(group ? `:${quote(group)}` : "")} "$t" || exit 1`);
   if (options.mode !== undefined) {
     const mode = typeof options.mode === "number" ? parseMode(options.mode) : options.mode;
     lines.push(sh`chmod ${mode} "$t" || exit 1`);
@@ -281,7 +283,9 @@ export function writeFileCommand(path: string, options: WriteOptions = {}): stri
       `if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p "$p" "$b" || exit 1; echo "backup $b"; fi`,
     );
   }
-  lines.push(`mv -f "$t" "$p" || exit 1`, "trap - EXIT");
+  // On disk before the rename: after a power cut the path holds the old content or the new
+  // one, not an empty file (ext4 may commit the rename before the data otherwise).
+  lines.push(`sync -- "$t" 2>/dev/null || :`, `mv -f -- "$t" "$p" || exit 1`, "trap - EXIT");
   return lines.join("\n");
 }
 
@@ -355,7 +359,7 @@ export function attributesCommand(path: string, wish: AttributeWish, options: { 
   const h = options.noFollow ? "-h " : "";
   const owner = wish.owner === undefined ? "" : String(wish.owner);
   const group = wish.group === undefined ? "" : String(wish.group);
-  if (owner || group) parts.push(`chown ${r}${h}${quote(`${owner}${group ? `:${group}` : ""}`)} -- ${quote(path)}`);
+  if (owner || group) parts.push(`chown ${r}${h}-- ${quote(`${owner}${group ? `:${group}` : ""}`)} ${quote(path)}`);
   if (wish.mode !== undefined && wish.mode !== "preserve") {
     const mode = typeof wish.mode === "number" ? parseMode(wish.mode) : wish.mode;
     parts.push(`chmod ${r}${quote(mode)} -- ${quote(path)}`);

@@ -83,6 +83,7 @@ export function replaceText(contents: string, args: ReplaceArgs): EditOutcome {
 export const replace: ModuleDefinition<ReplaceArgs, TextEditState> = {
   name: "replace",
   aliases: [],
+  secretArgs: ["regexp", "replace", "after", "before"],
   schema,
   async plan(rawArgs, ctx) {
     const args = normalizeReplaceArgs(rawArgs as unknown as Record<string, unknown>);

@@ -92,7 +92,7 @@ export const rpiConfig: ModuleDefinition<ConfigArgs, { path: string; content: st
     ...schemaHeader("rpi_config", "Ensures key=value lines in the Raspberry Pi config.txt, optionally in a [section]."),
     properties: {
       settings: { type: "object", additionalProperties: { type: ["string", "number", "boolean"] }, description: "key: value pairs (key may itself hold '=', e.g. dtparam=poe_fan_temp0)." },
-      lines: { type: "array", items: { type: "string", pattern: "=" }, description: "Whole lines, e.g. dtparam=audio=on." },
+      lines: { type: "array", items: { type: "string", pattern: "^[^\\n\\r]*=[^\\n\\r]*$", patternErrorMessage: "must be a single line of the form key=value" }, description: "Whole lines, e.g. dtparam=audio=on." },
       key: { type: "string", description: "One setting's key (with value)." },
       value: { type: ["string", "number", "boolean"], description: "The value for key." },
       section: { type: "string", pattern: "^[^\\[\\]\\n]+$", description: "Section name without brackets (all, pi4, cm4, ...)." },

@@ -8,6 +8,7 @@ import { ModuleFailure } from "./types.ts";
 import { sh, raw } from "../shell/quote.ts";
 import { parseUnitStatus, planUnit, systemdProbe, systemd, type SystemdArgs } from "./systemd.ts";
 import { requireSuccess, schemaHeader } from "./support/system.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 
 interface ServiceArgs {
   name: string;
@@ -35,7 +36,7 @@ export const service: ModuleDefinition<ServiceArgs, ServiceState> = {
   schema: {
     ...schemaHeader("service", "Controls services (systemd when it runs the target, else SysV init scripts)."),
     properties: {
-      name: { type: "string", description: "Service name." },
+      name: { type: "string", ...schemaPattern(RULES.serviceName), description: "Service name." },
       state: { type: "string", enum: ["started", "stopped", "restarted", "reloaded"] },
       enabled: { type: "boolean" },
       arguments: { type: "string", description: "Extra arguments for the init script (SysV only)." },

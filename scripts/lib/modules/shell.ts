@@ -40,6 +40,7 @@ export const shell: ModuleDefinition<CommandArgs, CommandState> = {
   schema,
   freeForm: "_raw_params",
   nonIdempotent: true,
+  secretArgs: ["_raw_params", "cmd", "stdin"],
   plan: (args, ctx) => planCommand(args, ctx, shellState(args)),
   apply: (plan, args, ctx) => applyCommand(args, ctx, plan.state ?? shellState(args)),
 };

@@ -21,6 +21,7 @@ import type { ApplyResult, FileDiff, ModuleContext, ModuleDefinition, Plan } fro
 import { ModuleFailure } from "./types.ts";
 import { quote, raw, sh } from "../shell/quote.ts";
 import { writeFileAtomic } from "./remote-file.ts";
+import { RULES, requireValue, schemaPattern } from "./support/values.ts";
 
 /** Network stacks the module can configure. */
 export type Stack = "dhcpcd" | "networkmanager" | "networkd" | "ifupdown";
@@ -60,9 +61,9 @@ const schema = {
   additionalProperties: false,
   properties: {
     address: { type: "string", pattern: `^${IPV4}/([1-9]|[12]\\d|3[0-2])$`, description: "Address with prefix, e.g. 10.0.0.5/24." },
-    interface: { type: "string", default: "", description: "Interface (default: the one holding the address the runner connects to, else the default route's)." },
-    gateway: { type: "string", default: "", description: "Default gateway (empty: none)." },
-    dns: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }], default: [], description: "DNS servers." },
+    interface: { type: "string", default: "", ...schemaPattern(RULES.interfaceName, { orEmpty: true }), description: "Interface (default: the one holding the address the runner connects to, else the default route's)." },
+    gateway: { type: "string", default: "", ...schemaPattern(RULES.ipv4, { orEmpty: true }), description: "Default gateway (empty: none)." },
+    dns: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string", ...schemaPattern(RULES.ipAddress) } }], default: [], description: "DNS servers (IP addresses; a string is split on spaces and commas)." },
     stack: { type: "string", enum: ["auto", "dhcpcd", "networkmanager", "networkd", "ifupdown"], default: "auto" },
     confirm_timeout: { type: "integer", minimum: 10, maximum: 3600, default: 120, description: "Seconds before the node rolls back unless confirmed." },
     confirm: { type: "boolean", default: true, description: "false: do not confirm (test hook; the node rolls back and the task fails)." },
@@ -276,6 +277,10 @@ export interface StaticIpState {
 }
 
 async function plan(args: StaticIpArgs, ctx: ModuleContext): Promise<Plan<StaticIpState>> {
+  // Every value below reaches a script, a file name or a line of a configuration file.
+  if (args.interface) requireValue("static_ip", "interface", args.interface, RULES.interfaceName);
+  if (args.gateway) requireValue("static_ip", "gateway", args.gateway, RULES.ipv4);
+  for (const d of dnsList(args.dns)) requireValue("static_ip", "dns", d, RULES.ipAddress);
   const connectVar = String(ctx.vars.ansible_host ?? "");
   const connect = new RegExp(`^${IPV4}$`).test(connectVar) ? connectVar : "";
   const r = await ctx.run(probeScript(args.interface ?? "", connect));
@@ -287,6 +292,7 @@ async function plan(args: StaticIpArgs, ctx: ModuleContext): Promise<Plan<Static
   if (!probe.iface) {
     throw new ModuleFailure(`Cannot tell which interface to configure on ${ctx.host} (no address matches the connection, no default route): set static_ip_interface (interface:).`);
   }
+  requireValue("static_ip", "interface", probe.iface, RULES.interfaceName);
   const stack = detectStack(probe, args.stack);
   if (stack === "ifupdown" && probe.files.interfaces !== null && new RegExp(`^\\s*iface\\s+${probe.iface}\\s`, "m").test(probe.files.interfaces)) {
     throw new ModuleFailure(

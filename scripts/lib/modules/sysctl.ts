@@ -9,6 +9,7 @@ import { sh } from "../shell/quote.ts";
 import { fileProbeScript, parseFileProbe, writeFileAtomic } from "./remote-file.ts";
 import { contentDiff } from "./support/file-diff.ts";
 import { requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
+import { RULES, requireValue, schemaPattern } from "./support/values.ts";
 
 interface SysctlArgs {
   name: string;
@@ -66,10 +67,11 @@ export const sysctl: ModuleDefinition<SysctlArgs, SysctlState> = {
   schema: {
     ...schemaHeader("sysctl", "Manages kernel parameters in a sysctl file and live."),
     properties: {
-      name: { type: "string", description: "The parameter (net.ipv4.ip_forward)." },
-      key: { type: "string", description: "Alias of name." },
-      value: { type: ["string", "number", "boolean"], description: "Its value." },
-      val: { type: ["string", "number", "boolean"], description: "Alias of value." },
+      name: { type: "string", ...schemaPattern(RULES.sysctlKey), description: "The parameter (net.ipv4.ip_forward)." },
+      key: { type: "string", ...schemaPattern(RULES.sysctlKey), description: "Alias of name." },
+      // One line of the sysctl file: a newline would add a line that `sysctl -p` applies.
+      value: { type: ["string", "number", "boolean"], ...schemaPattern(RULES.singleLine), description: "Its value (one line)." },
+      val: { type: ["string", "number", "boolean"], ...schemaPattern(RULES.singleLine), description: "Alias of value." },
       sysctl_file: { type: "string", default: "/etc/sysctl.conf" },
       reload: { type: "boolean", default: true, description: "sysctl -p FILE when the file changed." },
       state: { type: "string", enum: ["present", "absent"], default: "present" },
@@ -84,7 +86,9 @@ export const sysctl: ModuleDefinition<SysctlArgs, SysctlState> = {
     const a = rawArgs as SysctlArgs & { key?: string; val?: SysctlArgs["value"] };
     const name = a.name ?? a.key!;
     const value = a.state === "present" ? valueText(a.value ?? a.val) : undefined;
-    const probe = [sh`echo @@live; sysctl -n ${normalizeKey(name)} 2>/dev/null || echo @@unknown`, "echo @@file", fileProbeScript(a.sysctl_file, { content: true })].join("\n");
+    requireValue("sysctl", "name", name, RULES.sysctlKey);
+    if (value !== undefined) requireValue("sysctl", "value", value, RULES.singleLine);
+    const probe = [sh`echo @@live; sysctl -n -- ${normalizeKey(name)} 2>/dev/null || echo @@unknown`, "echo @@file", fileProbeScript(a.sysctl_file, { content: true })].join("\n");
     const r = requireSuccess(await ctx.run(probe, { become: false }), `Cannot read ${name}`);
     const liveText = probeSection(r.stdout, "live");
     const live = liveText.includes("@@unknown") ? undefined : liveText.replace(/\n$/, "");
@@ -112,9 +116,9 @@ export const sysctl: ModuleDefinition<SysctlArgs, SysctlState> = {
     const name = a.name ?? a.key!;
     const s = plan.state!;
     if (s.content !== undefined) await writeFileAtomic(ctx, a.sysctl_file, s.content, { makeParents: true });
-    if (s.set !== undefined) requireSuccess(await ctx.run(sh`sysctl -w ${`${normalizeKey(name)}=${s.set}`}`), `Cannot set ${name}`);
+    if (s.set !== undefined) requireSuccess(await ctx.run(sh`sysctl -w -- ${`${normalizeKey(name)}=${s.set}`}`), `Cannot set ${name}`);
     if (s.content !== undefined && a.reload) {
-      requireSuccess(await ctx.run(sh`sysctl ${a.ignoreerrors ? "-e" : "-q"} -p ${a.sysctl_file}`), `sysctl -p ${a.sysctl_file} failed`);
+      requireSuccess(await ctx.run(sh`sysctl ${a.ignoreerrors ? "-e" : "-q"} -p -- ${a.sysctl_file}`), `sysctl -p ${a.sysctl_file} failed`);
     }
     return { msg: plan.msg };
   },

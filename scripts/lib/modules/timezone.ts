@@ -19,7 +19,7 @@ export const timezone: ModuleDefinition<TimezoneArgs, { command: string }> = {
   schema: {
     ...schemaHeader("timezone", "Sets the system time zone."),
     properties: {
-      name: { type: "string", pattern: "^[A-Za-z0-9_+/-]+$", description: "Zone name, e.g. Asia/Tokyo or Etc/UTC." },
+      name: { type: "string", pattern: "^[A-Za-z0-9_+][A-Za-z0-9_+-]*(/[A-Za-z0-9_+][A-Za-z0-9_+-]*)*$", patternErrorMessage: 'must be a zone name such as Asia/Tokyo (letters, digits, "_", "+" and "-", parts separated by "/", none starting with "-")', description: "Zone name, e.g. Asia/Tokyo or Etc/UTC." },
       hwclock: { type: "string", enum: ["local", "UTC"], description: "Accepted for compatibility; the hardware clock is left alone (a Pi has none)." },
     },
     required: ["name"],

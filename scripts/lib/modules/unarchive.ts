@@ -19,6 +19,7 @@ import type { ArchiveFormat, ArchiveMember } from "./support/archive-list.ts";
 import { archiveFormat, listArchive } from "./support/archive-list.ts";
 import { attributesCommand } from "./remote-file.ts";
 import { parseMode } from "./support/mode.ts";
+import { framedUpload, receiveToTemp } from "./support/upload.ts";
 
 export interface UnarchiveArgs {
   src: string;
@@ -217,11 +218,11 @@ export const unarchive: ModuleDefinition<UnarchiveArgs, UnarchiveState> = {
       const bytes = readFileSync(st.local);
       const flag: Record<ArchiveFormat, string> = { tar: "", "tar.gz": "z", "tar.bz2": "j", "tar.xz": "J", "tar.zst": " --zstd", zip: "" };
       const opts = tarOptions(args);
-      // tar cannot detect compression on a pipe: say it; zip needs a seekable file.
-      const script = st.format === "zip"
-        ? `t=$(mktemp) || exit 1\ntrap 'rm -f "$t"' EXIT\ncat > "$t" || exit 1\n${extractCommand("zip", '"$t"', args, dest)}`
-        : `tar -x${flag[st.format]} -f - -C ${dest}${opts ? ` ${opts}` : ""}`;
-      r = await ctx.run(script, { stdin: bytes });
+      // The archive lands whole in a temp file before anything is extracted: a transfer cut
+      // short must not leave half an archive's files in dest (support/upload.ts checks it).
+      const extract = st.format === "zip" ? extractCommand("zip", '"$t"', args, dest) : `tar -x${flag[st.format]} -f "$t" -C ${dest}${opts ? ` ${opts}` : ""}`;
+      const script = `${receiveToTemp()}\n${extract}`;
+      r = await ctx.run(script, { stdin: framedUpload(bytes) });
     } else {
       r = await ctx.run(extractCommand(st.format, quote(args.src), args, dest));
     }

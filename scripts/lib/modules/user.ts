@@ -9,6 +9,7 @@ import { ModuleFailure } from "./types.ts";
 import { sh, raw } from "../shell/quote.ts";
 import { Secret } from "../shell/secret.ts";
 import { listArg, requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
+import { RULES, requireValue, requireValues, schemaPattern } from "./support/values.ts";
 
 interface UserArgs {
   name: string;
@@ -47,16 +48,18 @@ function parsePasswd(line: string): { uid: number; gid: number; comment: string;
 export const user: ModuleDefinition<UserArgs, UserState> = {
   name: "user",
   aliases: [],
+  secretArgs: ["password"],
   schema: {
     ...schemaHeader("user", "Manages local user accounts."),
     properties: {
-      name: { type: "string", description: "User name." },
+      name: { type: "string", ...schemaPattern(RULES.accountName), description: "User name." },
       uid: { type: "integer", minimum: 0 },
-      group: { type: "string", description: "Primary group (name or gid)." },
+      group: { type: "string", ...schemaPattern(RULES.owner), description: "Primary group (name or gid)." },
       groups: { type: ["string", "array"], items: { type: "string" }, description: "Supplementary groups (list or comma-separated)." },
       append: { type: "boolean", default: false, description: "Add to groups, keep the others." },
-      shell: { type: "string" },
-      home: { type: "string" },
+      // Fields of an /etc/passwd line.
+      shell: { type: "string", ...schemaPattern(RULES.singleLine) },
+      home: { type: "string", ...schemaPattern(RULES.singleLine) },
       create_home: { type: "boolean", default: true },
       createhome: { type: "boolean", description: "Alias of create_home." },
       move_home: { type: "boolean", default: false, description: "Move the old home to the new home." },
@@ -66,22 +69,24 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
       state: { type: "string", enum: ["present", "absent"], default: "present" },
       remove: { type: "boolean", default: false, description: "With state absent: remove the home directory too." },
       force: { type: "boolean", default: false, description: "With state absent: remove even when logged in." },
-      comment: { type: "string", description: "GECOS field." },
+      comment: { type: "string", ...schemaPattern(RULES.singleLine), description: "GECOS field (one line)." },
       non_unique: { type: "boolean", description: "Allow a non-unique uid." },
       local: { type: "boolean", description: "Accepted for compatibility." },
     },
     required: ["name"],
   },
   async plan(args, ctx) {
-    const wantGroups = args.groups === undefined ? undefined : listArg(args.groups);
+    const wantGroups = args.groups === undefined ? undefined : requireValues("user", "groups", listArg(args.groups), RULES.accountName);
     const password = args.password instanceof Secret ? args.password.reveal() : args.password;
+    // chpasswd reads "name:hash" lines: a second line would set another account's password.
+    if (password !== undefined) requireValue("user", "password", password, RULES.singleLine, { secret: true });
     const probe = [
-      sh`getent passwd ${args.name} || echo absent`,
+      sh`getent passwd -- ${args.name} || echo absent`,
       "echo @@groups",
-      sh`id -Gn ${args.name} 2>/dev/null; id -gn ${args.name} 2>/dev/null | sed 's/^/primary=/'`,
+      sh`id -Gn -- ${args.name} 2>/dev/null; id -gn -- ${args.name} 2>/dev/null | sed 's/^/primary=/'`,
       "echo @@known",
       ...(wantGroups?.length || args.group ? [sh`for g in ${[...(wantGroups ?? []), ...(args.group ? [args.group] : [])]}; do getent group "$g" >/dev/null && echo "$g"; done`] : []),
-      ...(password !== undefined ? ["echo @@shadow", sh`getent shadow ${args.name} | cut -d: -f2`] : []),
+      ...(password !== undefined ? ["echo @@shadow", sh`getent shadow -- ${args.name} | cut -d: -f2`] : []),
     ].join("\n");
     const r = requireSuccess(await ctx.run(probe), `Cannot look up user ${args.name}`);
     const entry = r.stdout.split("\n")[0] === "absent" ? undefined : parsePasswd(r.stdout.split("\n")[0]);
@@ -90,7 +95,7 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
     if (args.state === "absent") {
       if (!entry) return { changed: false, reason: `user ${args.name} is absent`, result };
       const opts = `${args.remove ? "-r " : ""}${args.force ? "-f " : ""}`;
-      return { changed: true, msg: `user ${args.name} removed`, state: { command: sh`userdel ${raw(opts)}${args.name}` }, result };
+      return { changed: true, msg: `user ${args.name} removed`, state: { command: sh`userdel ${raw(opts)}-- ${args.name}` }, result };
     }
     for (const g of [...(wantGroups ?? []), ...(args.group && !/^\d+$/.test(args.group) ? [args.group] : [])]) {
       if (!known.has(g)) throw new ModuleFailure(`Group ${g} does not exist`);
@@ -107,7 +112,7 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
       if (args.comment !== undefined) opts.push(sh`-c ${args.comment}`);
       if (args.system) opts.push("-r");
       opts.push(createHome ? "-m" : "-M");
-      let command = `useradd ${opts.join(" ")} ${sh`${args.name}`}`;
+      let command = `useradd ${opts.join(" ")} ${sh`-- ${args.name}`}`;
       if (password !== undefined) command += " && chpasswd -e";
       return { changed: true, msg: `user ${args.name} created`, state: { command, password: password !== undefined ? `${args.name}:${password}\n` : undefined }, result };
     }
@@ -140,7 +145,7 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
     }
     Object.assign(result, { uid: args.uid ?? entry.uid, home: args.home ?? entry.home, shell: args.shell ?? entry.shell });
     if (changes.length === 0) return { changed: false, reason: `user ${args.name} is as wished`, result };
-    const commands = [opts.length ? `usermod ${opts.join(" ")} ${sh`${args.name}`}` : "", passwordLine ? "chpasswd -e" : ""].filter(Boolean);
+    const commands = [opts.length ? `usermod ${opts.join(" ")} ${sh`-- ${args.name}`}` : "", passwordLine ? "chpasswd -e" : ""].filter(Boolean);
     return { changed: true, msg: `user ${args.name}: ${changes.join(", ")}`, state: { command: commands.join(" && "), password: passwordLine }, result };
   },
   async apply(plan, args, ctx) {

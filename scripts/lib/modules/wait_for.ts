@@ -8,6 +8,7 @@ import type { ModuleDefinition } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh, quote } from "../shell/quote.ts";
 import { schemaHeader } from "./support/system.ts";
+import { RULES, requireValue, schemaPattern } from "./support/values.ts";
 
 interface WaitForArgs {
   host: string;
@@ -27,9 +28,10 @@ export function waitScript(args: WaitForArgs): string {
   const ct = Math.max(1, Math.floor(args.connect_timeout));
   let check: string;
   if (args.port !== undefined) {
-    const open = sh`timeout ${ct} bash -c ${`exec 3<>/dev/tcp/${args.host}/${args.port}`} 2>/dev/null`;
+    // The host and port are bash's positional parameters, never part of its script text.
+    const open = sh`timeout ${ct} bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ ${args.host} ${args.port} 2>/dev/null`;
     check = args.search_regex !== undefined
-      ? sh`timeout ${ct} bash -c ${`exec 3<>/dev/tcp/${args.host}/${args.port}; timeout 1 cat <&3`} 2>/dev/null | grep -Eq -- ${args.search_regex}`
+      ? sh`timeout ${ct} bash -c 'exec 3<>"/dev/tcp/$1/$2"; timeout 1 cat <&3' _ ${args.host} ${args.port} 2>/dev/null | grep -Eq -- ${args.search_regex}`
       : open;
   } else {
     check = args.search_regex !== undefined
@@ -54,7 +56,7 @@ export const waitFor: ModuleDefinition<WaitForArgs> = {
   schema: {
     ...schemaHeader("wait_for", "Waits on the target for a port, a path, or a regex."),
     properties: {
-      host: { type: "string", default: "127.0.0.1", description: "Host to connect to, as seen from the target." },
+      host: { type: "string", default: "127.0.0.1", ...schemaPattern(RULES.host), description: "Host to connect to, as seen from the target." },
       port: { type: "integer", minimum: 1, maximum: 65535 },
       path: { type: "string" },
       state: { type: "string", enum: ["started", "stopped", "present", "absent"], default: "started" },
@@ -76,6 +78,7 @@ export const waitFor: ModuleDefinition<WaitForArgs> = {
       await ctx.run(`sleep ${Math.max(args.timeout, args.delay)}`, { timeoutMs: (Math.max(args.timeout, args.delay) + 30) * 1000, become: false });
       return { changed: false, reason: `waited ${Math.max(args.timeout, args.delay)}s`, result: { elapsed: Math.max(args.timeout, args.delay) } };
     }
+    requireValue("wait_for", "host", args.host, RULES.host);
     const script = waitScript(args);
     const r = await ctx.run(`bash -c ${quote(script)}`, { timeoutMs: (args.timeout + args.delay + 30) * 1000, become: args.path !== undefined ? undefined : false });
     const elapsed = Number(/elapsed=(\d+)/.exec(r.stdout)?.[1] ?? 0);
@@ -83,6 +86,8 @@ export const waitFor: ModuleDefinition<WaitForArgs> = {
     const verb = args.state === "stopped" || args.state === "absent" ? (args.port !== undefined ? "to close" : "to disappear") : args.search_regex ? `to match ${args.search_regex}` : args.port !== undefined ? "to open" : "to appear";
     if (r.rc === 3) throw new ModuleFailure(args.msg ?? `Timeout when waiting for ${what} ${verb} (${args.timeout}s)`, { elapsed });
     if (r.rc !== 0) throw new ModuleFailure(`wait_for could not run on the target: ${r.stderr.trim() || `rc ${r.rc}`}`, { elapsed, rc: r.rc });
-    return { changed: false, reason: `${what} ${verb.replace(/^to /, "")}ed`.replace("opened", "open").replace("closeed", "closed").replace("appeared", "present").replace("disappeared", "absent").replace(/to match (.*)ed$/, "matched $1"), result: { elapsed, path: args.path, port: args.port, state: args.state } };
+    const negate = args.state === "stopped" || args.state === "absent";
+    const reached = negate ? (args.port !== undefined ? "closed" : "absent") : args.search_regex !== undefined ? `matched ${args.search_regex}` : args.port !== undefined ? "open" : "present";
+    return { changed: false, reason: `${what} ${reached}`, result: { elapsed, path: args.path, port: args.port, state: args.state } };
   },
 };

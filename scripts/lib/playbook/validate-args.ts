@@ -214,6 +214,14 @@ function explain(e: ErrorObject, data: Record<string, unknown>, schema: Schema, 
       }
       return { message: `${option ? `option "${option}"` : "arguments"} must match ${e.keyword === "oneOf" ? "exactly one" : "at least one"} of the allowed forms`, key: top };
     }
+    case "pattern": {
+      // Modules describe their patterns in words (support/values.ts schemaPattern).
+      const said = ((e.parentSchema ?? {}) as Schema).patternErrorMessage;
+      const rule = typeof said === "string" ? said : `must match the pattern ${JSON.stringify((e.params as { pattern: string }).pattern)}`;
+      const got = valueAt(data, e.instancePath);
+      const shown = typeof got === "string" && got.startsWith(SECRET_MARK) ? "a secret" : JSON.stringify(typeof got === "string" && got.length > 80 ? got.slice(0, 80) + "..." : got);
+      return { message: `option "${option}" ${rule}; got ${shown}`, key: top };
+    }
     case "if":
       return undefined; // explained by the `then` branch's own error
     case "const":

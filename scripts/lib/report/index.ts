@@ -23,6 +23,11 @@ export interface Reporter {
   sink: EventSink;
   /** Waits for the output to be complete and writes the JSON report. */
   finish(): Promise<void>;
+  /**
+   * Quitting at once (a second Ctrl-C, SIGTERM): writes the JSON report of what has finished
+   * so far, synchronously, so it is on disk before the process exits.
+   */
+  finishNow(): void;
 }
 
 /** Whether this run gets the live tree: stdout is a TTY and CI is not set. */
@@ -63,6 +68,9 @@ export async function createReporter(options: ReporterOptions): Promise<Reporter
     },
     async finish() {
       await view.finish?.();
+      if (json && options.jsonFile) json.write(options.jsonFile);
+    },
+    finishNow() {
       if (json && options.jsonFile) json.write(options.jsonFile);
     },
   };

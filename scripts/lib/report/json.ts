@@ -8,7 +8,8 @@ import { renameSync, writeFileSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import type { HostStats, RunEvent, TaskResult } from "../run/events.ts";
 import type { Play, Task } from "../playbook/types.ts";
-import { maskSecrets } from "../shell/secret.ts";
+import { maskValue } from "../shell/secret.ts";
+import { countResult, emptyStats } from "../run/stats.ts";
 
 interface Duration {
   start: string;
@@ -91,6 +92,8 @@ export class JsonReport {
           play?.tasks.push(entry);
         }
         entry.hosts[event.host] = ansibleResult(event.task, event.result);
+        // Counted here too for a run cut off before its recap (SIGTERM); the recap replaces them.
+        countResult((this.data.stats[event.host] ??= emptyStats()), event.result);
         break;
       }
       case "play-end":
@@ -98,7 +101,8 @@ export class JsonReport {
         if (play) play.play.duration.end = now;
         break;
       case "recap":
-        this.data.stats = event.stats;
+        // A copy: the next playbook's results are counted onto it (see host-task-result).
+        this.data.stats = Object.fromEntries(Object.entries(event.stats).map(([host, stats]) => [host, { ...stats }]));
         break;
     }
   }
@@ -108,9 +112,9 @@ export class JsonReport {
     if (last) last.task.duration.end ??= now;
   }
 
-  /** The report as JSON text (secrets masked). */
+  /** The report as JSON text (secrets masked in the values, before JSON escapes them). */
   toJSON(): string {
-    return maskSecrets(JSON.stringify(this.data, null, 4)) + "\n";
+    return JSON.stringify(maskValue(this.data), null, 4) + "\n";
   }
 
   /** Writes the report atomically (a temp file beside it, then rename). */

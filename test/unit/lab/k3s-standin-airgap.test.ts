@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { gunzipSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
 import { STANDIN_DEFAULT_VERSION, standinProgram, writeStandinAirgapDir } from "../../../scripts/lib/lab/k3s-standin/airgap.ts";
 import { UserError } from "../../../scripts/lib/errors.ts";
 import { which } from "../../../scripts/lib/lab/preflight.ts";
@@ -73,5 +74,20 @@ describe("k3s stand-in air-gap folder", () => {
     const w = spawnSync("python3", [other, "--version"], { encoding: "utf8" });
     assert.equal(w.status, 126);
     assert.match(w.stderr, /exec format error/);
+  });
+
+  test("npm run lab -- k3s-airgap DIR writes the folder and names the stand-in; a bad version is a usage error", () => {
+    const dir = join(tempDir(), "airgap");
+    const lab = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "scripts/lab.ts", ...args], { cwd: fileURLToPath(new URL("../../..", import.meta.url)), encoding: "utf8" });
+    const ok = lab(["k3s-airgap", dir, "--version", "v1.30.2+k3s2", "--images"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /k3s STAND-IN v1\.30\.2\+k3s2, not a real k3s/);
+    assert.match(readFileSync(join(dir, "k3s"), "utf8"), /^STANDIN_VERSION = "v1\.30\.2\+k3s2"$/m);
+    const bad = lab(["k3s-airgap", dir, "--version", "latest"]);
+    assert.equal(bad.status, 5);
+    assert.match(bad.stderr, /Not a k3s release version: "latest"\n  hint: k3s versions look like v1\.31\.4\+k3s1/);
+    const none = lab(["k3s-airgap"]);
+    assert.equal(none.status, 5);
+    assert.match(none.stderr, /k3s-airgap needs a folder/);
   });
 });

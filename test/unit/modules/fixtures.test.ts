@@ -52,6 +52,7 @@ import { validateModuleArgs } from "../../../scripts/lib/playbook/validate-args.
 import { allModules, getModule } from "../../../scripts/lib/modules/registry.ts";
 import { Secret } from "../../../scripts/lib/shell/secret.ts";
 import { formatFileProbe } from "../../../scripts/lib/modules/remote-file.ts";
+import { unframeUpload } from "../../../scripts/lib/modules/support/upload.ts";
 import type { Plan } from "../../../scripts/lib/modules/types.ts";
 import { FakeContext, matcher } from "../../support/fake-context.ts";
 import type { ScriptedResponse } from "../../support/fake-context.ts";
@@ -114,9 +115,11 @@ function assertSubset(actual: unknown, expected: unknown, path: string): void {
   }
 }
 
+/** A command's stdin as text; an upload (support/upload.ts) as the content the target keeps. */
 function stdinText(stdin: string | Uint8Array | undefined): string {
   if (stdin === undefined) return "";
-  return typeof stdin === "string" ? stdin : Buffer.from(stdin).toString("utf8");
+  if (typeof stdin === "string") return stdin;
+  return Buffer.from(unframeUpload(stdin) ?? stdin).toString("utf8");
 }
 
 async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {

@@ -12,7 +12,7 @@ import { formatFileProbe, parseFileProbe, planAttributes, validateCommand, write
 import { absentLines, presentLines } from "../../../scripts/lib/modules/lineinfile.ts";
 import { editBlock } from "../../../scripts/lib/modules/blockinfile.ts";
 import { checksumFromFile, urlFilename } from "../../../scripts/lib/modules/get_url.ts";
-import { globWord } from "../../../scripts/lib/modules/support/run-command.ts";
+import { globExists } from "../../../scripts/lib/modules/support/run-command.ts";
 
 describe("parseMode", () => {
   const cases: Array<[string | number, string | undefined, string]> = [
@@ -103,15 +103,18 @@ describe("atomic write command", () => {
     assert.equal(validateCommand("sh -c 'test -s %s; echo $x'"), `sh -c 'test -s '"$t"'; echo $x'`);
     assert.throws(() => validateCommand("visudo -c"), /must contain %s/);
   });
-  test("secrets: umask 077 before anything is created", () => {
-    const cmd = writeFileCommand("/etc/k3s/token", { secret: true });
-    assert.ok(cmd.startsWith("umask 077\n"));
-    assert.ok(!cmd.includes("chmod --reference"), "a secret file does not inherit a looser mode");
+  test("secrets: the same path as plain content, only a new file's mode differs", () => {
+    const secret = writeFileCommand("/etc/k3s/token", { secret: true });
+    const plain = writeFileCommand("/etc/k3s/token");
+    assert.ok(secret.includes(`chmod --reference="$p" "$t"`), "an existing file keeps its mode, secret or not");
+    assert.ok(!secret.includes("0666 & ~m") && plain.includes("0666 & ~m"), "a new secret file stays 0600");
+    const same = (cmd: string) => cmd.split("\n").filter((l) => !l.includes("0666 & ~m") && l !== "fi");
+    assert.deepEqual(same(secret), same(plain));
   });
   test("chmod/chown before the rename, rename last", () => {
     const cmd = writeFileCommand("/a b/c'd", { mode: "0640", owner: "pi", group: "adm", backup: true });
     assert.ok(cmd.includes(`p='/a b/c'\\''d'`));
-    const order = ["mktemp", "cat >", "chown pi:adm", "chmod 0640", "cp -p", "mv -f"].map((s) => cmd.indexOf(s));
+    const order = ["mktemp", "read -r n h", "cat >", "sha1sum", "chown -- pi:adm", "chmod 0640", "cp -p", "sync --", "mv -f"].map((s) => cmd.indexOf(s));
     assert.deepEqual([...order].sort((x, y) => x - y), order, cmd);
     assert.ok(order.every((i) => i >= 0));
   });
@@ -158,8 +161,8 @@ describe("get_url helpers", () => {
 });
 
 describe("creates/removes globs", () => {
-  test("literal parts quoted, * and ? active", () => {
-    assert.equal(globWord("/opt/my app/*.conf"), "'/opt/my app/'*.conf");
-    assert.equal(globWord("/x/$(reboot)"), "'/x/$(reboot)'");
+  test("the pattern is only ever a quoted value, expanded from a variable", () => {
+    assert.equal(globExists("/opt/my app/*.conf", "t"), `g='/opt/my app/*.conf'; IFS=''; set +f; for f in $g; do [ -e "$f" ] && { echo t; break; }; done`);
+    assert.ok(globExists("/x/[$(reboot)]'`", "t").startsWith(`g='/x/[$(reboot)]'\\''\`'; `));
   });
 });

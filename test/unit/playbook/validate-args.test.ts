@@ -43,6 +43,18 @@ describe("validateModuleArgs", () => {
     assert.equal(out.content, secret);
   });
 
+  test("a pattern error says what is allowed and shows the value (a secret only as 'a secret')", () => {
+    const iface = { name: "iface", schema: { type: "object", additionalProperties: false, properties: { dev: { type: "string", pattern: "^[a-z0-9]+$", patternErrorMessage: "must be an interface name (a-z, 0-9)" }, raw: { type: "string", pattern: "^[a-z]+$" } } } };
+    assert.equal(
+      message(() => validateModuleArgs(iface, { dev: "eth0$(touch x)" }, where, { templated: false })),
+      't.yml:1:1: module iface: option "dev" must be an interface name (a-z, 0-9); got "eth0$(touch x)"\n  hint: The options of "iface" are in its JSON Schema (scripts/lib/modules/, scripts/schemas/modules/).',
+    );
+    assert.match(message(() => validateModuleArgs(iface, { raw: "A1" }, where, { templated: false })), /option "raw" must match the pattern "\^\[a-z\]\+\$"; got "A1"/);
+    const shown = message(() => validateModuleArgs(iface, { dev: new Secret("Hunter2-Pass") }, where, { templated: false }));
+    assert.match(shown, /option "dev" must be an interface name \(a-z, 0-9\); got a secret/);
+    assert.doesNotMatch(shown, /Hunter2/);
+  });
+
   test("enum with did-you-mean", () => {
     assert.equal(
       message(() => validateModuleArgs(fakeApt, { name: "vim", state: "presnt" }, where, { templated: false })),

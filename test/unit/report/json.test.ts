@@ -35,6 +35,12 @@ test("stats per host with Ansible's names", () => {
   assert.deepEqual(report().data.stats["pi-2"], { ok: 1, changed: 1, failures: 1, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 });
 });
 
+test("a run cut off before its recap (SIGTERM) still has stats, counted from the results", () => {
+  const r = new JsonReport();
+  for (const e of events) if (e.type !== "recap") r.handle(e);
+  assert.deepEqual(r.data.stats, report().data.stats);
+});
+
 test("written atomically (no temp file left) and parseable", () => {
   const dir = mkdtempSync(join(tmpdir(), "json-report-"));
   try {

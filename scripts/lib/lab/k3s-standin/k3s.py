@@ -32,6 +32,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 # The air-gap writer replaces these two lines (version of the release it imitates, its arch).
 STANDIN_VERSION = "v1.31.4+k3s1"
@@ -39,9 +40,10 @@ STANDIN_ARCH = None
 
 STANDIN_MARK = "written by the k3s STAND-IN (pi-cluster-runner lab), not by a real k3s"
 GO_VERSION = "go1.22.9"
-HEARTBEAT_SECONDS = 10
+# Tests shorten these two through the environment; on nodes they are k3s's defaults.
+HEARTBEAT_SECONDS = float(os.environ.get("K3S_STANDIN_HEARTBEAT_SECONDS", "10"))
 # kube-controller-manager's node-monitor-grace-period: no heartbeat for that long -> NotReady.
-NODE_GRACE_SECONDS = 40
+NODE_GRACE_SECONDS = float(os.environ.get("K3S_STANDIN_NODE_GRACE_SECONDS", "40"))
 RETRY_SECONDS = 2
 # Tests on the controller point the stand-in's /etc/rancher elsewhere; on nodes it is unset.
 ETC_RANCHER = os.environ.get("K3S_STANDIN_ETC_RANCHER", "/etc/rancher")
@@ -361,6 +363,11 @@ def load_settings(command, args, env=None):
             append = key.endswith("+")
             name = key[:-1] if append else key
             if name not in table:
+                # k3s filters config-file keys against the server's flags (configfilearg's
+                # ValidFlags) and only warns; for the agent they reach the flag parser, which fails.
+                if command == "server":
+                    log("warning", "Unknown flag --%s found in config.yaml, skipping" % name)
+                    continue
                 raise unknown_flag(name)
             kind = table[name][0]
             items = value if isinstance(value, list) else [value]
@@ -746,7 +753,8 @@ class PostgresStore(SqlStore):
         try:
             return self.conn.query(statement)
         except (OSError, PgError) as e:
-            if isinstance(e, PgError) and e.code:  # a server-side SQL error, not a broken link
+            # a server-side SQL error is the caller's; a shutdown (57P*) or link error (08*) is not
+            if isinstance(e, PgError) and e.code and not e.code.startswith(("57P", "08")):
                 raise
             log("warning", "datastore connection lost (%s), reconnecting" % e)
             self._connect()
@@ -1049,7 +1057,7 @@ class Cluster:
                     "kind": "Node",
                     "metadata": {
                         "name": name,
-                        "uid": str(__import__("uuid").uuid4()),
+                        "uid": str(uuid.uuid4()),
                         "creationTimestamp": now_iso(),
                         "labels": labels,
                         "annotations": {"standin.k3s.io/note": STANDIN_MARK},
@@ -1402,13 +1410,13 @@ class Server:
         sans = sorted(set(sans))
         record = os.path.join(self.tls_dir, "serving-kube-apiserver.sans")
         ca_now = ca_hash_of(self.ca_pem)
-        want = "\n".join(sans + ["ca=" + ca_now]) + "\n"
+        want = marked("\n".join(sans + ["ca=" + ca_now]) + "\n")
         if read_text(record) != want or not os.path.exists(os.path.join(self.tls_dir, "serving-kube-apiserver.crt")):
             make_leaf(self.tls_dir, "server-ca", "serving-kube-apiserver", "/CN=kube-apiserver", sans, "serverAuth")
             write_file(record, want, 0o644)
-        if not os.path.exists(os.path.join(self.tls_dir, "client-admin.crt")) or read_text(os.path.join(self.tls_dir, "client-admin.ca")) != ca_now:
+        if not os.path.exists(os.path.join(self.tls_dir, "client-admin.crt")) or read_text(os.path.join(self.tls_dir, "client-admin.ca")) != marked(ca_now + "\n"):
             make_leaf(self.tls_dir, "client-ca", "client-admin", "/O=system:masters/CN=system:admin", [], "clientAuth")
-            write_file(os.path.join(self.tls_dir, "client-admin.ca"), ca_now, 0o644)
+            write_file(os.path.join(self.tls_dir, "client-admin.ca"), marked(ca_now + "\n"), 0o644)
 
     def write_tokens(self, server_secret, agent_secret):
         h = ca_hash_of(self.ca_pem)
@@ -1742,9 +1750,9 @@ def kubectl(args):
         if a.startswith("--kubeconfig"):
             kubeconfig_path = value()
         elif a == "-o" or a.startswith("--output") or a.startswith("-o"):
-            opts["output"] = a[2:] if a.startswith("-o") and len(a) > 2 and not a.startswith("--") else value()
+            opts["output"] = a[2:].lstrip("=") if a.startswith("-o") and len(a) > 2 and not a.startswith("--") else value()
         elif a == "-l" or a.startswith("--selector") or (a.startswith("-l") and len(a) > 2):
-            opts["selector"] = a[2:] if a.startswith("-l") and len(a) > 2 else value()
+            opts["selector"] = a[2:].lstrip("=") if a.startswith("-l") and len(a) > 2 else value()
         elif a == "--no-headers":
             opts["no_headers"] = True
         elif a.startswith("--raw"):

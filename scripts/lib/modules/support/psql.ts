@@ -39,14 +39,19 @@ export function validateName(kind: string, name: string): void {
 /** The command that runs psql as `login_user` (via runuser when we are someone else). */
 export function psqlCommand(login: PsqlLogin): string {
   const psql = sh`psql -X -q -A -t -v ON_ERROR_STOP=1 -p ${login.port} -d ${login.db} -f -`;
-  return `if [ "$(id -un)" = ${sh`${login.login_user}`} ]; then ${psql}; else runuser -u ${sh`${login.login_user}`} -- ${psql}; fi`;
+  // psql missing (rc 127) is told apart: in check mode the package is not installed yet
+  return `command -v psql >/dev/null 2>&1 || { echo 'psql: command not found' >&2; exit 127; }; ` +
+    `if [ "$(id -un)" = ${sh`${login.login_user}`} ]; then ${psql}; else runuser -u ${sh`${login.login_user}`} -- ${psql}; fi`;
 }
+
+/** psql is not there (yet): in check mode the package task before it did not really run. */
+export class PsqlMissing extends ModuleFailure {}
 
 /** Runs SQL; fails the task with psql's error (secrets masked) or a hint when psql is missing. */
 export async function runSql(ctx: ModuleContext, login: PsqlLogin, sql: string, what: string): Promise<string[]> {
   const r = await ctx.run(psqlCommand(login), { stdin: `${sql}\n` });
-  if (r.rc === 127 || /psql: (command )?not found|No such file or directory.*psql/.test(r.stderr)) {
-    throw new ModuleFailure(`${what}: psql is not installed on ${ctx.host}`, { rc: r.rc });
+  if (r.rc === 127) {
+    throw new PsqlMissing(`${what}: psql is not installed on ${ctx.host} (install postgresql first)`, { rc: r.rc });
   }
   if (r.rc !== 0) {
     const detail = maskSecrets(r.stderr.trim() || r.stdout.trim()).split("\n").slice(-4).join("\n");

@@ -37,9 +37,9 @@ export async function planCommand(args: CommandArgs, ctx: ModuleContext, state: 
   const shownCmd = maskShown(state.shown);
   if (args.creates !== undefined || args.removes !== undefined) {
     const checks: string[] = [];
-    if (args.chdir) checks.push(`cd ${quote(args.chdir)} 2>/dev/null || :`);
-    if (args.creates !== undefined) checks.push(`for f in ${globWord(args.creates)}; do [ -e "$f" ] && { echo creates-exists; break; }; done`);
-    if (args.removes !== undefined) checks.push(`for f in ${globWord(args.removes)}; do [ -e "$f" ] && { echo removes-exists; break; }; done`);
+    if (args.chdir) checks.push(`cd -- ${quote(args.chdir)} 2>/dev/null || :`);
+    if (args.creates !== undefined) checks.push(globExists(args.creates, "creates-exists"));
+    if (args.removes !== undefined) checks.push(globExists(args.removes, "removes-exists"));
     const r = await ctx.run(checks.join("\n"));
     if (args.creates !== undefined && r.stdout.includes("creates-exists")) {
       const msg = `skipped, since ${args.creates} exists`;
@@ -69,8 +69,9 @@ export async function applyCommand(args: CommandArgs, ctx: ModuleContext, state:
   const r = await ctx.run(state.script, stdin === undefined ? undefined : { stdin });
   const end = new Date();
   const strip = args.strip_empty_ends !== false;
-  const stdout = maskSecrets(strip ? r.stdout.replace(/[\r\n]+$/, "") : r.stdout);
-  const stderr = maskSecrets(strip ? r.stderr.replace(/[\r\n]+$/, "") : r.stderr);
+  // The real output: it is data a later task may test; writers mask secrets where it is shown.
+  const stdout = strip ? r.stdout.replace(/[\r\n]+$/, "") : r.stdout;
+  const stderr = strip ? r.stderr.replace(/[\r\n]+$/, "") : r.stderr;
   const result: Record<string, unknown> = {
     cmd: maskShown(state.shown),
     rc: r.rc,
@@ -99,15 +100,19 @@ function failureMessage(stderr: string): string {
 /** Prefixes `cd <chdir>` (failing clearly when the directory is missing). */
 export function withChdir(script: string, chdir?: string): string {
   if (!chdir) return script;
-  return `cd ${quote(chdir)} || exit 1\n${script}`;
+  return `cd -- ${quote(chdir)} || exit 1\n${script}`;
 }
 
-/** A path for `for f in ...`: literal parts quoted, glob characters * ? [ ] left active. */
-export function globWord(pattern: string): string {
-  return pattern
-    .split(/([*?]|\[[^\]/'"\\]*\])/)
-    .map((part, i) => (i % 2 === 1 ? part : part === "" ? "" : quote(part)))
-    .join("") || "''";
+/**
+ * A check that prints `tag` when some path matches the glob `pattern` (Ansible's glob.glob:
+ * * ? [...]). The pattern reaches the shell only as the value of a variable, expanded
+ * unquoted with IFS empty: POSIX applies pathname expansion to the result of a parameter
+ * expansion but never command substitution, parameter expansion or quote removal again, and
+ * an empty IFS means no field splitting. So "$(...)", backticks, "${...}", quotes and newlines
+ * in the pattern are literal characters, wherever they stand, brackets included.
+ */
+export function globExists(pattern: string, tag: string): string {
+  return `g=${quote(pattern)}; IFS=''; set +f; for f in $g; do [ -e "$f" ] && { echo ${tag}; break; }; done`;
 }
 
 function maskShown(shown: string | string[]): string | string[] {

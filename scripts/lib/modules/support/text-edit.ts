@@ -9,6 +9,7 @@ import { ModuleFailure } from "../types.ts";
 import type { AttributeWish, FileState } from "../remote-file.ts";
 import { applyAttributes, planAttributes, probeFile, writeFileAtomic } from "../remote-file.ts";
 import { attributesDiff, contentDiff, joinMessages } from "./file-diff.ts";
+import { RULES, schemaPattern } from "./values.ts";
 import { Secret } from "../../shell/secret.ts";
 
 export interface TextEditArgs extends AttributeWish {
@@ -144,8 +145,8 @@ export async function applyTextEdit(ctx: ModuleContext, args: TextEditArgs, plan
 /** Schema properties every text-editing module accepts. */
 export const FILE_ATTRIBUTE_PROPERTIES = {
   mode: { type: ["string", "integer"], description: 'Octal ("0644") or symbolic ("u=rw,g=r,o=r") mode.' },
-  owner: { type: ["string", "integer"], description: "User name or uid owning the file." },
-  group: { type: ["string", "integer"], description: "Group name or gid of the file." },
+  owner: { type: ["string", "integer"], ...schemaPattern(RULES.owner), description: "User name or uid owning the file." },
+  group: { type: ["string", "integer"], ...schemaPattern(RULES.owner), description: "Group name or gid of the file." },
   unsafe_writes: { type: "boolean", description: "Accepted for compatibility; writes are always atomic." },
   attributes: { type: "string", description: "Accepted for compatibility; ignored." },
   seuser: { type: "string", description: "Accepted for compatibility; ignored." },
