@@ -2,10 +2,10 @@
  * Loads `-i` sources (YAML inventory files, folders of them, comma lists, simple INI) into an
  * Inventory, with group_vars/ and host_vars/ next to each inventory and next to the playbook.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, extname, join, resolve } from "node:path";
 import { UserError, type SourcePosition } from "../errors.ts";
-import { parseYaml, positionOf, positionOfKey } from "../yaml/load.ts";
+import { parseYaml, positionOf, positionOfKey, readInputFile } from "../yaml/load.ts";
 import { expandHostRange } from "./host-ranges.ts";
 import { loadVarsDir } from "./group-vars.ts";
 import { parseIniInventory } from "./ini.ts";
@@ -116,7 +116,7 @@ export function loadInventory(sources: string[], options: LoadInventoryOptions =
 }
 
 function loadInventoryFile(builder: InventoryBuilder, file: string): void {
-  const text = readFileSync(file, "utf8");
+  const text = readInputFile(file);
   const ext = extname(file);
   if (ext === ".ini" || (![".yml", ".yaml", ".json"].includes(ext) && looksLikeIni(text))) {
     parseIniInventory(builder, text, file);
