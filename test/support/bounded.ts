@@ -1,7 +1,8 @@
 /**
  * Runs an exported function of a module in a worker thread that is terminated after `ms`:
  * a test of a runaway-input bound fails by timeout on a regression instead of hanging
- * (synchronous code cannot be interrupted by the test runner's own timeout).
+ * (synchronous code cannot be interrupted by the test runner's own timeout). The stack is
+ * about the size of the main thread's, so a deep recursion overflows here as it would there.
  */
 import { Worker } from "node:worker_threads";
 
@@ -23,7 +24,7 @@ import("tsx/esm/api").then(async ({ tsImport }) => {
 
 export function runBounded(ms: number, url: string | URL, fn: string, ...args: unknown[]): Promise<Bounded> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerSource, { eval: true, workerData: { url: String(url), fn, args }, resourceLimits: { maxOldGenerationSizeMb: 512 } });
+    const worker = new Worker(workerSource, { eval: true, workerData: { url: String(url), fn, args }, resourceLimits: { maxOldGenerationSizeMb: 512, stackSizeMb: 1 } });
     const timer = setTimeout(() => {
       void worker.terminate();
       resolve({ timedOut: true });

@@ -100,7 +100,8 @@ function deepCombine(a: Record<string, unknown>, b: Record<string, unknown>, rec
 function flatten(list: unknown[], levels?: number, skipNulls = true): unknown[] {
   const out: unknown[] = [];
   for (const x of list) {
-    if (Array.isArray(x) && (levels === undefined || levels > 0)) out.push(...flatten(x, levels === undefined ? undefined : levels - 1, skipNulls));
+    // Appended one by one: a spread of a long list overflows the call stack.
+    if (Array.isArray(x) && (levels === undefined || levels > 0)) for (const y of flatten(x, levels === undefined ? undefined : levels - 1, skipNulls)) out.push(y);
     else if (!(skipNulls && (x === null || x === "None"))) out.push(x);
   }
   return out;
