@@ -337,6 +337,35 @@ class ActiveLoader extends (nunjucks.Loader as Any) {
   }
 }
 
+/**
+ * Templates nested in one another (include, extends). A template that includes itself would
+ * recurse until the stack overflows, and every level would add its path to the message (megabytes);
+ * a bound stops it early with the chain of names.
+ */
+export const MAX_TEMPLATE_NESTING = 50;
+const rendering: string[] = [];
+const TemplateProto = (nunjucks as Any).Template.prototype;
+const originalRender = TemplateProto.render;
+TemplateProto.render = function (this: Any, ctx: Any, parentFrame: Any, cb: Any) {
+  const name = String(this.path ?? this.tmplName ?? "template");
+  if (rendering.length >= MAX_TEMPLATE_NESTING) {
+    const chain = [...rendering, name];
+    const shown = [...chain.slice(0, 3), `… ${chain.length - 6} more …`, ...chain.slice(-3)];
+    const err = new TemplateError(`Templates nested more than ${MAX_TEMPLATE_NESTING} deep: ${shown.join(" → ")}`, {
+      hint: "A template that includes itself (directly or through others) needs a condition that ends it.",
+    });
+    const callback = typeof parentFrame === "function" ? parentFrame : cb;
+    if (callback) return callback(err);
+    throw err;
+  }
+  rendering.push(name);
+  try {
+    return originalRender.call(this, ctx, parentFrame, cb);
+  } finally {
+    rendering.pop();
+  }
+};
+
 /** The one environment: autoescape off, trim_blocks on, lstrip_blocks off, as Ansible's template module. */
 export const environment: Any = new nunjucks.Environment(new ActiveLoader() as Any, {
   autoescape: false,
@@ -379,7 +408,8 @@ export function compile(source: string, name: string): Any {
 /** The user-facing error inside a nunjucks error (ours are kept as they are). */
 export function unwrapError(e: unknown): Error {
   let cur: unknown = e;
-  for (let depth = 0; cur && depth < 10; depth++) {
+  // Each nested template wraps the error once more (bounded by MAX_TEMPLATE_NESTING).
+  for (let depth = 0; cur && depth < 4 * MAX_TEMPLATE_NESTING; depth++) {
     if (cur instanceof TemplateError) return cur;
     if (cur instanceof Error && cur.name === "UserError") return cur;
     cur = (cur as { cause?: unknown }).cause;
