@@ -69,3 +69,17 @@ describe("ProxyJump: a failing target behind the jump host", { skip: missing }, 
     assert.match(r.out, /good\s+: ok=1\s+changed=1/);
   });
 });
+
+describe("ProxyCommand is refused, never ignored", { skip: missing }, () => {
+  test("-o ProxyCommand in ansible_ssh_common_args: the host fails with a message, nothing runs there", () => {
+    // The address is the reachable loopback sshd: connecting directly would have worked.
+    const inv = inventory("proxy-command", { direct: { ansible_host: "127.0.0.1", ansible_port: sshd!.port } }, {
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${sshd!.knownHostsFile} -o "ProxyCommand=ssh -W %h:%p bastion.example"`,
+    });
+    const r = zxRun([PLAYBOOK, "-i", inv]);
+    assert.equal(r.signal, null, r.out);
+    assert.equal(r.status, 2, r.out);
+    assert.match(r.out, /host direct: -o ProxyCommand in the ssh arguments \("ssh -W %h:%p bastion\.example"\) is not supported/);
+    assert.match(r.out, /direct\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=1/);
+  });
+});

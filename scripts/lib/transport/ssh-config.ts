@@ -15,6 +15,8 @@ export interface SshHostConfig {
   port?: number;
   identityFile?: string[];
   proxyJump?: string;
+  /** Read only to refuse it (the runner never runs a local command to reach a host). */
+  proxyCommand?: string;
   userKnownHostsFile?: string[];
   strictHostKeyChecking?: string;
   connectTimeout?: number;
@@ -116,6 +118,8 @@ export class SshConfig {
     if (knownHosts.length) resolved.userKnownHostsFile = knownHosts.map((f) => expandPath(expandTokens(f, tokens)));
     const jump = first.get("proxyjump");
     if (jump && jump.toLowerCase() !== "none") resolved.proxyJump = jump;
+    const command = first.get("proxycommand");
+    if (command && command.toLowerCase() !== "none") resolved.proxyCommand = command;
     const strict = first.get("stricthostkeychecking");
     if (strict) resolved.strictHostKeyChecking = strict.toLowerCase();
     const timeout = Number(first.get("connecttimeout"));
