@@ -393,10 +393,36 @@ function inCode(source: string, fn: (code: string) => string): string {
   return source.replace(/(\{\{|\{%)([\s\S]*?)(\}\}|%\})/g, (_m, open: string, code: string, close: string) => open + fn(code) + close);
 }
 
+/**
+ * Brackets nested in one expression. nunjucks' parser takes exponential time once a deeply
+ * nested expression overflows its stack (hundreds of levels), so such a template is refused first.
+ */
+export const MAX_EXPRESSION_NESTING = 100;
+
+function checkExpressionNesting(source: string): void {
+  let opening = 0;
+  for (let i = 0; i < source.length && opening <= MAX_EXPRESSION_NESTING; i++) if ("[({".includes(source[i])) opening++;
+  if (opening <= MAX_EXPRESSION_NESTING) return; // cannot nest that deep: the usual case
+  inCode(source, (code) => {
+    let depth = 0;
+    for (const c of code) {
+      if (c === "[" || c === "(" || c === "{") depth++;
+      else if (c === "]" || c === ")" || c === "}") depth--;
+      if (depth > MAX_EXPRESSION_NESTING) {
+        throw new TemplateError(`Template expression nested more than ${MAX_EXPRESSION_NESTING} levels deep`, {
+          hint: "Nothing needs that depth in a template: build the data in YAML (vars) instead.",
+        });
+      }
+    }
+    return code;
+  });
+}
+
 /** Compiles (once per distinct source text) a template. */
 export function compile(source: string, name: string): Any {
   let t = compiled.get(source);
   if (!t) {
+    checkExpressionNesting(source);
     const text = /\bis\s/.test(source) ? inCode(source, (code) => code.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`)) : source;
     t = new nunjucks.Template(text, environment, name, true);
     if (compiled.size > 20000) compiled.clear();
