@@ -12,3 +12,12 @@ export function render(expressions: string[], depth: number): Array<{ value?: un
     }
   });
 }
+
+/** Renders `expression` with `vars`: the value or the error. */
+export function renderWith(vars: Record<string, unknown>, expression: string): { value?: unknown; error?: string; name?: string } {
+  try {
+    return { value: new Templar(vars).render(expression) };
+  } catch (x) {
+    return { error: (x as Error).message, name: (x as Error).name };
+  }
+}

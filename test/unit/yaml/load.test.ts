@@ -38,6 +38,13 @@ describe("YAML runaway input", () => {
     assert.match(message, /^laughs\.yml:6:10: YAML aliases expand to more than 100000 values here/);
   });
 
+  test("a billion laughs in target data through from_yaml fails fast too", async () => {
+    const r = await runBounded(20_000, new URL("../template/nesting-cases.ts", import.meta.url), "renderWith", { doc: billionLaughs() }, "{{ doc | from_yaml }}");
+    assert.ok(!("timedOut" in r), "from_yaml: still running at the time limit (unbounded)");
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.match(String((r.value as { error?: string }).error), /YAML aliases expand to more than 100000 values here/);
+  });
+
   test("aliases and merge keys of normal size still work, as copies", () => {
     const data = parseYaml("d: &d {a: 1, b: [x, y]}\nx:\n  <<: *d\n  b: 3\ny: *d\n", "f.yml") as Record<string, Record<string, unknown>>;
     assert.deepEqual(data.x, { a: 1, b: 3 });
