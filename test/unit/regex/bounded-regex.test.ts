@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runBounded } from "../../support/bounded.ts";
-import { REGEX_TIME_LIMIT_MS } from "../../../scripts/lib/bounded-regex.ts";
+import { backtracksLittle, REGEX_TIME_LIMIT_MS } from "../../../scripts/lib/bounded-regex.ts";
 
 const cases = new URL("./cases.ts", import.meta.url);
 
@@ -69,4 +69,11 @@ test("Ctrl-C interrupts a running pattern at once and still reaches the runner's
   assert.match(out, /error: Interrupted while matching the regular expression \/\^\(a\+\)\+\$\/i after (\d+) ms/);
   assert.ok(Number(/after (\d+) ms/.exec(out)![1]) < REGEX_TIME_LIMIT_MS - 1000, `not interrupted at once: ${out}`);
   assert.match(out, /runner saw SIGINT/);
+});
+
+test("only patterns that cannot backtrack much skip the time limit (the linear engine cannot run them)", () => {
+  const little = ["FOO", "^\\s*PermitRootLogin", "^[a-z]+$", "a{2,}b{3}", "[)]+x", "a*?b", "^(foo|bar)\\s", "a?b?c?", "a{1,3}b{2,5}"];
+  const much = ["^(a+)+$", "\\s*x\\s*=", "(a|a)*", "(\\w)\\1", "(?<n>x)\\k<n>", "(ab){3}", "(?=.*x).*", "a?a?a?a?a?aaaaa", "(a|a)(a|a)(a|a)(a|a)(a|a)", "\\u0041+"];
+  assert.deepEqual(little.filter((p) => !backtracksLittle(p)), []);
+  assert.deepEqual(much.filter((p) => backtracksLittle(p)), []);
 });
