@@ -188,19 +188,24 @@ function syntaxError(doc: Document, problem: YAMLError, where: (offset: number |
   return new UserError(`YAML syntax error: ${message}`, { where: where(problem.pos[0]), hint });
 }
 
+/** Throws a UserError when `file` is over MAX_INPUT_BYTES (and fs errors, e.g. ENOENT, as they are). */
+export function refuseOversizedInput(file: string): void {
+  const size = statSync(file).size;
+  if (size > MAX_INPUT_BYTES) {
+    throw new UserError(`File is too large to load (${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_INPUT_BYTES / 1048576} MB)`, {
+      where: { file },
+      hint: "Playbooks, inventories and variables files are small; keep large data in files that copy or template reads.",
+    });
+  }
+}
+
 /**
  * Reads a user's input file as text: refuses one too large to load safely and drops a UTF-8
  * byte order mark (Windows editors write one). A missing or unreadable file is a UserError.
  */
 export function readInputFile(file: string): string {
   try {
-    const size = statSync(file).size;
-    if (size > MAX_INPUT_BYTES) {
-      throw new UserError(`File is too large to load (${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_INPUT_BYTES / 1048576} MB)`, {
-        where: { file },
-        hint: "Playbooks, inventories and variables files are small; keep large data in files that copy or template reads.",
-      });
-    }
+    refuseOversizedInput(file);
     const text = readFileSync(file, "utf8");
     return text.startsWith("\uFEFF") ? text.slice(1) : text;
   } catch (e) {

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseYaml, loadYamlFile, MAX_INPUT_BYTES } from "../../../scripts/lib/yaml/load.ts";
 import { UserError } from "../../../scripts/lib/errors.ts";
+import { loadInventory } from "../../../scripts/lib/inventory/inventory.ts";
+import { parseExtraVars } from "../../../scripts/lib/inventory/extra-vars.ts";
 import { boundedError, runBounded } from "../../support/bounded.ts";
 
 const loader = new URL("../../../scripts/lib/yaml/load.ts", import.meta.url);
@@ -69,7 +71,10 @@ describe("YAML runaway input", () => {
       const file = join(dir, "huge.yml");
       writeFileSync(file, "");
       truncateSync(file, MAX_INPUT_BYTES + 1); // sparse: no real disk used
-      assert.throws(() => loadYamlFile(file), (e: unknown) => e instanceof UserError && /File is too large to load \(4\.0 MB; the limit is 4 MB\)/.test(e.message) && e.where?.file === file);
+      const tooLarge = (e: unknown) => e instanceof UserError && /File is too large to load \(4\.0 MB; the limit is 4 MB\)/.test(e.message) && e.where?.file === file;
+      assert.throws(() => loadYamlFile(file), tooLarge, "a playbook or task file");
+      assert.throws(() => loadInventory([file]), tooLarge, "an inventory");
+      assert.throws(() => parseExtraVars([`@${file}`]), tooLarge, "-e @file");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
