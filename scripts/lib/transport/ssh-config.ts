@@ -2,11 +2,13 @@
  * The subset of ~/.ssh/config (ssh_config(5)) a Pi cluster needs: Host blocks with wildcards
  * and negation, HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
  * StrictHostKeyChecking, ConnectTimeout, HashKnownHosts. First value wins per option, as
- * OpenSSH (IdentityFile and UserKnownHostsFile accumulate). `Match` blocks are skipped.
+ * OpenSSH (IdentityFile and UserKnownHostsFile accumulate). `Include` is followed (relative
+ * to ~/.ssh, wildcards in the file name), in place as OpenSSH does: a HostName or ProxyJump in
+ * an included file must not be missed. `Match` blocks are skipped.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, isAbsolute, join } from "node:path";
 
 /** Options resolved for one host. Keys are lower-case ssh_config names. */
 export interface SshHostConfig {
@@ -66,23 +68,59 @@ function words(value: string): string[] {
   return out;
 }
 
+function parseInto(blocks: Block[], text: string, depth: number): void {
+  for (const rawLine of text.split("\n")) {
+    const line = rawLine.trim();
+    if (!line || line.startsWith("#")) continue;
+    const kv = splitLine(line);
+    if (!kv) continue;
+    const [key, value] = kv;
+    if (key === "host") blocks.push({ patterns: words(value), options: [] });
+    else if (key === "match") blocks.push({ skip: true, options: [] });
+    else if (key === "include" && depth < 16) {
+      // In place, within the current block; the block goes on after the included lines.
+      const current = blocks[blocks.length - 1];
+      for (const file of includedFiles(value)) {
+        let included: string;
+        try {
+          included = readFileSync(file, "utf8");
+        } catch {
+          continue; // a directory or an unreadable file: ssh skips it too
+        }
+        parseInto(blocks, included, depth + 1);
+      }
+      if (blocks[blocks.length - 1] !== current) blocks.push({ patterns: current.patterns, skip: current.skip, options: [] });
+    } else blocks[blocks.length - 1].options.push([key, value]);
+  }
+}
+
+/** The files an `Include` names: `~` expanded, relative to ~/.ssh, wildcards in the file name, in lexical order. */
+function includedFiles(value: string): string[] {
+  const out: string[] = [];
+  for (const word of words(value)) {
+    const path = expandPath(word);
+    const full = isAbsolute(path) ? path : join(homedir(), ".ssh", path);
+    const name = basename(full);
+    if (!/[*?]/.test(name)) {
+      if (existsSync(full)) out.push(full);
+      continue;
+    }
+    const dir = dirname(full);
+    if (!existsSync(dir)) continue;
+    const names = readdirSync(dir).filter((n) => !n.startsWith(".") && new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(n));
+    out.push(...names.sort().map((n) => join(dir, n)));
+  }
+  return out;
+}
+
 /** Parsed ssh config, ready to resolve hosts. */
 export class SshConfig {
   private constructor(private readonly blocks: Block[]) {}
 
-  /** Parses config text (Include is not followed). */
+  /** Parses config text; `Include` reads files relative to ~/.ssh. */
   static parse(text: string): SshConfig {
     const blocks: Block[] = [{ options: [] }];
-    for (const rawLine of text.split("\n")) {
-      const line = rawLine.trim();
-      if (!line || line.startsWith("#")) continue;
-      const kv = splitLine(line);
-      if (!kv) continue;
-      const [key, value] = kv;
-      if (key === "host") blocks.push({ patterns: words(value), options: [] });
-      else if (key === "match") blocks.push({ skip: true, options: [] });
-      else blocks[blocks.length - 1].options.push([key, value]);
-    }
+    parseInto(blocks, text, 0);
     return new SshConfig(blocks);
   }
 

@@ -2,6 +2,8 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { SshConfig, hostPatternsMatch, parseJump, wildcardMatch } from "../../../scripts/lib/transport/ssh-config.ts";
 
 const config = SshConfig.parse(`
@@ -77,5 +79,34 @@ describe("ssh config", () => {
     assert.deepEqual(parseJump("master"), { user: undefined, host: "master", port: undefined });
     assert.deepEqual(parseJump("[fe80::1]:22"), { user: undefined, host: "fe80::1", port: 22 });
     assert.deepEqual(parseJump("ssh://root@jump"), { user: "root", host: "jump", port: undefined });
+  });
+});
+
+describe("Include", () => {
+  test("included files are read in place: a HostName or ProxyJump there is not missed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ssh-include-"));
+    try {
+      mkdirSync(join(dir, "conf.d"));
+      writeFileSync(join(dir, "conf.d", "20-nodes.conf"), "Host node1\n  HostName 10.0.0.21\n  ProxyJump bastion\n");
+      writeFileSync(join(dir, "conf.d", "10-master.conf"), "Host master\n  HostName 10.0.0.10\n");
+      writeFileSync(join(dir, "conf.d", "notes.txt"), "Host node1\n  HostName 10.9.9.9\n");
+      writeFileSync(join(dir, "user.conf"), "User pi\n");
+      const config = SshConfig.parse([
+        `Include ${join(dir, "conf.d", "*.conf")}`,
+        "Host a",
+        `  Include ${join(dir, "user.conf")}`,
+        `  Include ${join(dir, "conf.d", "*.conf")}`,
+        "  Port 2222",
+        "Host b",
+        "  Port 2200",
+      ].join("\n"));
+      assert.deepEqual(config.resolve("node1"), { hostname: "10.0.0.21", proxyJump: "bastion" });
+      assert.equal(config.resolve("master").hostname, "10.0.0.10");
+      // Inside a Host block the included lines apply to that block only, and the block goes on.
+      assert.deepEqual(config.resolve("a"), { user: "pi", port: 2222 });
+      assert.deepEqual(config.resolve("b"), { port: 2200 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
