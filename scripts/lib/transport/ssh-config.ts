@@ -4,10 +4,12 @@
  * StrictHostKeyChecking, ConnectTimeout, HashKnownHosts. First value wins per option, as
  * OpenSSH (IdentityFile and UserKnownHostsFile accumulate). `Include` is followed (relative
  * to ~/.ssh, wildcards in the file name), in place as OpenSSH does: a HostName or ProxyJump in
- * an included file must not be missed. `Match` blocks are skipped.
+ * an included file must not be missed. `Match` blocks are evaluated where they can be (see
+ * matches()); one that cannot be and sets the destination is refused.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { homedir, userInfo } from "node:os";
+import { UserError } from "../errors.ts";
 import { basename, dirname, isAbsolute, join } from "node:path";
 
 /** Options resolved for one host. Keys are lower-case ssh_config names. */
@@ -30,7 +32,24 @@ interface Block {
   patterns?: string[];
   /** Skipped (Match). */
   skip?: boolean;
+  /** A Match block's criteria (`!` negates one). */
+  match?: Array<{ negate: boolean; kind: string; arg?: string }>;
   options: Array<[string, string]>;
+}
+
+/** Options that decide where a connection goes: a Match block we cannot evaluate must not set them. */
+const DESTINATION_KEYS = new Set(["hostname", "port", "user", "proxyjump", "proxycommand"]);
+
+/** Parses a Match line's criteria (`all`, `canonical` and `final` take no argument). */
+function parseMatch(value: string): NonNullable<Block["match"]> {
+  const tokens = words(value);
+  const out: NonNullable<Block["match"]> = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const negate = tokens[i].startsWith("!");
+    const kind = tokens[i].replace(/^!/, "").toLowerCase();
+    out.push(["all", "canonical", "final"].includes(kind) ? { negate, kind } : { negate, kind, arg: tokens[++i] });
+  }
+  return out;
 }
 
 /** `*` and `?` glob as ssh_config and known_hosts patterns use them (case-insensitive). */
@@ -76,7 +95,7 @@ function parseInto(blocks: Block[], text: string, depth: number): void {
     if (!kv) continue;
     const [key, value] = kv;
     if (key === "host") blocks.push({ patterns: words(value), options: [] });
-    else if (key === "match") blocks.push({ skip: true, options: [] });
+    else if (key === "match") blocks.push({ match: parseMatch(value), options: [] });
     else if (key === "include" && depth < 16) {
       // In place, within the current block; the block goes on after the included lines.
       const current = blocks[blocks.length - 1];
@@ -89,7 +108,7 @@ function parseInto(blocks: Block[], text: string, depth: number): void {
         }
         parseInto(blocks, included, depth + 1);
       }
-      if (blocks[blocks.length - 1] !== current) blocks.push({ patterns: current.patterns, skip: current.skip, options: [] });
+      if (blocks[blocks.length - 1] !== current) blocks.push({ patterns: current.patterns, skip: current.skip, match: current.match, options: [] });
     } else blocks[blocks.length - 1].options.push([key, value]);
   }
 }
@@ -137,6 +156,7 @@ export class SshConfig {
     for (const block of this.blocks) {
       if (block.skip) continue;
       if (block.patterns && !hostPatternsMatch(block.patterns, host)) continue;
+      if (block.match && !matches(block, host, first.get("hostname"))) continue;
       for (const [key, value] of block.options) {
         if (key === "identityfile") identityFile.push(value);
         else if (key === "userknownhostsfile") knownHosts.push(...words(value));
@@ -165,6 +185,43 @@ export class SshConfig {
     const hash = first.get("hashknownhosts");
     if (hash) resolved.hashKnownHosts = hash.toLowerCase() === "yes";
     return resolved;
+  }
+}
+
+/**
+ * Whether a Match block applies: `all`, `host` (the name after HostName so far), `originalhost`,
+ * `localuser`, `canonical` (never: we do not canonicalize) and `final` are evaluated. `exec`,
+ * `user` and the rest are not: such a block is skipped unless it sets where the connection
+ * goes, which is refused rather than ignored.
+ */
+function matches(block: Block, host: string, hostname: string | undefined): boolean {
+  let result = true;
+  for (const c of block.match!) {
+    if (!result) return false; // as ssh: criteria after a false one are not evaluated
+    const patterns = (c.arg ?? "").split(",");
+    let ok: boolean | undefined;
+    if (c.kind === "all" || c.kind === "final") ok = true;
+    else if (c.kind === "canonical") ok = false;
+    else if (c.kind === "host") ok = hostPatternsMatch(patterns, hostname ?? host);
+    else if (c.kind === "originalhost") ok = hostPatternsMatch(patterns, host);
+    else if (c.kind === "localuser") ok = hostPatternsMatch(patterns, localUserName());
+    if (ok === undefined) {
+      const sets = block.options.find(([key]) => DESTINATION_KEYS.has(key));
+      if (!sets) return false;
+      throw new UserError(`host ${host}: ~/.ssh/config has a "Match ${c.negate ? "!" : ""}${c.kind}" block that sets ${sets[0]}, which the runner cannot evaluate`, {
+        hint: "Write it as a Host block (Host patterns are understood), so the runner connects where ssh would.",
+      });
+    }
+    if (ok === c.negate) result = false;
+  }
+  return result;
+}
+
+function localUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? "";
   }
 }
 

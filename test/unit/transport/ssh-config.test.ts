@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { UserError } from "../../../scripts/lib/errors.ts";
 import { SshConfig, hostPatternsMatch, parseJump, wildcardMatch } from "../../../scripts/lib/transport/ssh-config.ts";
 
 const config = SshConfig.parse(`
@@ -68,10 +69,11 @@ describe("ssh config", () => {
     assert.equal(n9.proxyJump, undefined);
   });
 
-  test("Match blocks are skipped; unknown hosts get the * block", () => {
+  test("Match host applies as in ssh (first value wins over the * block after it); unknown hosts get the * block", () => {
     const foo = config.resolve("foo");
-    assert.equal(foo.user, "fallback");
+    assert.equal(foo.user, "matchuser");
     assert.equal(foo.hostname, undefined);
+    assert.equal(config.resolve("bar").user, "fallback");
   });
 
   test("ProxyJump values", () => {
@@ -108,5 +110,32 @@ describe("Include", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("Match", () => {
+  const config = SshConfig.parse([
+    "Host node1",
+    "  HostName 10.0.0.21",
+    "Match host 10.0.0.*",
+    "  User admin",
+    "Match originalhost node1 !host 10.9.*",
+    "  Port 2201",
+    "Match exec \"test -e /tmp/x\"",
+    "  IdentityFile ~/.ssh/other",
+    "Match canonical",
+    "  Port 1",
+  ].join("\n"));
+
+  test("host (after HostName), originalhost and negation are evaluated; exec without destination options is skipped", () => {
+    assert.deepEqual(config.resolve("node1"), { hostname: "10.0.0.21", user: "admin", port: 2201 });
+    assert.deepEqual(config.resolve("other"), {});
+  });
+
+  test("a Match block that cannot be evaluated and sets the destination is refused, not ignored", () => {
+    const exec = SshConfig.parse("Match exec \"on-vpn\"\n  ProxyJump bastion\n");
+    assert.throws(() => exec.resolve("node1"), (e: unknown) => e instanceof UserError && e.message === 'host node1: ~/.ssh/config has a "Match exec" block that sets proxyjump, which the runner cannot evaluate');
+    // Not reached when an earlier criterion is already false.
+    assert.deepEqual(SshConfig.parse("Match host other exec \"on-vpn\"\n  HostName 10.1.1.1\n").resolve("node1"), {});
   });
 });
