@@ -35,7 +35,7 @@ const PI_VENDOR_CLASS = "PXEClient:Arch:00000:UNDI:002001";
 
 interface Client {
   name: string;
-  kind: "pi4" | "pi5";
+  kind: "pi4" | "pi5" | "pxe";
   mac: string;
   serial?: string;
   address: string;
@@ -43,6 +43,8 @@ interface Client {
 
 const PI4: Client = { name: "pi-a", kind: "pi4", mac: "dc:a6:32:00:00:0a", serial: "1a2b3c4d", address: `${CONFIG.subnet}.21` };
 const PI5: Client = { name: "pi-b", kind: "pi5", mac: "2c:cf:67:00:00:0b", serial: "5e6f7a8b", address: `${CONFIG.subnet}.22` };
+/** A generic x86 BIOS PXE client (pxelinux, kernel + initrd over TFTP). */
+const PXE: Client = { name: "x86-a", kind: "pxe", mac: "52:54:00:00:00:0d", address: `${CONFIG.subnet}.24` };
 /** Added later, by MAC only (TFTP_PREFIX=2: folder dc-a6-32-00-00-0c). */
 const PI4_BY_MAC: Client = { name: "pi-c", kind: "pi4", mac: "dc:a6:32:00:00:0c", address: `${CONFIG.subnet}.23` };
 
@@ -84,6 +86,10 @@ function makeTarball(dir: string): string {
   for (const f of FIRMWARE) put(`boot/firmware/${f}`, fakeContent(f));
   put("boot/firmware/config.txt", CONFIG_TXT);
   put("boot/firmware/cmdline.txt", "console=serial0,115200 root=PARTUUID=fake-02 rootfstype=ext4 fsck.repair=yes rootwait init=/usr/lib/raspberrypi-sys-mods/firstboot\n");
+  put("boot/vmlinuz-6.1.0-fake", fakeContent("vmlinuz"));
+  put("boot/initrd.img-6.1.0-fake", fakeContent("initrd.img"));
+  symlinkSync("vmlinuz-6.1.0-fake", join(root, "boot/vmlinuz"));
+  symlinkSync("initrd.img-6.1.0-fake", join(root, "boot/initrd.img"));
   put("etc/hostname", "raspberrypi\n");
   put("etc/machine-id", "0123456789abcdef0123456789abcdef\n");
   put("etc/fstab", "PARTUUID=fake-01 /boot/firmware vfat defaults 0 2\nPARTUUID=fake-02 / ext4 defaults,noatime 0 1\n");
@@ -246,13 +252,13 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
   }
 
   test("the role converges, and a second run changes nothing", { timeout: 10 * 60_000 }, async () => {
-    const inventory = writeInventory([PI4, PI5]);
+    const inventory = writeInventory([PI4, PI5, PXE]);
     const first = await converge(inventory, "first run");
     assert.ok(first.length > 0, "the first run changed nothing");
     const second = await converge(inventory, "second run");
     assert.deepEqual(second, [], "the second run changed tasks");
     const conf = await onMaster("cat /etc/dnsmasq.d/pi-cluster-netboot.conf; systemctl is-active dnsmasq");
-    for (const line of ["port=0", `dhcp-range=${CONFIG.subnet}.0,proxy`, "enable-tftp", "tftp-root=/srv/tftp", "log-dhcp", 'pxe-service=tag:netboot_pi,0,"Raspberry Pi Boot"', `dhcp-host=${PI4.mac},set:netboot_pi`, `dhcp-host=${PI5.mac},set:netboot_pi`]) {
+    for (const line of ["port=0", `dhcp-range=${CONFIG.subnet}.0,proxy`, "enable-tftp", "tftp-root=/srv/tftp", "log-dhcp", 'pxe-service=tag:netboot_pi,0,"Raspberry Pi Boot"', `dhcp-host=${PI4.mac},set:netboot_pi`, `dhcp-host=${PI5.mac},set:netboot_pi`, `dhcp-host=${PXE.mac},set:netboot_pxe`]) {
       assert.ok(conf.split("\n").includes(line), `dnsmasq config lacks ${JSON.stringify(line)}:\n${conf}`);
     }
     assert.match(conf, /^active$/m, "dnsmasq is not running");
@@ -281,6 +287,22 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     await bootSequence(PI5, PI5.serial!, ["config.txt", "cmdline.txt", "bcm2712-rpi-5-b.dtb", "kernel_2712.img"]);
   });
 
+  test("x86 PXE: the 'Network boot' offer, pxelinux, its config by MAC, kernel and initrd", { timeout: 60_000 }, async () => {
+    const offers = await discover(PXE.mac);
+    assert.ok(offers.some((o) => o.option43.includes("Network boot")), `no PXE menu offer for ${PXE.mac}: ${JSON.stringify(offers)}`);
+    assert.ok(!offers.some((o) => o.option43.includes("Raspberry Pi Boot")), "the x86 client was offered the Raspberry Pi boot");
+    const problems: string[] = [];
+    for (const file of ["pxelinux.0", "ldlinux.c32"]) if ((await tftpGet(file)) === undefined) problems.push(`${file}: not served`);
+    const config = await tftpGet(`pxelinux.cfg/01-${PXE.mac.replaceAll(":", "-")}`);
+    const append = `APPEND root=/dev/nfs nfsroot=${master}:/srv/nfs/${PXE.name},vers=3 rw ip=dhcp rootwait cgroup_memory=1 cgroup_enable=memory`;
+    if (!config?.includes(`KERNEL ${PXE.name}/vmlinuz`) || !config.includes(append)) problems.push(`pxelinux config: ${JSON.stringify(config)}`);
+    for (const file of ["vmlinuz", "initrd.img"]) {
+      const got = await tftpGet(`${PXE.name}/${file}`);
+      if (got !== fakeContent(file)) problems.push(`${PXE.name}/${file}: ${JSON.stringify(got)}`);
+    }
+    assert.deepEqual(problems, [], "the x86 PXE boot files");
+  });
+
   /** Identity of a client root, read on the master. */
   async function identity(c: Client): Promise<Record<string, string>> {
     const root = `/srv/nfs/${c.name}`;
@@ -298,9 +320,9 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     return Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
   }
 
-  test("two clients get their own machine-id, host keys and hostname; roots made for NFS", async () => {
-    const [a, b] = [await identity(PI4), await identity(PI5)];
-    for (const [c, id] of [[PI4, a], [PI5, b]] as const) {
+  test("each client gets its own machine-id, host keys and hostname; roots made for NFS", async () => {
+    const [a, b, x] = [await identity(PI4), await identity(PI5), await identity(PXE)];
+    for (const [c, id] of [[PI4, a], [PI5, b], [PXE, x]] as const) {
       assert.match(id.machine_id, /^[0-9a-f]{32}$/, `${c.name}: machine-id`);
       assert.notEqual(id.machine_id, "0123456789abcdef0123456789abcdef", `${c.name}: kept the image's machine-id`);
       assert.equal(id.hostname, c.name);
@@ -310,8 +332,8 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
       assert.equal(id.keys, "1", `${c.name}: the admin's key is not authorized`);
       assert.equal(id.export, `/srv/nfs/${c.name} ${c.address}(rw,sync,no_subtree_check,no_root_squash)`, `${c.name}: export`);
     }
-    assert.notEqual(a.machine_id, b.machine_id, "the clients share a machine-id");
-    assert.notEqual(a.host_key, b.host_key, "the clients share a host key");
+    assert.equal(new Set([a, b, x].map((i) => i.machine_id)).size, 3, "the clients share a machine-id");
+    assert.equal(new Set([a, b, x].map((i) => i.host_key)).size, 3, "the clients share a host key");
   });
 
   test("the NFS server step is skipped with its reason in a container, never faked", async () => {
@@ -328,17 +350,17 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
   test("adding a third client (by MAC) changes only its files", { timeout: 10 * 60_000 }, async () => {
     const snapshot = () =>
       onMaster(
-        `cd /srv && find nfs/${PI4.name} nfs/${PI5.name} tftp/${PI4.serial} tftp/${PI5.serial} /etc/exports.d/netboot-${PI4.name}.exports /etc/exports.d/netboot-${PI5.name}.exports \\( -type f -exec sha256sum {} + \\) -o \\( -type l -printf '%p -> %l\\n' \\) | sort`,
+        `cd /srv && find nfs/${PI4.name} nfs/${PI5.name} nfs/${PXE.name} tftp/${PI4.serial} tftp/${PI5.serial} tftp/${PXE.name} tftp/pxelinux.cfg /etc/exports.d/netboot-${PI4.name}.exports /etc/exports.d/netboot-${PI5.name}.exports /etc/exports.d/netboot-${PXE.name}.exports \\( -type f -exec sha256sum {} + \\) -o \\( -type l -printf '%p -> %l\\n' \\) | sort`,
       );
     const before = await snapshot();
-    const changed = await converge(writeInventory([PI4, PI5, PI4_BY_MAC]), "third client");
+    const changed = await converge(writeInventory([PI4, PI5, PXE, PI4_BY_MAC]), "third client");
     assert.ok(changed.length > 0, "adding a client changed nothing");
     assert.equal(await snapshot(), before, "adding a client changed the other clients' files");
     await bootSequence(PI4_BY_MAC, "dc-a6-32-00-00-0c", ["start4.elf", "config.txt", "cmdline.txt", "bcm2711-rpi-4-b.dtb", "kernel8.img"]);
     const [a, c] = [await identity(PI4), await identity(PI4_BY_MAC)];
     assert.notEqual(a.machine_id, c.machine_id);
     assert.notEqual(a.host_key, c.host_key);
-    const again = await converge(writeInventory([PI4, PI5, PI4_BY_MAC]), "after the third client");
+    const again = await converge(writeInventory([PI4, PI5, PXE, PI4_BY_MAC]), "after the third client");
     assert.deepEqual(again, [], "the run after adding the third client changed tasks");
   });
 });
