@@ -347,6 +347,23 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     assert.match(String(note?.hosts.master?.msg), /no nfsd/, "no reason was reported");
   });
 
+  test("discover: dnsmasq's log names the unregistered Pi that asked to boot", { timeout: 60_000 }, async () => {
+    await discover("dc:a6:32:99:99:99");
+    await tftpGet("deadbeef/start4.elf"); // a Pi whose serial folder does not exist
+    const log = join(dir, "dnsmasq.log");
+    writeFileSync(log, await onMaster("journalctl -u dnsmasq --no-pager -o short"));
+    const r = await run("npx", ["zx", "discover", "--log", log, "-i", writeInventory([PI4, PI5, PXE])]);
+    assert.equal(r.code, 0, `discover failed: ${r.stderr}`);
+    const lines = r.stdout.split("\n");
+    const line = (needle: string) => lines.find((l) => l.trimStart().startsWith(needle)) ?? "";
+    assert.match(line("dc:a6:32:99:99:99"), /Raspberry Pi\s+NOT IN THE INVENTORY/, r.stdout);
+    assert.match(line(PI4.mac), /inventory host pi-a/, r.stdout);
+    assert.match(line(PXE.mac), /PXE\s+inventory host x86-a/, r.stdout);
+    assert.match(line("deadbeef"), /NOT IN THE INVENTORY, files not found/, r.stdout);
+    assert.match(line(PI5.serial!), /pi5\s+inventory host pi-b/, r.stdout);
+    assert.match(r.stdout, /pi-dca632999999:\n\s+netboot_mac: "dc:a6:32:99:99:99"/, r.stdout);
+  });
+
   test("adding a third client (by MAC) changes only its files", { timeout: 10 * 60_000 }, async () => {
     const snapshot = () =>
       onMaster(
