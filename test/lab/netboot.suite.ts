@@ -264,6 +264,15 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     assert.match(conf, /^active$/m, "dnsmasq is not running");
   });
 
+  test("a bad client variable stops the run before anything is written, naming the client and the value", { timeout: 5 * 60_000 }, async () => {
+    const inventory = writeInventory([PI4, PI5, PXE, { ...PI4_BY_MAC, serial: "ABC; rm -rf /" }]);
+    const r = await run("npx", ["zx", "run", "-i", inventory, playbook], { CI: "true", ANSIBLE_ROLES_PATH: join(repo, "roles") });
+    assert.equal(r.code, 2, `the run did not fail on the bad serial\n${r.stdout.slice(-3000)}`);
+    assert.match(r.stdout, /netboot client 'pi-c'.*netboot_serial.*\(is 'ABC; rm -rf \/'\)/s, r.stdout.slice(-3000));
+    const after = await lab!.ssh("master", "ls /srv/nfs");
+    assert.doesNotMatch(after.stdout, /pi-c/, "a root was made for the bad client");
+  });
+
   test("a registered Pi's DISCOVER gets a proxy offer with 'Raspberry Pi Boot'; an unknown one does not", { timeout: 60_000 }, async () => {
     const offers = await discover(PI4.mac);
     const boot = offers.filter((o) => o.option43.includes("Raspberry Pi Boot"));
