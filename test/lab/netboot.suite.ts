@@ -169,7 +169,7 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function writeInventory(clients: Client[]): string {
+  function writeInventory(clients: Client[], masterVars: Record<string, unknown> = {}): string {
     const l = lab!;
     const publicKey = readFileSync(`${l.keyFile}.pub`, "utf8").trim();
     const clientHosts = Object.fromEntries(
@@ -192,6 +192,7 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
                 netboot_proxy_network: `${CONFIG.subnet}.0`,
                 netboot_os_tarball: tarball,
                 netboot_admin_ssh_keys: [publicKey],
+                ...masterVars,
               },
             },
           },
@@ -199,7 +200,7 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
         },
       },
     };
-    const file = join(dir, `inventory-${clients.length}.yml`);
+    const file = join(dir, `inventory-${clients.length}${Object.keys(masterVars).length ? "-custom" : ""}.yml`);
     writeFileSync(file, stringify(inventory));
     return file;
   }
@@ -388,5 +389,23 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     assert.notEqual(a.host_key, c.host_key);
     const again = await converge(writeInventory([PI4, PI5, PXE, PI4_BY_MAC]), "after the third client");
     assert.deepEqual(again, [], "the run after adding the third client changed tasks");
+  });
+
+  test("full DHCP mode: a registered client gets its own address from the master, forwarding on", { timeout: 5 * 60_000 }, async () => {
+    const full = { netboot_dhcp_mode: "full", netboot_dhcp_range_start: `${CONFIG.subnet}.100`, netboot_dhcp_range_end: `${CONFIG.subnet}.150` };
+    const inventory = writeInventory([PI4, PI5, PXE, PI4_BY_MAC], full);
+    const changed = await converge(inventory, "full mode");
+    assert.ok(changed.some((t) => t.endsWith("Configure dnsmasq for network boot")), `the mode switch did not change the dnsmasq config: ${changed.join(", ")}`);
+    assert.deepEqual(await converge(inventory, "full mode again"), [], "the second full-mode run changed tasks");
+    const conf = await onMaster("cat /etc/dnsmasq.d/pi-cluster-netboot.conf; cat /proc/sys/net/ipv4/ip_forward");
+    assert.ok(conf.includes(`dhcp-host=${PI4.mac},set:netboot_pi,${PI4.address},${PI4.name}`), conf);
+    assert.match(conf, /^1$/m, "ip_forward is not on");
+    // The client namespace becomes pi-a (its MAC) and asks for a lease as its bootloader would.
+    const ns = lab!.clientNetns!;
+    assert.equal(spawnSync("ip", ["-n", ns, "link", "set", "eth0", "address", PI4.mac]).status, 0);
+    const r = await run("ip", ["netns", "exec", ns, "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "4", "-T", "2", "-s", "/bin/true", "-V", PI_VENDOR_CLASS]);
+    const said = `${r.stdout}${r.stderr}`;
+    assert.match(said, new RegExp(`lease of ${PI4.address.replaceAll(".", "\\.")} obtained`), `no lease of ${PI4.address}:\n${said}`);
+    assert.match(said, new RegExp(`from ${master.replaceAll(".", "\\.")}`), said);
   });
 });
