@@ -391,6 +391,16 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     assert.deepEqual(again, [], "the run after adding the third client changed tasks");
   });
 
+  test("a dnsmasq configuration that dnsmasq --test refuses is never put in place", { timeout: 5 * 60_000 }, async () => {
+    const before = await onMaster("sha256sum /etc/dnsmasq.d/pi-cluster-netboot.conf");
+    const bad = { netboot_dhcp_mode: "full", netboot_dhcp_range_start: `${CONFIG.subnet}.100`, netboot_dhcp_range_end: `${CONFIG.subnet}.150`, netboot_dhcp_lease: "soon" };
+    const r = await run("npx", ["zx", "run", "-i", writeInventory([PI4, PI5, PXE, PI4_BY_MAC], bad), playbook], { CI: "true", ANSIBLE_ROLES_PATH: join(repo, "roles") });
+    assert.equal(r.code, 2, `the run did not fail\n${r.stdout.slice(-3000)}`);
+    assert.match(r.stdout, /Configure dnsmasq for network boot.*failed to validate/s, r.stdout.slice(-3000));
+    assert.equal(await onMaster("sha256sum /etc/dnsmasq.d/pi-cluster-netboot.conf"), before, "the refused configuration replaced the old one");
+    assert.match(await onMaster("systemctl is-active dnsmasq"), /^active/, "dnsmasq stopped");
+  });
+
   test("full DHCP mode: a registered client gets its own address from the master, forwarding on", { timeout: 5 * 60_000 }, async () => {
     const full = { netboot_dhcp_mode: "full", netboot_dhcp_range_start: `${CONFIG.subnet}.100`, netboot_dhcp_range_end: `${CONFIG.subnet}.150` };
     const inventory = writeInventory([PI4, PI5, PXE, PI4_BY_MAC], full);
