@@ -1,0 +1,179 @@
+/**
+ * The longhorn role's storage-node part on real lab nodes (issue 12): ssd-storage prepares the
+ * SSD, longhorn installs open-iscsi, nfs-common, cryptsetup and dmsetup, writes the
+ * modules-load.d file and the multipathd blacklist (as a block: other content stays), puts the
+ * data path on the SSD and runs its preflight; a second run changes nothing.
+ *
+ * What cannot run here, said plainly: lab nodes are systemd-nspawn containers, which cannot load
+ * kernel modules, so iscsi_tcp is not loaded, and the kernel checks (iscsid running, iscsi_tcp,
+ * the kernel's NFSv4) are skipped: the lab inventory sets longhorn_preflight_kernel: false and
+ * the test checks that the role says so. Labelling nodes and waiting for Longhorn need a real
+ * k3s (longhorn_cluster_steps: false here); the HelmChart itself is tested in
+ * test/unit/roles/longhorn-manifest.test.ts.
+ *
+ * Fresh nodes of its own (prefix pilh, 10.213.4.0/24), always taken down. Standalone:
+ * `node --import tsx --test test/lab/longhorn.suite.ts`.
+ */
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support/lab.ts";
+import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CONFIG = namedLabConfig("test-lab-lh", "pilh", 4);
+const SPEC: { nodes: LabNodeRequest[] } = {
+  nodes: [
+    { name: "st1", arch: "amd64", ssd: "1G" },
+    { name: "st2", arch: "amd64", ssd: "1G" },
+  ],
+};
+const RUN_TIMEOUT_MS = 4 * 60_000;
+const KERNEL_CHECKS = ["Load iscsi_tcp now", "Start iscsid", "Preflight: iscsid is running", "Preflight: the iscsi_tcp module is loaded", "Preflight: the kernel has NFSv4"];
+
+const reason = await labAvailable(SPEC, CONFIG);
+
+interface HostResult {
+  changed?: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  msg?: unknown;
+}
+interface Report {
+  plays: Array<{ play: { name: string }; tasks: Array<{ task: { name: string }; hosts: Record<string, HostResult> }> }>;
+}
+interface Run {
+  code: number | null;
+  output: string;
+  report?: Report;
+}
+
+/** (host, task) -> status, for every task of the longhorn and ssd-storage plays. */
+function statuses(report: Report | undefined): Array<{ host: string; task: string; status: string; msg: string }> {
+  if (!report) return [];
+  return report.plays.flatMap((p) =>
+    p.tasks.flatMap((t) =>
+      Object.entries(t.hosts).map(([host, r]) => ({
+        host,
+        task: t.task.name.replace(/^longhorn : /, ""),
+        status: r.failed ? "failed" : r.skipped ? "skipped" : r.changed ? "changed" : "ok",
+        msg: typeof r.msg === "string" ? r.msg : "",
+      })),
+    ),
+  );
+}
+
+describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? `no lab: ${reason}` : false, concurrency: false }, () => {
+  let lab: Lab | undefined;
+  let dir: string;
+
+  before(
+    async () => {
+      dir = mkdtempSync(join(tmpdir(), "pi-longhorn-"));
+      lab = await bootLab(SPEC, { config: CONFIG });
+    },
+    { timeout: 20 * 60_000 },
+  );
+
+  after(async () => {
+    if (lab) await lab.down();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function site(pass: string): Promise<Run> {
+    const json = join(dir, `site-${pass}.json`);
+    const args = ["zx", "run", "playbooks/site.yml", "-i", lab!.inventoryFile, "--tags", "ssd-storage,longhorn", "--json", json];
+    return new Promise((done) => {
+      const child = spawn("npx", args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
+      let output = "";
+      child.stdout.on("data", (d) => (output += d));
+      child.stderr.on("data", (d) => (output += d));
+      const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        const report = existsSync(json) ? (JSON.parse(readFileSync(json, "utf8")) as Report) : undefined;
+        done({ code, output: output.slice(-6000), report });
+      });
+    });
+  }
+
+  test("first run: the storage nodes converge, the kernel checks are skipped and the run says so", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+    const r = await site("1");
+    assert.equal(r.code, 0, `site.yml failed\n${r.output}`);
+    const all = statuses(r.report);
+    for (const node of lab!.nodes) {
+      const mine = all.filter((s) => s.host === node.name);
+      assert.ok(mine.some((s) => s.task === "Install iSCSI, the NFSv4 client and the disk encryption tools" && s.status === "changed"), `${node.name}: packages not installed`);
+      for (const name of KERNEL_CHECKS) {
+        const s = mine.find((x) => x.task === name);
+        assert.equal(s?.status, "skipped", `${node.name}: "${name}" should be skipped in a container (longhorn_preflight_kernel: false)`);
+      }
+      for (const name of ["Preflight: the NFSv4 client is installed", "Preflight: multipathd is absent or keeps off the SCSI disks", "Preflight: the data path is a writable folder"]) {
+        assert.equal(mine.find((x) => x.task === name)?.status, "ok", `${node.name}: "${name}" did not pass`);
+      }
+      const said = mine.find((x) => x.task === "Preflight: say which kernel checks did not run");
+      assert.match(said?.msg ?? "", /container\): longhorn_preflight_kernel is false, so iscsi_tcp\s+was not loaded/, `${node.name}: the run does not say which checks it skipped`);
+    }
+    process.stderr.write("# longhorn lab: not run in a container (no kernel modules): modprobe iscsi_tcp, starting iscsid, the iscsid/iscsi_tcp/NFSv4-kernel preflight checks\n");
+  });
+
+  test("the nodes hold what Longhorn needs", async () => {
+    const script = [
+      "dpkg-query -W -f '${Package} ${Status}\\n' open-iscsi nfs-common cryptsetup dmsetup",
+      "systemctl is-enabled iscsid",
+      "cat /etc/modules-load.d/longhorn.conf",
+      "cat /etc/multipath.conf",
+      "findmnt -n -r -o TARGET,FSTYPE,SOURCE --target /var/lib/longhorn",
+      "grep -c ' /var/lib/longhorn ' /etc/fstab",
+      "test -x /sbin/mount.nfs4 && echo nfs4-helper",
+    ].join(" && ");
+    for (const node of lab!.nodes) {
+      const r = await lab!.ssh(node, script);
+      assert.equal(r.rc, 0, `${node.name}: ${r.stderr}\n${r.stdout}`);
+      for (const pkg of ["open-iscsi", "nfs-common", "cryptsetup", "dmsetup"]) assert.match(r.stdout, new RegExp(`^${pkg} install ok installed$`, "m"), `${node.name}: ${pkg}`);
+      assert.match(r.stdout, /^enabled$/m, `${node.name}: iscsid not enabled`);
+      assert.match(r.stdout, /^iscsi_tcp$/m, `${node.name}: modules-load.d`);
+      assert.match(r.stdout, /# BEGIN longhorn role[^\n]*\nblacklist \{\n {4}devnode "\^sd\[a-z0-9\]\+"\n\}\n# END longhorn role/, `${node.name}: multipath blacklist`);
+      assert.match(r.stdout, /^\/var\/lib\/longhorn ext4 \/dev\/loop\d+p1$/m, `${node.name}: data path not on the SSD's ext4`);
+      assert.match(r.stdout, /^nfs4-helper$/m);
+      // Not started here (longhorn_preflight_kernel: false): say what state it is in, for the log.
+      const state = await lab!.ssh(node, "systemctl is-active iscsid; ls /sys/module | grep -c iscsi || true");
+      process.stderr.write(`# longhorn lab: ${node.name}: iscsid ${state.stdout.trim().replace("\n", ", iscsi kernel modules visible: ")}\n`);
+    }
+  });
+
+  test("second run changes nothing; other content of multipath.conf stays", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+    const st1 = lab!.node("st1");
+    // A user's own multipath settings before the block: the role must keep them.
+    const add = await lab!.ssh(st1, "printf 'defaults {\\n    user_friendly_names yes\\n}\\n' | cat - /etc/multipath.conf > /tmp/mp && cat /tmp/mp > /etc/multipath.conf");
+    assert.equal(add.rc, 0, add.stderr);
+    const r = await site("2");
+    assert.equal(r.code, 0, `second run failed\n${r.output}`);
+    const changed = statuses(r.report).filter((s) => s.status === "changed").map((s) => `${s.host}: ${s.task}`);
+    assert.deepEqual(changed, [], "the second run changed tasks");
+    const mp = await lab!.ssh(st1, "cat /etc/multipath.conf");
+    assert.match(mp.stdout, /^defaults \{\n {4}user_friendly_names yes\n\}\n# BEGIN longhorn role/, "the user's multipath settings were not kept");
+  });
+
+  test("a data path that is not on the SSD is refused with the reason", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+    const json = join(dir, "refused.json");
+    const r = await new Promise<Run>((done) => {
+      const args = ["zx", "run", "playbooks/site.yml", "-i", lab!.inventoryFile, "--tags", "longhorn", "--limit", "st2", "-e", "longhorn_data_path=/srv/longhorn", "--json", json];
+      const child = spawn("npx", args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
+      let output = "";
+      child.stdout.on("data", (d) => (output += d));
+      child.stderr.on("data", (d) => (output += d));
+      child.on("close", (code) => done({ code, output, report: existsSync(json) ? JSON.parse(readFileSync(json, "utf8")) : undefined }));
+    });
+    assert.equal(r.code, 2, `expected the host to fail\n${r.output}`);
+    const failed = statuses(r.report).find((s) => s.status === "failed");
+    assert.equal(failed?.task, "Refuse a data path that is not on a mounted ext4 or XFS filesystem", r.output);
+    assert.match(failed?.msg ?? "", /longhorn_data_path "\/srv\/longhorn" on st2\s+is on \/ \(/, failed?.msg);
+    const exists = await lab!.ssh("st2", "test -e /srv/longhorn && echo exists || echo absent");
+    assert.equal(exists.stdout.trim(), "absent", "the refused data path was created anyway");
+  });
+});
