@@ -256,10 +256,11 @@ export async function main(argv: string[], io: DoctorIo = {}): Promise<number> {
     }
     const inventory = loadInventory(sources);
     let hosts = (inventory.groups.cluster ?? []).length > 0 ? inventory.groups.cluster : inventory.hosts.filter((h) => h !== "localhost");
+    if (hosts.length === 0) throw new UserError(`no hosts to check in ${sources.join(", ")}`, { exitCode: ExitCode.error, hint: 'Put the nodes in the inventory (group "cluster"), see inventory/hosts.example.yml.' });
     if (options.limit) {
       const limited = new Set(selectHosts(inventory, options.limit, { baseDir: cwd }));
       hosts = hosts.filter((h) => limited.has(h));
-      if (hosts.length === 0) throw new UserError(`--limit ${JSON.stringify(options.limit)} matches no host to check`, { hint: `The inventory has ${inventory.hosts.length} host(s).` });
+      if (hosts.length === 0) throw new UserError(`--limit ${JSON.stringify(options.limit)} matches no host to check`, { exitCode: ExitCode.error, hint: `The inventory has ${inventory.hosts.length} host(s).` });
     }
     const verdicts = await diagnose(inventory, hosts);
     const failed = verdicts.some((v) => v.status === "fail");

@@ -58,6 +58,9 @@ export function timeSync(host: string, timesync: string, expected: string[]): Ve
   const kv = keyValues(timesync);
   const server = kv.get("chrony") || kv.get("server") || "";
   const synced = kv.get("chrony") ? true : kv.get("synchronized") === "yes";
+  if (!synced && !kv.get("synchronized")) {
+    return verdict(host, "time-sync", "fail", "timedatectl gave no answer (systemd not running?): cannot tell whether the clock is synchronized");
+  }
   if (!synced) {
     return verdict(host, "time-sync", "fail", `clock not synchronized${server ? ` (trying ${server})` : ""}: check that ${expected.join(" or ") || "a time server"} answers from the node (timedatectl timesync-status)`);
   }

@@ -54,6 +54,9 @@ describe("time-sync", () => {
     assert.equal(v.status, "fail");
     assert.match(v.detail, /not synchronized: check that ntp\.nict\.jp answers/);
   });
+  test("no answer from timedatectl is said as such", () => {
+    assert.match(timeSync("h", "synchronized=\nserver=", ["ntp.nict.jp"]).detail, /timedatectl gave no answer/);
+  });
   test("chrony's selected source counts on the time server", () => {
     assert.equal(timeSync("master", "synchronized=no\nserver=\nchrony=ntp.nict.jp", ["ntp.nict.jp"]).status, "ok");
   });
