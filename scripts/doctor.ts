@@ -172,17 +172,22 @@ export async function diagnose(inventory: Inventory, hosts: string[]): Promise<V
       reached.set(host, r);
       if (!r.transport) return;
       const mount = v.text("ssd_storage_mount") || "/var/lib/longhorn";
-      const out = await r.transport.exec(probeCommand(mount), { timeoutMs: COMMAND_TIMEOUT_MS });
-      probes.set(host, parseProbe(out.stdout));
+      try {
+        const out = await r.transport.exec(probeCommand(mount), { timeoutMs: COMMAND_TIMEOUT_MS });
+        if (out.rc !== 0) throw new Error(`the checks' command ended with ${out.rc}: ${out.stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
+        probes.set(host, parseProbe(out.stdout));
+      } catch (e) {
+        r.error = (e as Error).message;
+      }
     }),
   );
 
-  const unreachable = (host: string) => `${host} unreachable: ${reached.get(host)?.error ?? "no answer"}`;
+  const unreachable = (host: string) => `not checked: ${reached.get(host)?.error ?? "no answer"}`;
   for (const host of hosts) {
     const v = vars.get(host)!;
     const p = probes.get(host);
     if (!p) {
-      for (const check of ["memory-cgroup", "time-sync", "static-address", "ssd-mount", "iscsid"] as const) verdicts.push({ host, check, status: "fail", detail: unreachable(host) });
+      for (const check of ["memory-cgroup", "hostname-unique", "time-sync", "static-address", "ssd-mount", "iscsid"] as const) verdicts.push({ host, check, status: "fail", detail: unreachable(host) });
       continue;
     }
     verdicts.push(memoryCgroup(host, p.controllers, p.procCgroups));

@@ -84,9 +84,9 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function site(pass: string): Promise<Run> {
+  function site(pass: string, extra: string[] = []): Promise<Run> {
     const json = join(dir, `site-${pass}.json`);
-    const args = ["zx", "run", "playbooks/site.yml", "-i", lab!.inventoryFile, "--tags", "ssd-storage,longhorn", "--json", json];
+    const args = ["zx", "run", "playbooks/site.yml", "-i", lab!.inventoryFile, "--tags", "ssd-storage,longhorn", "--json", json, ...extra];
     return new Promise((done) => {
       const child = spawn("npx", args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
       let output = "";
@@ -100,6 +100,17 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
       });
     });
   }
+
+  test("--check on fresh nodes: the SSD still to be mounted is not held against the data path, nothing is written", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+    const r = await site("check", ["--check"]);
+    assert.equal(r.code, 0, `--check failed\n${r.output}`);
+    const said = statuses(r.report).filter((s) => s.task === "Say what check mode cannot judge yet" && s.status === "ok");
+    assert.equal(said.length, 2, `both nodes should say the data path is judged on a real run\n${r.output}`);
+    for (const node of lab!.nodes) {
+      const state = await lab!.ssh(node, "test -e /etc/multipath.conf && echo multipath.conf; test -e /etc/modules-load.d/longhorn.conf && echo modules-load; dpkg-query -W -f '${Status}' open-iscsi 2>/dev/null | grep -q 'install ok' && echo open-iscsi; findmnt -n /var/lib/longhorn; true");
+      assert.equal(state.stdout.trim(), "", `${node.name}: --check changed the node`);
+    }
+  });
 
   test("first run: the storage nodes converge, the kernel checks are skipped and the run says so", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
     const r = await site("1");
