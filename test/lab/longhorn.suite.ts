@@ -17,10 +17,12 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+import { Ajv } from "ajv";
 import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support/lab.ts";
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 
@@ -36,6 +38,9 @@ const RUN_TIMEOUT_MS = 4 * 60_000;
 const KERNEL_CHECKS = ["Load iscsi_tcp now", "Start iscsid", "Preflight: iscsid is running", "Preflight: the iscsi_tcp module is loaded", "Preflight: the kernel has NFSv4"];
 
 const reason = await labAvailable(SPEC, CONFIG);
+/** Not a type guard (Ajv's narrows the manifest to unknown). */
+const validHelmChart = (x: unknown): boolean => validateHelmChart(x);
+const validateHelmChart = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(JSON.parse(readFileSync(join(repo, "test/unit/roles/helmchart.schema.json"), "utf8")));
 
 interface HostResult {
   changed?: boolean;
@@ -84,9 +89,9 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function site(pass: string, extra: string[] = []): Promise<Run> {
+  function site(pass: string, extra: string[] = [], inventory = lab!.inventoryFile): Promise<Run> {
     const json = join(dir, `site-${pass}.json`);
-    const args = ["zx", "run", "playbooks/site.yml", "-i", lab!.inventoryFile, "--tags", "ssd-storage,longhorn", "--json", json, ...extra];
+    const args = ["zx", "run", "playbooks/site.yml", "-i", inventory, "--tags", "ssd-storage,longhorn", "--json", json, ...extra];
     return new Promise((done) => {
       const child = spawn("npx", args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
       let output = "";
@@ -168,6 +173,31 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
     assert.deepEqual(changed, [], "the second run changed tasks");
     const mp = await lab!.ssh(st1, "cat /etc/multipath.conf");
     assert.match(mp.stdout, /^defaults \{\n {4}user_friendly_names yes\n\}\n# BEGIN longhorn role/, "the user's multipath settings were not kept");
+  });
+
+  test("the server part writes the HelmChart where k3s reads it, valid, and a re-run changes nothing", { timeout: 2 * RUN_TIMEOUT_MS }, async () => {
+    // st1 plays the first server (no k3s here: longhorn_cluster_steps is false in the lab).
+    const inventory = parse(readFileSync(lab!.inventoryFile, "utf8")) as { all: { children: Record<string, unknown> } };
+    inventory.all.children.servers = { hosts: { st1: null } };
+    const file = join(dir, "with-server.yml");
+    writeFileSync(file, stringify(inventory));
+    const runs: Run[] = [];
+    for (const pass of ["server-1", "server-2"]) runs.push(await site(pass, ["--limit", "st1"], file));
+    for (const r of runs) assert.equal(r.code, 0, r.output);
+    const first = statuses(runs[0].report).filter((s) => s.host === "st1");
+    assert.equal(first.find((s) => s.task === "Write the Longhorn HelmChart where k3s applies it")?.status, "changed", runs[0].output);
+    assert.match(first.find((s) => s.task === "Say what was not done without a Kubernetes API")?.msg ?? "", /were not\s+labelled node\.longhorn\.io\/create-default-disk=true/);
+    assert.deepEqual(statuses(runs[1].report).filter((s) => s.status === "changed").map((s) => s.task), [], "the second run changed tasks");
+    const r = await lab!.ssh("st1", "stat -c '%a %U' /var/lib/rancher/k3s/server/manifests/longhorn.yaml && cat /var/lib/rancher/k3s/server/manifests/longhorn.yaml");
+    assert.equal(r.rc, 0, r.stderr);
+    const [mode, ...text] = r.stdout.split("\n");
+    assert.equal(mode, "600 root");
+    const manifest = parse(text.join("\n"));
+    assert.ok(validHelmChart(manifest), JSON.stringify(validateHelmChart.errors));
+    const values = parse(manifest.spec.valuesContent);
+    assert.equal(values.defaultSettings.defaultDataPath, "/var/lib/longhorn");
+    assert.equal(values.persistence.defaultClassReplicaCount, 2, "two storage nodes: two replicas");
+    assert.equal(manifest.spec.failurePolicy, "abort");
   });
 
   test("a data path that is not on the SSD is refused with the reason", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {

@@ -121,3 +121,13 @@ describe("longhorn HelmChart", () => {
     assert.equal(valid({ ...manifest, spec: { ...manifest.spec, targetNameSpace: "x" } }), false);
   });
 });
+
+describe("longhorn role conventions", () => {
+  test("every default is prefixed longhorn_ and has a row in the README's variables table", () => {
+    const readme = readFileSync(join(role, "README.md"), "utf8");
+    for (const name of Object.keys(defaults)) {
+      assert.match(name, /^longhorn_/);
+      assert.ok(readme.includes(`| \`${name}\` |`), `${name} is not in roles/longhorn/README.md`);
+    }
+  });
+});
