@@ -131,3 +131,47 @@ describe("longhorn role conventions", () => {
     }
   });
 });
+
+describe("longhorn: which storage nodes are labelled (tasks/cluster.yml)", () => {
+  const clusterTasks = parse(readFileSync(join(role, "tasks/cluster.yml"), "utf8")) as Array<Record<string, any>>;
+  const step = (name: string) => {
+    const t = clusterTasks.find((x) => x.name === name);
+    assert.ok(t, `no task "${name}" in tasks/cluster.yml`);
+    return t;
+  };
+  /** The role's own expressions, in task order, on `kubectl get nodes -o json` output. */
+  function plan(hostvars: Record<string, Record<string, unknown>>, storage: string[], kubectlItems: unknown[]) {
+    let vars: Record<string, unknown> = { __longhorn_storage_hosts: storage, hostvars };
+    vars = { ...vars, ...(new Templar(vars).render(step("Name the storage nodes as Kubernetes knows them (their hostnames)")["ansible.builtin.set_fact"]) as object) };
+    vars.__longhorn_nodes = { stdout: JSON.stringify({ apiVersion: "v1", kind: "List", items: kubectlItems }) };
+    vars = { ...vars, ...(new Templar(vars).render(step("Find the storage nodes that are missing or not labelled yet")["ansible.builtin.set_fact"]) as object) };
+    const t = new Templar(vars);
+    const when = (name: string) => Boolean(t.renderString(`{{ ${String(step(name).when)} }}`));
+    return {
+      badNames: when("Refuse node names Kubernetes cannot have"),
+      missing: when("Refuse to install with storage nodes that have not joined"),
+      toLabel: t.renderString(step("Label the storage nodes so that only they get a default disk").loop) as string[],
+      argv: step("Label the storage nodes so that only they get a default disk")["ansible.builtin.command"].argv as string[],
+    };
+  }
+  const node = (name: string, labels: Record<string, string> = {}) => ({ metadata: { name, labels: { "kubernetes.io/hostname": name, ...labels } } });
+
+  test("only the storage nodes without the label are labelled; a re-run labels nothing", () => {
+    const items = [node("master"), node("pi-1"), node("pi-2", { "node.longhorn.io/create-default-disk": "true" }), node("pi-3")];
+    const p = plan({ "pi-1": {}, "pi-2": {}, "pi-3": { base_os_hostname: "pi-3" } }, ["pi-1", "pi-2", "pi-3"], items);
+    assert.deepEqual({ bad: p.badNames, missing: p.missing, label: p.toLabel }, { bad: false, missing: false, label: ["pi-1", "pi-3"] });
+    const after = items.map((n) => node(n.metadata.name, n.metadata.name === "master" ? {} : { "node.longhorn.io/create-default-disk": "true" }));
+    assert.deepEqual(plan({ "pi-1": {}, "pi-2": {}, "pi-3": {} }, ["pi-1", "pi-2", "pi-3"], after).toLabel, []);
+    // A label with another value ("config") is set to true (--overwrite).
+    assert.deepEqual(plan({ a: {} }, ["a"], [node("a", { "node.longhorn.io/create-default-disk": "config" })]).toLabel, ["a"]);
+    assert.deepEqual(p.argv.slice(0, 6), ["k3s", "kubectl", "label", "--overwrite", "node", "--"]);
+  });
+
+  test("the node name is the hostname base-os gave; a node not in the cluster, or a name Kubernetes refuses, stops the role", () => {
+    const p = plan({ "pi-1": { base_os_hostname: "storage-1" } }, ["pi-1"], [node("storage-1")]);
+    assert.deepEqual(p.toLabel, ["storage-1"]);
+    assert.equal(plan({ "pi-1": {} }, ["pi-1"], [node("master")]).missing, true);
+    assert.equal(plan({ Pi_1: {} }, ["Pi_1"], [node("Pi_1")]).badNames, true);
+    assert.equal(plan({ "-x": {} }, ["-x"], [node("-x")]).badNames, true);
+  });
+});
