@@ -162,6 +162,29 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
     }
   });
 
+  test("the doctor on the converged nodes: the SSD mounted by UUID; iscsid not running in a container, and said", { timeout: 60_000 }, async () => {
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn("npx", ["zx", "doctor", "-i", lab!.inventoryFile, "--json"], { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (code) => done({ code, stdout, stderr }));
+    });
+    const report = JSON.parse(r.stdout) as { ok: boolean; verdicts: Array<{ host: string; check: string; status: string; detail: string }> };
+    const of = (host: string, check: string) => report.verdicts.find((v) => v.host === host && v.check === check);
+    for (const node of lab!.nodes) {
+      assert.equal(of(node.name, "ssd-mount")?.status, "ok", JSON.stringify(of(node.name, "ssd-mount")));
+      assert.match(of(node.name, "ssd-mount")!.detail, /^\/dev\/loop\d+p1 \(ext4\) by UUID=[0-9a-f-]{36}$/);
+      assert.equal(of(node.name, "hostname-unique")?.status, "ok");
+      // The lab cannot run iscsid (no iscsi_tcp in a container): the doctor must not say it runs.
+      assert.equal(of(node.name, "iscsid")?.status, "fail");
+      assert.match(of(node.name, "iscsid")!.detail, /^iscsid is inactive/);
+    }
+    assert.equal(r.code, 2, "a failed check gives exit 2");
+    process.stderr.write(`# longhorn lab: doctor: ${report.verdicts.map((v) => `${v.host} ${v.check} ${v.status}`).join("; ")}\n`);
+  });
+
   test("second run changes nothing; other content of multipath.conf stays", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
     const st1 = lab!.node("st1");
     // A user's own multipath settings before the block: the role must keep them.
