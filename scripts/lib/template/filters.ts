@@ -230,11 +230,12 @@ export function makeFilters(env: Env): Record<string, Filter> {
     },
     first: (v) => {
       const list = toList(v, "first");
-      return list.length ? list[0] : undefinedItem("first", "the list is empty");
+      // Jinja: an empty sequence gives Undefined, so `| first | default(x)` works.
+      return list.length ? list[0] : undefined;
     },
     last: (v) => {
       const list = toList(v, "last");
-      return list.length ? list[list.length - 1] : undefinedItem("last", "the list is empty");
+      return list.length ? list[list.length - 1] : undefined;
     },
     min: (v, ...rest) => {
       const [, kw] = kwargs(rest);
