@@ -5,7 +5,8 @@
  * with each host's variables at its first appearance), `--graph [GROUP] [--vars]` and
  * `--host NAME`. Secret values are masked (mask.ts); that is the one intended difference.
  * `!vault` values print as ansible-inventory prints them, password or not: in JSON as
- * {"__ansible_vault": "<encrypted text>"}, in YAML as a `!vault |` block; --graph --vars masks them.
+ * {"__ansible_vault": "<encrypted text>"}, in YAML as a `!vault |` block. --graph --vars decrypts
+ * them as it does (so no password is the same error) and prints them masked.
  */
 import { Scalar, stringify } from "yaml";
 import type { Inventory } from "../inventory/inventory.ts";
@@ -40,6 +41,7 @@ function toJson(value: unknown): string {
 }
 
 const vaultJson: ShowVaulted = (v) => ({ __ansible_vault: v.vaultText });
+const vaultGraph: ShowVaulted = (v) => (v.reveal(), "***");
 const vaultYaml: ShowVaulted = (v) => Object.assign(new Scalar(v.vaultText), { tag: "!vault", type: Scalar.BLOCK_LITERAL });
 
 function hostVars(inventory: Inventory, host: string, showVaulted?: ShowVaulted): Record<string, unknown> {
@@ -138,9 +140,9 @@ export function graph(inventory: Inventory, group = "all", withVars = false): st
     for (const host of node.hosts) {
       if (g === "all") continue;
       lines.push(name(host, depth + 1));
-      if (withVars) varLines(hostVars(inventory, host), depth + 2);
+      if (withVars) varLines(hostVars(inventory, host, vaultGraph), depth + 2);
     }
-    if (withVars) varLines(maskVars(node.vars ?? {}), depth + 1);
+    if (withVars) varLines(maskVars(node.vars ?? {}, vaultGraph), depth + 1);
   };
   visit(group, 0);
   return `${lines.join("\n")}\n`;
