@@ -15,13 +15,14 @@ import { parseInventoryArgs } from "../../../scripts/lib/inventory-edit/args.ts"
 import { UserError } from "../../../scripts/lib/errors.ts";
 import { encryptVault } from "../../../scripts/lib/vault/format.ts";
 import { decryptVaultText, setVaultSecrets, vaultSecrets } from "../../../scripts/lib/vault/keyring.ts";
+import type { VaultFlags } from "../../../scripts/lib/vault/setup.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cli-settings-"));
 after(() => {
   rmSync(dir, { recursive: true, force: true });
   setVaultSecrets([]);
 });
-const noFlags = { vaultIds: [], vaultPasswordFiles: [], askVaultPass: false };
+const noFlags: VaultFlags = { vaultIds: [], vaultPasswordFiles: [], askVaultPass: false };
 
 async function settingsIn(cwd: string, env: Record<string, string> = {}, flags = noFlags) {
   let err = "";
