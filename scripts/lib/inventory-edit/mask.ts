@@ -17,11 +17,16 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
+/** `"{{ vault_k3s_token }}"`: a bare reference to another variable shows no secret (ansible-inventory prints it as is). */
+function isReference(value: unknown): boolean {
+  return typeof value === "string" && /^\{\{\s*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\s*\}\}$/.test(value);
+}
+
 /** A copy of `vars` with secret values replaced by "***", recursively. */
 export function maskVars(vars: Record<string, unknown>, showVaulted?: ShowVaulted): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(vars)) {
-    out[k] = showVaulted && v instanceof VaultedValue ? showVaulted(v) : isSecretName(k) && v !== null && v !== undefined && v !== "" ? "***" : maskValue(v, showVaulted);
+    out[k] = showVaulted && v instanceof VaultedValue ? showVaulted(v) : isSecretName(k) && v !== null && v !== undefined && v !== "" && !isReference(v) ? "***" : maskValue(v, showVaulted);
   }
   return out;
 }
