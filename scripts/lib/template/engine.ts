@@ -337,6 +337,35 @@ class ActiveLoader extends (nunjucks.Loader as Any) {
   }
 }
 
+/**
+ * Templates nested in one another (include, extends). A template that includes itself would
+ * recurse until the stack overflows, and every level would add its path to the message (megabytes);
+ * a bound stops it early with the chain of names.
+ */
+export const MAX_TEMPLATE_NESTING = 50;
+const rendering: string[] = [];
+const TemplateProto = (nunjucks as Any).Template.prototype;
+const originalRender = TemplateProto.render;
+TemplateProto.render = function (this: Any, ctx: Any, parentFrame: Any, cb: Any) {
+  const name = String(this.path ?? this.tmplName ?? "template");
+  if (rendering.length >= MAX_TEMPLATE_NESTING) {
+    const chain = [...rendering, name];
+    const shown = [...chain.slice(0, 3), `… ${chain.length - 6} more …`, ...chain.slice(-3)];
+    const err = new TemplateError(`Templates nested more than ${MAX_TEMPLATE_NESTING} deep: ${shown.join(" → ")}`, {
+      hint: "A template that includes itself (directly or through others) needs a condition that ends it.",
+    });
+    const callback = typeof parentFrame === "function" ? parentFrame : cb;
+    if (callback) return callback(err);
+    throw err;
+  }
+  rendering.push(name);
+  try {
+    return originalRender.call(this, ctx, parentFrame, cb);
+  } finally {
+    rendering.pop();
+  }
+};
+
 /** The one environment: autoescape off, trim_blocks on, lstrip_blocks off, as Ansible's template module. */
 export const environment: Any = new nunjucks.Environment(new ActiveLoader() as Any, {
   autoescape: false,
@@ -364,10 +393,36 @@ function inCode(source: string, fn: (code: string) => string): string {
   return source.replace(/(\{\{|\{%)([\s\S]*?)(\}\}|%\})/g, (_m, open: string, code: string, close: string) => open + fn(code) + close);
 }
 
+/**
+ * Brackets nested in one expression. nunjucks' parser takes exponential time once a deeply
+ * nested expression overflows its stack (hundreds of levels), so such a template is refused first.
+ */
+export const MAX_EXPRESSION_NESTING = 100;
+
+function checkExpressionNesting(source: string): void {
+  let opening = 0;
+  for (let i = 0; i < source.length && opening <= MAX_EXPRESSION_NESTING; i++) if ("[({".includes(source[i])) opening++;
+  if (opening <= MAX_EXPRESSION_NESTING) return; // cannot nest that deep: the usual case
+  inCode(source, (code) => {
+    let depth = 0;
+    for (const c of code) {
+      if (c === "[" || c === "(" || c === "{") depth++;
+      else if (c === "]" || c === ")" || c === "}") depth--;
+      if (depth > MAX_EXPRESSION_NESTING) {
+        throw new TemplateError(`Template expression nested more than ${MAX_EXPRESSION_NESTING} levels deep`, {
+          hint: "Nothing needs that depth in a template: build the data in YAML (vars) instead.",
+        });
+      }
+    }
+    return code;
+  });
+}
+
 /** Compiles (once per distinct source text) a template. */
 export function compile(source: string, name: string): Any {
   let t = compiled.get(source);
   if (!t) {
+    checkExpressionNesting(source);
     const text = /\bis\s/.test(source) ? inCode(source, (code) => code.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`)) : source;
     t = new nunjucks.Template(text, environment, name, true);
     if (compiled.size > 20000) compiled.clear();
@@ -379,7 +434,8 @@ export function compile(source: string, name: string): Any {
 /** The user-facing error inside a nunjucks error (ours are kept as they are). */
 export function unwrapError(e: unknown): Error {
   let cur: unknown = e;
-  for (let depth = 0; cur && depth < 10; depth++) {
+  // Each nested template wraps the error once more (bounded by MAX_TEMPLATE_NESTING).
+  for (let depth = 0; cur && depth < 4 * MAX_TEMPLATE_NESTING; depth++) {
     if (cur instanceof TemplateError) return cur;
     if (cur instanceof Error && cur.name === "UserError") return cur;
     cur = (cur as { cause?: unknown }).cause;
