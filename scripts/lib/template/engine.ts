@@ -37,6 +37,27 @@ const Compiler = (nunjucks as Any).compiler.Compiler.prototype;
 // Jinja's slices (`l[1:]`), installed first; the helpers below replace the rest of it.
 (nunjucks as Any).installJinjaCompat();
 
+// Jinja looks `d['items']` up as an item first and `d.items` as an attribute first; nunjucks
+// parses both into the same lookup. A one-element `[...]` aggregate is a subscript (or a list
+// literal, whose element is never a lookup key): its element is marked, and the lookup passes a
+// third argument so the runtime prefers the item (kubectl's JSON has a key named "items").
+const Parser = (nunjucks as Any).parser.Parser.prototype;
+const jinjaParseAggregate = Parser.parseAggregate;
+Parser.parseAggregate = function (this: Any) {
+  const node = jinjaParseAggregate.call(this);
+  if (node instanceof nodes.Array && node.children.length === 1) node.children[0].__subscript = true;
+  return node;
+};
+const originalCompileLookupVal = Compiler.compileLookupVal;
+Compiler.compileLookupVal = function (this: Any, node: Any, frame: Any) {
+  if (!node.val?.__subscript || node.val.typename === "Slice") return originalCompileLookupVal.call(this, node, frame);
+  this._emit("runtime.memberLookup((");
+  this._compileExpression(node.target, frame);
+  this._emit("),");
+  this._compileExpression(node.val, frame);
+  this._emit(',"subscript")');
+};
+
 // Jinja balances braces inside an expression, so `{{ {'a': {'b': 1}} }}` is one dict; nunjucks
 // would end the tag at the first "}}". Count open dict braces and split such a "}}" in two.
 const lexer = (nunjucks as Any).lexer;
@@ -161,7 +182,7 @@ runtime.contextOrFrameLookup = (context: Any, frame: Any, name: string) => {
 
 runtime.memberLookup = function (obj: unknown, key: unknown, stop?: unknown, step?: unknown) {
   if (arguments.length === 4) return sliceLookup(obj, key, stop, step);
-  return memberLookup(obj, key);
+  return memberLookup(obj, key, stop === "subscript" ? "subscript" : false);
 };
 
 /** Python's obj[start:stop:step] for lists and strings. */
@@ -187,10 +208,11 @@ function sliceLookup(obj: unknown, start: unknown, stop: unknown, step: unknown)
 }
 
 /**
- * `obj.key` / `obj[key]` as Jinja: methods first (`d.items`), then items; missing gives Undefined.
- * `preferItem` (filters' attribute=, as Ansible's item[key]): keys only, so a key named `keys` is the value.
+ * `obj.key` as Jinja: methods first (`d.items`), then items; missing gives Undefined.
+ * `preferItem` true (filters' attribute=, as Ansible's item[key]): keys only, so a key named
+ * `keys` is the value; "subscript" (`obj['key']`): the key first, then the method, as Jinja.
  */
-export function memberLookup(obj: unknown, key: unknown, preferItem = false): unknown {
+export function memberLookup(obj: unknown, key: unknown, preferItem: boolean | "subscript" = false): unknown {
   if (isUndefined(obj)) return obj; // Ansible keeps the first undefined: a.b.c | default(1) works
   if (obj instanceof Secret) obj = unwrapSecret(obj);
   const resolve = (v: unknown, label: string) => (active.source ? active.source.resolveMember(v, label) : v);
@@ -218,7 +240,8 @@ export function memberLookup(obj: unknown, key: unknown, preferItem = false): un
     const o = obj as Record<string, unknown>;
     const k = String(key);
     if (isMapping(o) && Object.getPrototypeOf(o) === Object.prototype || Object.getPrototypeOf(o) === null) {
-      if (preferItem) {
+      if (preferItem === "subscript" && Object.hasOwn(o, k)) return resolve(o[k], `.${k}`);
+      if (preferItem === true) {
         return Object.hasOwn(o, k) ? resolve(o[k], `.${k}`) : new Undefined(k, `Undefined attribute "${k}" (the dict has no key "${k}")`);
       }
       const m = dictMethod(o, k, (name) => resolve(o[name], `.${name}`));

@@ -395,3 +395,23 @@ describe("createHostvars: each host's variables rendered in its own context", ()
     assert.equal(built, 2);
   });
 });
+
+describe("subscript and attribute lookups, as Jinja", () => {
+  // kubectl's JSON has a key named "items": d['items'] must be it, d.items the method.
+  const t = new Templar({ d: { items: [1, 2], keys: "k" }, plain: { a: 1 }, out: '{"kind": "List", "items": [{"metadata": {"name": "pi-1"}}]}' });
+  const cases: Array<[string, unknown]> = [
+    ["{{ d['items'] }}", [1, 2]],
+    ["{{ d['items'] | length }}", 2],
+    ["{{ d['keys'] }}", "k"],
+    ["{{ d.items() | list }}", [["items", [1, 2]], ["keys", "k"]]],
+    ["{{ plain['keys']() | list }}", ["a"]],
+    ["{{ (out | from_json)['items'][0].metadata.name }}", "pi-1"],
+    ["{% for n in (out | from_json)['items'] %}{{ n.metadata.name }}{% endfor %}", "pi-1"],
+    ["{{ [d][0]['items'] }}", [1, 2]],
+    ["{{ [1, 2, 3][1:] }}", [2, 3]],
+    ["{{ ['x'] }}", ["x"]],
+  ];
+  for (const [expr, want] of cases) {
+    test(expr, () => assert.deepEqual(t.renderString(expr), want));
+  }
+});
