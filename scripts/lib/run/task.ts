@@ -11,6 +11,7 @@ import { getControllerAction } from "../playbook/actions.ts";
 import type { Item, Task } from "../playbook/types.ts";
 import { markSecret, maskSecrets, maskValue, plainValue, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { Templar } from "../template/templar.ts";
+import { type FileKind, firstFound } from "../template/lookups.ts";
 import { pyStr } from "../template/python.ts";
 import { UnreachableError, type BecomeOptions, type Transport } from "../transport/types.ts";
 import { controllerAction } from "./actions/index.ts";
@@ -446,11 +447,14 @@ function notify(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars: Rec
 /** The loop's items: rendered; with_items flattened one level, with_dict as key/value pairs, with_fileglob expanded. */
 async function loopList(task: Task, templar: Templar): Promise<unknown[]> {
   let value = templar.render(task.loop);
-  if (typeof value === "string" && task.loopFrom !== "with_fileglob") {
+  if (typeof value === "string" && task.loopFrom !== "with_fileglob" && task.loopFrom !== "with_first_found") {
     throw new UserError(`loop needs a list, got the string ${JSON.stringify(value)}`, { where: task.where, hint: "Write loop: \"{{ var }}\" with a list variable, or use split()." });
   }
   if (task.loopFrom === "with_dict" && value && typeof value === "object" && !Array.isArray(value)) {
     value = Object.entries(value).map(([key, v]) => ({ key, value: v }));
+  }
+  if (task.loopFrom === "with_first_found") {
+    return firstFound(Array.isArray(value) ? value : [value], {}, firstFoundKind(task.module), (n, kind) => templar.findFile(n, kind));
   }
   if (task.loopFrom === "with_fileglob") {
     const patterns = (Array.isArray(value) ? value : [value]).map(String);
@@ -479,6 +483,11 @@ async function loopList(task: Task, templar: Templar): Promise<unknown[]> {
   }
   if (task.loopFrom === "with_items") return value.flatMap((v) => (Array.isArray(v) ? v : [v]));
   return value;
+}
+
+/** Ansible's TaskExecutor gives with_first_found the subfolder its action names: template, var, else file. */
+function firstFoundKind(module: string): FileKind {
+  return module.includes("template") ? "templates" : module.includes("var") ? "vars" : "files";
 }
 
 function itemResult(o: StepOutcome, noLog: boolean): TaskResult {

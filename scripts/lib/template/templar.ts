@@ -18,7 +18,7 @@ import { isUndefined, renderSite, TemplateError, Undefined } from "./errors.ts";
 import { secretUse, truthy, unwrapSecret } from "./python.ts";
 import { installFilters } from "./filters.ts";
 import { installTests } from "./tests.ts";
-import { installLookups } from "./lookups.ts";
+import { type FileKind, installLookups } from "./lookups.ts";
 import { OMIT } from "./omit.ts";
 
 export { TemplateError, Undefined } from "./errors.ts";
@@ -294,7 +294,7 @@ export class Templar implements VariableSource {
   }
 
   /** Finds a file in the search paths (as given, then relative to each; `templates/` and `files/` subfolders too). */
-  findFile(name: string, kind: "templates" | "files" = "files"): string | undefined {
+  findFile(name: string, kind: FileKind = "files"): string | undefined {
     if (isAbsolute(name)) return existsSync(name) ? name : undefined;
     for (const dir of this.searchPaths) {
       for (const candidate of [join(dir, kind, name), join(dir, name)]) if (existsSync(candidate)) return candidate;
