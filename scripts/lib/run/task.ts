@@ -10,7 +10,7 @@ import { getModule } from "../modules/registry.ts";
 import { getControllerAction } from "../playbook/actions.ts";
 import type { Item, Task } from "../playbook/types.ts";
 import { markSecret, maskSecrets, maskValue, plainValue, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
-import { Templar } from "../template/templar.ts";
+import { TemplateError, Templar } from "../template/templar.ts";
 import { type FileKind, firstFound } from "../template/lookups.ts";
 import { pyStr } from "../template/python.ts";
 import { UnreachableError, type BecomeOptions, type Transport } from "../transport/types.ts";
@@ -93,11 +93,12 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   try {
     if (task.loop !== undefined) {
       const templar = new Templar(baseVars, { where, searchPaths });
-      // The loop's own `when` is evaluated per item, so an undefined loop under a false when is no error.
       loopItems = await loopList(task, templar);
     }
   } catch (e) {
-    single = errorOutcome(e, host, task);
+    // As Ansible's TaskExecutor: a loop with an undefined variable is kept aside while `when` is
+    // evaluated once, without an item; a false `when` skips the task, a true one raises the loop's error.
+    single = e instanceof TemplateError && e.variable !== undefined && when?.length ? whenBeforeLoop(e, when, new Templar(baseVars, { where, searchPaths }), host, task) : errorOutcome(e, host, task);
   }
 
   if (!single && loopItems === undefined) {
@@ -483,6 +484,16 @@ async function loopList(task: Task, templar: Templar): Promise<unknown[]> {
   }
   if (task.loopFrom === "with_items") return value.flatMap((v) => (Array.isArray(v) ? v : [v]));
   return value;
+}
+
+/** The task's outcome when its loop could not be rendered: skipped under a false `when`, else the loop's error. */
+function whenBeforeLoop(loopError: TemplateError, when: Array<string | boolean>, templar: Templar, host: string, task: Task): StepOutcome {
+  try {
+    for (const c of when) if (!templar.isTrue([c])) return skipped("Conditional result was False", { false_condition: c });
+  } catch (e) {
+    return errorOutcome(e, host, task);
+  }
+  return errorOutcome(loopError, host, task);
 }
 
 /** Ansible's TaskExecutor gives with_first_found the subfolder its action names: template, var, else file. */
