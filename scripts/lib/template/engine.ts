@@ -56,6 +56,11 @@ Tokenizer.nextToken = function (this: Any) {
   if (tok?.type === lexer.TOKEN_LEFT_CURLY) this.__braces = (this.__braces ?? 0) + 1;
   else if (tok?.type === lexer.TOKEN_RIGHT_CURLY) this.__braces = Math.max(0, (this.__braces ?? 0) - 1);
   else if (tok?.type === lexer.TOKEN_VARIABLE_END || tok?.type === lexer.TOKEN_BLOCK_END) this.__braces = 0;
+  // Jinja's trim_blocks removes the newline after a comment tag too (nunjucks only after blocks).
+  else if (tok?.type === lexer.TOKEN_COMMENT && this.trimBlocks) {
+    if (this.str.startsWith("\n", this.index)) this.forward();
+    else if (this.str.startsWith("\r\n", this.index)) (this.forward(), this.forward());
+  }
   return tok;
 };
 
