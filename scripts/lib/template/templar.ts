@@ -10,6 +10,7 @@
  *   t.isTrue(["b > 1"]);          // true
  */
 import { existsSync, readFileSync } from "node:fs";
+import { hostname, userInfo } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { registerDerivedSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { UserError } from "../errors.ts";
@@ -118,9 +119,13 @@ export class Templar implements VariableSource {
     return new Secret(out);
   }
 
-  /** Renders a whole template file (the template module): full Jinja2, trim_blocks on, lstrip_blocks off. */
+  /**
+   * Renders a whole template file (the template module, lookup('template')): full Jinja2,
+   * trim_blocks on, lstrip_blocks off, with Ansible's template variables (ansible_managed, ...).
+   */
   renderText(text: string, sourceName: string): string {
-    return this.#run(text, text, sourceName, sourceName);
+    const withTemplateVars = new Templar({ ...this.vars, ...templateVars(sourceName) }, { where: this.where, searchPaths: this.searchPaths });
+    return withTemplateVars.#run(text, text, sourceName, sourceName);
   }
 
   /** renderText for a file that is written somewhere: a Secret when the template read a secret. */
@@ -311,6 +316,23 @@ export class Templar implements VariableSource {
       });
     }
     return { src: readFileSync(path, "utf8"), path };
+  }
+}
+
+/**
+ * The variables Ansible adds while it renders a template file; like Ansible's they win over the
+ * play's. ansible_managed is Ansible's default string (ansible.cfg's ansible_managed is not read).
+ */
+function templateVars(path: string): Record<string, unknown> {
+  const full = resolve(path);
+  return { ansible_managed: "Ansible managed", template_path: full, template_fullpath: full, template_host: hostname(), template_uid: controllerUser() };
+}
+
+function controllerUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? "");
   }
 }
 
