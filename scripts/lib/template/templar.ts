@@ -249,7 +249,7 @@ export class Templar implements VariableSource {
         secretUse.count++;
         return value instanceof Secret ? value.reveal() : value;
       }
-      if (typeof raw !== "string" || !MARKERS.test(raw)) return raw;
+      if (typeof raw !== "string" ? !holdsTemplate(raw) : !MARKERS.test(raw)) return raw;
       const hit = this.#cache.get(name);
       if (hit && hit.raw === raw) {
         if (hit.secret) secretUse.count++;
@@ -283,7 +283,8 @@ export class Templar implements VariableSource {
     return r instanceof Secret ? unwrapSecret(r) : r;
   }
 
-  #resolveTemplate(raw: string, label: string): unknown {
+  /** A variable's value rendered: a string as a template, a list or mapping deeply (Ansible templates a variable whole on access). */
+  #resolveTemplate(raw: unknown, label: string): unknown {
     if (this.#resolving.includes(label)) {
       const chain = [...this.#resolving.slice(this.#resolving.indexOf(label)), label].join(" -> ");
       throw new TemplateError(`Recursive loop detected in variable "${label.replace(/^\./, "")}": ${chain}${this.where ? ` (${this.where})` : ""}`, {
@@ -292,7 +293,11 @@ export class Templar implements VariableSource {
     }
     this.#resolving.push(label);
     try {
-      return this.renderString(raw);
+      if (typeof raw === "string") return this.renderString(raw);
+      const before = secretUse.count;
+      const value = this.#deep(raw, false);
+      // A container that read a secret is secret as a whole when printed (its strings are Secrets already).
+      return secretUse.count === before ? value : secretStrings(value);
     } finally {
       this.#resolving.pop();
     }
@@ -317,6 +322,27 @@ export class Templar implements VariableSource {
     }
     return { src: readFileSync(path, "utf8"), path };
   }
+}
+
+/** Containers known to hold no template string (variables are not changed in place). */
+const templateFree = new WeakSet<object>();
+/** Objects that render their own members lazily (hostvars): never walked. */
+export const lazyViews = new WeakSet<object>();
+
+/** Whether a list or plain mapping holds a template string at any depth (answers cached for those that do not). */
+export function holdsTemplate(value: unknown): boolean {
+  if (typeof value === "string") return MARKERS.test(value);
+  if (value === null || typeof value !== "object" || value instanceof Secret || templateFree.has(value) || lazyViews.has(value)) return false;
+  let found = false;
+  if (Array.isArray(value)) found = value.some(holdsTemplate);
+  else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+    for (const key in value) if (holdsTemplate((value as Record<string, unknown>)[key])) {
+      found = true;
+      break;
+    }
+  }
+  if (!found) templateFree.add(value);
+  return found;
 }
 
 /**
