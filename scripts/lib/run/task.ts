@@ -12,6 +12,7 @@ import type { Item, Task } from "../playbook/types.ts";
 import { markSecret, maskSecrets, maskValue, plainValue, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { TemplateError, Templar } from "../template/templar.ts";
 import { type FileKind, firstFound } from "../template/lookups.ts";
+import { markUnsafe } from "../template/unsafe.ts";
 import { pyStr } from "../template/python.ts";
 import { UnreachableError, type BecomeOptions, type Transport } from "../transport/types.ts";
 import { controllerAction } from "./actions/index.ts";
@@ -181,6 +182,8 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
 
   // register stores the real values; a no_log task's are Secrets: usable as data, never shown.
   const registered = noLog ? (secretStrings(final.data) as Record<string, unknown>) : final.data;
+  // A module's result is data, never templated (Ansible's unsafe); controller actions' results hold variables.
+  if (task.register && !getControllerAction(task.module)) markUnsafe(registered);
   if (task.register && final.status !== "unreachable") setHostFacts(hp, { [task.register]: registered });
   if (final.hostFacts && final.status !== "failed") setHostFacts(hp, final.hostFacts);
   if (final.status === "failed") hp.lastFailure = { task, result: final.data };

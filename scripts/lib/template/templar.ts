@@ -21,6 +21,7 @@ import { installFilters } from "./filters.ts";
 import { installTests } from "./tests.ts";
 import { type FileKind, installLookups } from "./lookups.ts";
 import { OMIT } from "./omit.ts";
+import { isUnsafe } from "./unsafe.ts";
 
 export { TemplateError, Undefined } from "./errors.ts";
 export { OMIT, dropOmitted, isOmitted } from "./omit.ts";
@@ -332,7 +333,7 @@ export const lazyViews = new WeakSet<object>();
 /** Whether a list or plain mapping holds a template string at any depth (answers cached for those that do not). */
 export function holdsTemplate(value: unknown): boolean {
   if (typeof value === "string") return MARKERS.test(value);
-  if (value === null || typeof value !== "object" || value instanceof Secret || templateFree.has(value) || lazyViews.has(value)) return false;
+  if (value === null || typeof value !== "object" || value instanceof Secret || templateFree.has(value) || lazyViews.has(value) || isUnsafe(value)) return false;
   let found = false;
   if (Array.isArray(value)) found = value.some(holdsTemplate);
   else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
