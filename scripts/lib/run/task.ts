@@ -4,6 +4,8 @@
  * delegate_to, check_mode/diff/become/environment. Emits host-task-start/host-task-result and
  * counts the result. The walker (walk.ts) decides which tasks run; this file runs one.
  */
+import { existsSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { formatPosition, UserError } from "../errors.ts";
 import { ModuleFailure } from "../modules/types.ts";
 import { getModule } from "../modules/registry.ts";
@@ -458,7 +460,9 @@ async function loopList(task: Task, templar: Templar): Promise<unknown[]> {
     value = Object.entries(value).map(([key, v]) => ({ key, value: v }));
   }
   if (task.loopFrom === "with_first_found") {
-    return firstFound(Array.isArray(value) ? value : [value], {}, firstFoundKind(task.module), (n, kind) => templar.findFile(n, kind));
+    // In a role Ansible also looks in the role's tasks/ (include_tasks: "{{ item }}" over setup-<os>.yml).
+    const inRoleTasks = (n: string) => (task.role && !isAbsolute(n) && existsSync(join(task.role.path, "tasks", n)) ? join(task.role.path, "tasks", n) : undefined);
+    return firstFound(Array.isArray(value) ? value : [value], {}, firstFoundKind(task.module), (n, kind) => templar.findFile(n, kind) ?? inRoleTasks(n));
   }
   if (task.loopFrom === "with_fileglob") {
     const patterns = (Array.isArray(value) ? value : [value]).map(String);

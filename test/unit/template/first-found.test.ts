@@ -25,6 +25,7 @@ before(() => {
   writeFileSync(join(role, "templates", "etc", "ntp-Debian.conf.j2"), "t");
   writeFileSync(join(role, "vars", "Debian.yml"), "ntp_vars_from: Debian.yml\n");
   writeFileSync(join(pb, "files", "only-in-playbook.conf"), "p");
+  writeFileSync(join(role, "tasks", "setup-Debian.yml"), "- debug: msg=x\n");
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -70,6 +71,7 @@ describe("with_first_found", () => {
         block([
           t("include_vars", { file: "{{ item }}" }, { name: "vars", loop: ["{{ os }}.yml", "x.yml"], loopFrom: "with_first_found", role: ctx }),
           t("debug", { msg: "{{ item }} {{ ntp_vars_from }}" }, { name: "files", loop: ["Gentoo.conf", "{{ os }}.conf"], loopFrom: "with_first_found", role: ctx }),
+          t("debug", { msg: "{{ item }}" }, { name: "role tasks", loop: ["setup-RedHat.yml", "setup-{{ os }}.yml"], loopFrom: "with_first_found", role: ctx }),
           t("debug", { msg: "{{ item }}" }, { name: "skipped", loop: [{ files: ["nope"], skip: true }], loopFrom: "with_first_found", role: ctx }),
           t("debug", { msg: "{{ item }}" }, { name: "missing", loop: ["nope"], loopFrom: "with_first_found", role: ctx, ignoreErrors: true }),
         ]),
@@ -79,6 +81,7 @@ describe("with_first_found", () => {
     const res = Object.fromEntries(r.results("h1").map((x) => [x.name, x]));
     assert.equal(res.vars.status, "ok", res.vars.msg);
     assert.deepEqual((res.files.data!.results as Array<{ msg: string }>).map((x) => x.msg), [`${join(role, "files", "Debian.conf")} Debian.yml`]);
+    assert.deepEqual((res["role tasks"].data!.results as Array<{ msg: string }>).map((x) => x.msg), [join(role, "tasks", "setup-Debian.yml")]);
     assert.equal(res.skipped.status, "skipped");
     assert.equal(res.missing.status, "failed");
     assert.match(res.missing.msg ?? "", /No file was found when using first_found\./);
