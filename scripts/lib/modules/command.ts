@@ -9,7 +9,7 @@ import { quote } from "../shell/quote.ts";
 import { Secret } from "../shell/secret.ts";
 import { splitArgs } from "./support/shlex.ts";
 import type { CommandArgs, CommandState } from "./support/run-command.ts";
-import { COMMAND_COMMON_PROPERTIES, applyCommand, planCommand, withChdir } from "./support/run-command.ts";
+import { COMMAND_COMMON_PROPERTIES, applyCommand, createsOrRemoves, planCommand, withChdir } from "./support/run-command.ts";
 
 const schema = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -49,6 +49,7 @@ export const command: ModuleDefinition<CommandArgs, CommandState> = {
   schema,
   freeForm: "_raw_params",
   nonIdempotent: true,
+  planDecides: createsOrRemoves,
   plan: (args, ctx) => planCommand(args, ctx, commandState(args)),
   apply: (plan, args, ctx) => applyCommand(args, ctx, plan.state ?? commandState(args)),
 };

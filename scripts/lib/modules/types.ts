@@ -87,6 +87,11 @@ export interface ModuleDefinition<Args = any, State = any> {
    * unless creates/removes say so; changed_when then decides.
    */
   nonIdempotent?: boolean;
+  /**
+   * For a nonIdempotent module: true when these arguments let plan decide (command's
+   * creates/removes), so check mode trusts the plan instead of skipping the task.
+   */
+  planDecides?(args: Args): boolean;
   plan(args: Args, ctx: ModuleContext): Promise<Plan<State>>;
   /** Omitted by read-only modules (stat, slurp, debug-like). */
   apply?(plan: Plan<State>, args: Args, ctx: ModuleContext): Promise<ApplyResult | void>;
