@@ -7,8 +7,9 @@
  * - Types: `boolean` options accept yes/no/true/false/on/off/1/0 (strings too, as Ansible);
  *   `integer`/`number` options accept numeric strings (ajv coerceTypes). Give `default`s in the
  *   schema: they are filled in before the module sees the arguments.
- * - Aliases (Ansible's `dest` for `path`...): declare each alias as its own property
- *   ("Alias of path.") and normalise in the module.
+ * - Aliases (Ansible's `dest` for `path`...): `path: { type: "string", aliases: ["dest"] }`.
+ *   The module receives `path` only; `path` and `dest` together are mutually exclusive
+ *   (arg-aliases.ts; scripts/gen-schemas.ts writes the aliases out for editors).
  * - Exactly one of a, b, c: `oneOf: [{ required: ["a"] }, { required: ["b"] }, { required: ["c"] }]`
  *   (none given -> "one of a, b, c is required"; several -> "mutually exclusive").
  * - At least one of a, b: `anyOf: [{ required: ["a"] }, { required: ["b"] }]`.
@@ -30,6 +31,7 @@ import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
 import { positionOfKey } from "../yaml/load.ts";
 import { Secret } from "../shell/secret.ts";
 import { compileSchema, type Validator } from "./schema-cache.ts";
+import { resolveAliases } from "./arg-aliases.ts";
 
 type Schema = Record<string, unknown>;
 
@@ -155,14 +157,12 @@ function requiredBranches(branches: unknown): string[][] | undefined {
   return out;
 }
 
-function optionName(path: string): string {
-  return path.split("/").slice(1).join(".");
-}
-
 /** One user-facing message (or undefined to drop the error) and the key it is about. */
-function explain(e: ErrorObject, data: Record<string, unknown>, schema: Schema, defaulted: Set<string>): { message: string; key?: string } | undefined {
-  const option = optionName(e.instancePath);
-  const top = e.instancePath.split("/")[1];
+function explain(e: ErrorObject, data: Record<string, unknown>, schema: Schema, defaulted: Set<string>, written: Map<string, string>): { message: string; key?: string } | undefined {
+  // An option given by its alias is named as the user wrote it.
+  const [, first, ...rest] = e.instancePath.split("/");
+  const top = first === undefined ? undefined : written.get(first) ?? first;
+  const option = [top, ...rest].filter((p) => p !== undefined).join(".");
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
@@ -260,15 +260,23 @@ export function validateModuleArgs(
 ): Record<string, unknown> {
   const secrets: Secret[] = [];
   const data = withoutSecrets(args, secrets) as Record<string, unknown>;
+  const aliases = resolveAliases(data, module.schema);
   coerceBooleans(data, module.schema);
   // Mutual exclusion is about what the user wrote (Ansible checks it before defaults).
   const defaulted = fillDefaults(data, module.schema);
   const validate = validatorFor(module.schema);
-  if (validate(data)) return restoreSecrets(data, secrets) as Record<string, unknown>;
+  const valid = validate(data);
+  if (valid && aliases.conflicts.length === 0) return restoreSecrets(data, secrets) as Record<string, unknown>;
 
   const problems: Array<{ message: string; where: SourcePosition }> = [];
   const seen = new Set<string>();
-  const errors = validate.errors ?? [];
+  for (const names of aliases.conflicts) {
+    const message = `options ${names.map((n) => `"${n}"`).join(" and ")} are mutually exclusive`;
+    seen.add(message);
+    const keyWhere = positionOfKey(args, names[1]);
+    problems.push({ message, where: keyWhere && keyWhere.line !== undefined ? keyWhere : where });
+  }
+  const errors = valid ? [] : validate.errors ?? [];
   // A failing oneOf/anyOf also reports each branch's errors; the summary says it better.
   const summarised = errors.filter((e) => (e.keyword === "oneOf" || e.keyword === "anyOf") && requiredBranches(e.schema)).map((e) => e.schemaPath);
   for (const e of errors) {
@@ -276,7 +284,7 @@ export function validateModuleArgs(
     if (options.templated && underTemplate(data, e.instancePath)) continue;
     // An anyOf over types (string or list) fails with one type error per branch.
     if (e.keyword === "type" && /\/anyOf\/\d+\/type$/.test(e.schemaPath)) continue;
-    const explained = explain(e, data, module.schema, defaulted);
+    const explained = explain(e, data, module.schema, defaulted, aliases.written);
     if (!explained || seen.has(explained.message)) continue;
     seen.add(explained.message);
     const keyWhere = explained.key !== undefined ? positionOfKey(args, explained.key) : undefined;
