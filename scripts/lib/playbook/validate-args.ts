@@ -4,7 +4,7 @@
  *
  * SCHEMA CONVENTION for module authors (draft-07, `type: "object"`, `additionalProperties:
  * false`, one `properties` entry per option, Ansible's option names):
- * - Types: `boolean` options accept yes/no/true/false/on/off/1/0 (strings too, as Ansible);
+ * - Types: `boolean` options accept Ansible's words (yes/no, on/off, y/n, t/f, 1/0: boolean.ts);
  *   `integer`/`number` options accept numeric strings (ajv coerceTypes). Give `default`s in the
  *   schema: they are filled in before the module sees the arguments.
  * - Aliases (Ansible's `dest` for `path`...): `path: { type: "string", aliases: ["dest"] }`.
@@ -32,6 +32,7 @@ import { positionOfKey } from "../yaml/load.ts";
 import { Secret } from "../shell/secret.ts";
 import { compileSchema, type Validator } from "./schema-cache.ts";
 import { resolveAliases } from "./arg-aliases.ts";
+import { parseBoolean } from "../boolean.ts";
 
 type Schema = Record<string, unknown>;
 
@@ -48,9 +49,6 @@ function validatorFor(schema: Schema): Validator {
 }
 
 const TEMPLATE = /\{\{|\{%/;
-const BOOLEAN_STRINGS: Record<string, boolean> = {
-  yes: true, no: false, y: true, n: false, true: true, false: false, on: true, off: false, "1": true, "0": false,
-};
 
 function isTemplated(v: unknown): boolean {
   return typeof v === "string" && TEMPLATE.test(v);
@@ -68,8 +66,8 @@ function coerceBooleans(args: Record<string, unknown>, schema: Schema): void {
   for (const [key, value] of Object.entries(args)) {
     const types = typesOf(props[key]);
     if (types.includes("boolean") && !types.includes("string")) {
-      if (typeof value === "string" && value.toLowerCase() in BOOLEAN_STRINGS) args[key] = BOOLEAN_STRINGS[value.toLowerCase()];
-      else if (typeof value === "number" && (value === 0 || value === 1)) args[key] = value === 1;
+      const parsed = typeof value === "string" || typeof value === "number" ? parseBoolean(value) : undefined;
+      if (parsed !== undefined) args[key] = parsed;
     }
   }
 }
