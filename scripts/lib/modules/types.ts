@@ -1,8 +1,8 @@
 /**
- * The module contract (DESIGN.md): a module declares a JSON Schema for its arguments and two
- * steps. `plan` is read-only and says whether anything would change (with a reason when not);
- * `apply` makes the change, atomically, and is only called when the plan says changed and the
- * run is not in check mode.
+ * The module contract (ARCHITECTURE.md): a module declares a JSON Schema for its arguments
+ * and two steps. `plan` is read-only and says whether anything would change (with a reason
+ * when not); `apply` makes the change, atomically, and is only called when the plan says
+ * changed and the run is not in check mode. plan-apply.ts is the one place that enforces this.
  */
 import type { ExecResult } from "../transport/types.ts";
 
