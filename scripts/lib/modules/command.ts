@@ -29,14 +29,14 @@ const schema = {
 function words(args: CommandArgs): Array<string | Secret> {
   if (args.argv) return args.argv.map((w) => (w instanceof Secret ? w : String(w)));
   const line = args._raw_params ?? args.cmd;
-  if (line === undefined) throw new ModuleFailure("no command given");
+  if (line === undefined) throw new ModuleFailure("No command given");
   if (line instanceof Secret) return splitArgs(line.reveal()).map((w) => new Secret(w));
   return splitArgs(line);
 }
 
 function commandState(args: CommandArgs): CommandState {
   const argv = words(args);
-  if (argv.length === 0) throw new ModuleFailure("no command given");
+  if (argv.length === 0) throw new ModuleFailure("No command given");
   return {
     script: withChdir(argv.map((w) => quote(w)).join(" "), args.chdir),
     shown: argv.map((w) => String(w)),

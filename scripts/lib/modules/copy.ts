@@ -79,7 +79,7 @@ function singleRequest(args: CopyArgs, ctx: ModuleContext): PutFileRequest {
     follow: args.follow,
   };
   if (args.content !== undefined) {
-    if (args.dest.endsWith("/")) throw new ModuleFailure("can not use content with a dir as dest");
+    if (args.dest.endsWith("/")) throw new ModuleFailure("Can not use content with a dir as dest");
     return { ...common, content: contentValue(args.content), afterHeader: "dynamically generated" };
   }
   if (args.remote_src) {

@@ -103,7 +103,7 @@ function exactMode(mode: string | number): string | undefined {
 }
 
 async function planFile(args: FileArgs, ctx: ModuleContext): Promise<Plan<FileApplyState>> {
-  if (!args.path) throw new ModuleFailure("missing required argument: path");
+  if (!args.path) throw new ModuleFailure("Missing required argument: path");
   const wish: AttributeWish = { mode: args.mode, owner: args.owner, group: args.group };
   const recurseCheck = args.recurse ? recurseFind(args.path, wish) : undefined;
   const r = await ctx.run(probeScript(args, recurseCheck));

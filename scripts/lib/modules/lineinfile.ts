@@ -168,7 +168,7 @@ function checkArgs(args: LineinfileArgs): void {
   const state = args.state ?? "present";
   if (state === "present" && args.line === undefined) throw new ModuleFailure("line is required with state=present");
   if (state === "absent" && args.line === undefined && args.regexp === undefined && args.search_string === undefined) {
-    throw new ModuleFailure("one of line, search_string, or regexp is required with state=absent");
+    throw new ModuleFailure("One of line, search_string, or regexp is required with state=absent");
   }
 }
 

@@ -25,7 +25,7 @@ const schema = {
 function shellState(args: CommandArgs): CommandState {
   const line = args._raw_params ?? args.cmd;
   if (line === undefined || String(line instanceof Secret ? line.reveal() : line).trim() === "") {
-    throw new ModuleFailure("no command given");
+    throw new ModuleFailure("No command given");
   }
   const shellPath = args.executable ?? "/bin/sh";
   return {
