@@ -11,6 +11,7 @@ import { nodeSpecs } from "./lib/lab/spec.ts";
 import { up } from "./lib/lab/up.ts";
 import { down } from "./lib/lab/down.ts";
 import { status } from "./lib/lab/status.ts";
+import { STANDIN_DEFAULT_VERSION, writeStandinAirgapDir } from "./lib/lab/k3s-standin/airgap.ts";
 
 const HELP = `Usage: npm run lab -- <command> [options]        (as root)
 
@@ -23,6 +24,10 @@ Commands:
   up       boot the lab (builds and caches the base rootfs on first use)
   status   what runs: PIDs, addresses, whether sshd answers
   down     stop everything the lab started and remove its namespaces, links, loop devices
+  k3s-airgap DIR [--version V] [--images]
+           write an air-gap folder shaped like a k3s release (k3s, k3s-arm64, sha256sum-*.txt)
+           whose binaries are the lab's k3s STAND-IN, not a real k3s (default ${STANDIN_DEFAULT_VERSION});
+           give it to the k3s roles as k3s_airgap_dir
 
 Options of up:
   --nodes N            number of nodes, named node1..nodeN (default 1)
@@ -69,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
       node: { type: "string", multiple: true },
       netboot: { type: "boolean" },
       "test-lab": { type: "boolean" },
+      version: { type: "string" },
+      images: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -124,10 +131,17 @@ async function main(argv: string[]): Promise<number> {
       console.log(`Lab down (${((Date.now() - t0) / 1000).toFixed(1)}s).`);
       return ExitCode.ok;
     }
+    case "k3s-airgap": {
+      const dir = positionals[1];
+      if (!dir) throw new UserError("k3s-airgap needs a folder", { hint: "npm run lab -- k3s-airgap /tmp/k3s-airgap", exitCode: ExitCode.badOptions });
+      const r = writeStandinAirgapDir(resolve(dir), values.version ?? STANDIN_DEFAULT_VERSION, { images: !!values.images });
+      console.log(`Air-gap folder ${r.dir} (k3s STAND-IN ${r.version}, not a real k3s): ${r.files.join(" ")}`);
+      return ExitCode.ok;
+    }
     default: {
-      const guess = didYouMean(command, ["up", "status", "down", "help"]);
+      const guess = didYouMean(command, ["up", "status", "down", "k3s-airgap", "help"]);
       throw new UserError(`Unknown lab command "${command}"`, {
-        hint: guess ? `did you mean "${guess}"? (npm run lab -- --help)` : "commands are up, status, down (npm run lab -- --help)",
+        hint: guess ? `did you mean "${guess}"? (npm run lab -- --help)` : "commands are up, status, down, k3s-airgap (npm run lab -- --help)",
         exitCode: ExitCode.badOptions,
       });
     }

@@ -13,8 +13,10 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
+import { maskSecrets } from "./lib/shell/secret.ts";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
 import type { RunOptions } from "./lib/run/options.ts";
+import type { AnsibleSettings } from "./lib/config/ansible-cfg.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -37,9 +39,10 @@ function version(): string {
   }
 }
 
-/** The inventory sources: -i values, or inventory/hosts.yml in the working directory. */
-function inventorySources(options: CliOptions, cwd: string): string[] {
+/** The inventory sources: -i values, ansible.cfg's inventory, or inventory/hosts.yml in the working directory. */
+function inventorySources(options: CliOptions, cwd: string, settings: AnsibleSettings): string[] {
   if (options.inventory.length > 0) return options.inventory;
+  if (settings.inventory?.length) return settings.inventory;
   const fallback = resolve(cwd, "inventory", "hosts.yml");
   if (existsSync(fallback)) return [fallback];
   throw new UsageError("no inventory: inventory/hosts.yml does not exist here and no -i was given", "Pass -i <inventory file, folder or host,list> or create inventory/hosts.yml.");
@@ -84,20 +87,32 @@ function relativeWhere(error: UserError, cwd: string): UserError {
 }
 
 function reportError(error: unknown, verbosity: number, stderr: Output, cwd: string): number {
+  // An error may quote a value that holds a secret (the become password, a vault value).
+  const write = (text: string) => stderr.write(maskSecrets(text));
   if (error instanceof UserError) {
-    stderr.write(`${relativeWhere(error, cwd).format()}\n`);
-    if (verbosity >= 3 && error.stack) stderr.write(`${error.stack}\n`);
+    write(`${relativeWhere(error, cwd).format()}\n`);
+    if (verbosity >= 3 && error.stack) write(`${error.stack}\n`);
     return error.exitCode;
   }
   const e = error instanceof Error ? error : new Error(String(error));
-  stderr.write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
+  write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
   return ExitCode.error;
 }
 
 async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }): Promise<number> {
   const { loadPlaybook } = await import("./lib/playbook/load.ts");
+  // ansible.cfg and ANSIBLE_* under the flags; then the vault passwords, before any YAML is read.
+  const { loadAnsibleConfig } = await import("./lib/config/ansible-cfg.ts");
+  const config = loadAnsibleConfig({ cwd: io.cwd, env: io.env });
+  for (const warning of config.warnings) io.stderr.write(`[WARNING]: ${warning}\n`);
+  const settings = config.settings;
+  if (settings.becomeMethod !== undefined && settings.becomeMethod !== "sudo") {
+    throw new UserError(`become_method "${settings.becomeMethod}" is not supported (only sudo)`, { exitCode: ExitCode.error, hint: `Set by ${config.origins.becomeMethod}; remove it or set it to sudo.` });
+  }
+  (await import("./lib/playbook/role.ts")).setRolesPath(settings.rolesPath ?? []);
+  await (await import("./lib/vault/setup.ts")).setupVault(options, settings, io.cwd);
   const needsInventory = options.listHosts || !(options.syntaxCheck || options.listTasks || options.listTags);
-  const sources = needsInventory ? inventorySources(options, io.cwd) : [];
+  const sources = needsInventory ? inventorySources(options, io.cwd, settings) : [];
   const inventoryModule = needsInventory || options.extraVars.length > 0 ? await import("./lib/inventory/inventory.ts") : undefined;
   const extraVars = inventoryModule && options.extraVars.length > 0 ? inventoryModule.parseExtraVars(options.extraVars, { cwd: io.cwd }) : {};
   const tags = { only: splitTags(options.tags), skip: splitTags(options.skipTags) };
@@ -146,7 +161,7 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   }
 
   let becomePassword: string | undefined;
-  if (options.askBecomePass) {
+  if (options.askBecomePass || settings.becomeAskPass) {
     const { readSecretLine } = await import("./lib/cli/prompt.ts");
     const { registerSecret } = await import("./lib/shell/secret.ts");
     becomePassword = await readSecretLine("BECOME password: ");
@@ -206,16 +221,19 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
         inventory,
         check: options.check,
         diff: options.diff,
-        forks: options.forks,
+        forks: options.forksGiven ? options.forks : settings.forks ?? options.forks,
         limit: options.limit,
         tags,
         extraVars,
         startAtTask: options.startAtTask,
         step: askStep ? (task) => askStep(task.name ?? task.module) : undefined,
         connection: {
-          user: options.user,
-          privateKeyFile: options.privateKey,
-          become: options.become || undefined,
+          user: options.user ?? settings.remoteUser,
+          privateKeyFile: options.privateKey ?? settings.privateKeyFile,
+          become: options.become || settings.become || undefined,
+          becomeUser: settings.becomeUser,
+          hostKeyChecking: settings.hostKeyChecking,
+          timeout: settings.timeout,
           becomePassword,
           acceptNewHostKeys: options.acceptNewHostKeys,
           connection: options.connection,

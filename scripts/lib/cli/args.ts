@@ -14,6 +14,8 @@ export interface CliOptions {
   diff: boolean;
   extraVars: string[];
   forks: number;
+  /** -f was given (ansible.cfg's forks applies otherwise). */
+  forksGiven: boolean;
   user?: string;
   privateKey?: string;
   become: boolean;
@@ -28,6 +30,12 @@ export interface CliOptions {
   json?: string;
   acceptNewHostKeys: boolean;
   connection?: "ssh" | "local";
+  /** --vault-id [LABEL@]SOURCE, in order. */
+  vaultIds: string[];
+  /** --vault-password-file FILE (a file, or an executable printing the password). */
+  vaultPasswordFiles: string[];
+  /** --ask-vault-pass */
+  askVaultPass: boolean;
   help: boolean;
   version: boolean;
 }
@@ -57,7 +65,7 @@ const FLAGS: FlagSpec[] = [
   { long: "check", short: "C", apply: (o) => (o.check = true) },
   { long: "diff", short: "D", apply: (o) => (o.diff = true) },
   { long: "extra-vars", short: "e", value: true, apply: (o, v) => o.extraVars.push(v) },
-  { long: "forks", short: "f", value: true, apply: (o, v) => (o.forks = positiveInt(v, "--forks")) },
+  { long: "forks", short: "f", value: true, apply: (o, v) => ((o.forks = positiveInt(v, "--forks")), (o.forksGiven = true)) },
   { long: "user", short: "u", value: true, apply: (o, v) => (o.user = v) },
   { long: "private-key", value: true, apply: (o, v) => (o.privateKey = v) },
   { long: "key-file", value: true, apply: (o, v) => (o.privateKey = v) },
@@ -73,6 +81,11 @@ const FLAGS: FlagSpec[] = [
   { long: "json", value: true, apply: (o, v) => (o.json = v) },
   { long: "accept-new-host-keys", apply: (o) => (o.acceptNewHostKeys = true) },
   { long: "connection", short: "c", value: true, apply: (o, v) => (o.connection = connection(v)) },
+  { long: "vault-id", value: true, apply: (o, v) => o.vaultIds.push(v) },
+  { long: "vault-password-file", value: true, apply: (o, v) => o.vaultPasswordFiles.push(v) },
+  { long: "vault-pass-file", value: true, apply: (o, v) => o.vaultPasswordFiles.push(v) },
+  { long: "ask-vault-pass", short: "J", apply: (o) => (o.askVaultPass = true) },
+  { long: "ask-vault-password", apply: (o) => (o.askVaultPass = true) },
   { long: "help", short: "h", apply: (o) => (o.help = true) },
   { long: "version", apply: (o) => (o.version = true) },
 ];
@@ -98,6 +111,7 @@ export function defaultOptions(): CliOptions {
     diff: false,
     extraVars: [],
     forks: 50,
+    forksGiven: false,
     become: false,
     askBecomePass: false,
     verbosity: 0,
@@ -107,6 +121,9 @@ export function defaultOptions(): CliOptions {
     syntaxCheck: false,
     step: false,
     acceptNewHostKeys: false,
+    vaultIds: [],
+    vaultPasswordFiles: [],
+    askVaultPass: false,
     help: false,
     version: false,
   };
@@ -195,6 +212,10 @@ Options:
   -K, --ask-become-pass      ask for the sudo password (on the terminal, without echo)
   -c, --connection TYPE      ssh (default) or local
       --accept-new-host-keys record the keys of hosts not in known_hosts (OpenSSH accept-new)
+  -J, --ask-vault-pass       ask for the vault password (alias --ask-vault-password)
+      --vault-password-file FILE  vault password file, or an executable printing it (repeatable)
+      --vault-id [LABEL@]SOURCE   a vault password: SOURCE is prompt, a file or an executable
+                             (repeatable; vault files and !vault values are decrypted in memory)
   -v, --verbose              more output (-vv, -vvv: stack traces of errors, -vvvv)
       --list-hosts           list the hosts each play would run on
       --list-tasks           list the tasks (after --tags/--skip-tags)
@@ -205,6 +226,9 @@ Options:
       --json FILE            write a JSON report (Ansible's json callback layout)
   -h, --help                 this text
       --version              the version
+
+Settings also come from ansible.cfg ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,
+/etc/ansible/ansible.cfg: the first found) and ANSIBLE_* variables; flags win over both.
 
 Exit codes: 0 ok, 1 error, 2 a host failed, 4 a host unreachable or a parse error,
 5 bad options, 99 interrupted.

@@ -61,12 +61,6 @@ function filesIn(folder: string): string[] {
 /** One variables file: a mapping (an empty file is no variables). */
 export function loadVarsFile(file: string): Record<string, unknown> {
   const text = readFileSync(file, "utf8");
-  if (text.startsWith("$ANSIBLE_VAULT")) {
-    throw new UserError("Vault-encrypted variables files are not supported", {
-      where: { file },
-      hint: "Decrypt it (ansible-vault decrypt) or pass secrets with -e @file outside the repository.",
-    });
-  }
   const data = parseYaml(text, file);
   if (data === null || data === undefined) return {};
   if (typeof data !== "object" || Array.isArray(data)) {

@@ -6,6 +6,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, join, resolve } from "node:path";
 import { UserError, type SourcePosition } from "../errors.ts";
 import { parseYaml, positionOf, positionOfKey } from "../yaml/load.ts";
+import { isVaulted } from "../vault/format.ts";
+import { decryptVaultText } from "../vault/keyring.ts";
 import { expandHostRange } from "./host-ranges.ts";
 import { loadVarsDir } from "./group-vars.ts";
 import { parseIniInventory } from "./ini.ts";
@@ -62,7 +64,11 @@ export function loadInventory(sources: string[], options: LoadInventoryOptions =
 }
 
 function loadInventoryFile(builder: InventoryBuilder, file: string): void {
-  const text = readFileSync(file, "utf8");
+  const raw = readFileSync(file, "utf8");
+  // A vault-encrypted inventory (YAML or INI) is decrypted in memory before its format is told;
+  // parseYaml (yaml/load.ts) marks the values of a vaulted YAML file as secrets.
+  if (isVaulted(raw) && [".yml", ".yaml", ".json"].includes(extname(file))) return loadYamlInventory(builder, parseYaml(raw, file), file);
+  const text = isVaulted(raw) ? decryptVaultText(raw, { file }) : raw;
   const ext = extname(file);
   if (ext === ".ini" || (![".yml", ".yaml", ".json"].includes(ext) && looksLikeIni(text))) {
     parseIniInventory(builder, text, file);

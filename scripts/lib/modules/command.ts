@@ -50,6 +50,7 @@ export const command: ModuleDefinition<CommandArgs, CommandState> = {
   freeForm: "_raw_params",
   nonIdempotent: true,
   planDecides: createsOrRemoves,
+  secretArgs: ["_raw_params", "cmd", "argv", "stdin"],
   plan: (args, ctx) => planCommand(args, ctx, commandState(args)),
   apply: (plan, args, ctx) => applyCommand(args, ctx, plan.state ?? commandState(args)),
 };

@@ -197,6 +197,7 @@ function isLocalDirectory(args: CopyArgs, ctx: ModuleContext): string | undefine
 export const copy: ModuleDefinition<CopyArgs, PutFileState | TreeState> = {
   name: "copy",
   aliases: [],
+  secretArgs: ["content"],
   schema,
   async plan(args, ctx) {
     const dir = isLocalDirectory(args, ctx);

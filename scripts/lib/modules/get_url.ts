@@ -200,6 +200,7 @@ const DOWNLOAD_FAILED = 94;
 export const get_url: ModuleDefinition<GetUrlArgs, GetUrlState> = {
   name: "get_url",
   aliases: [],
+  secretArgs: ["url", "headers"],
   schema,
   plan: planGetUrl,
   async apply(plan, args, ctx) {

@@ -38,6 +38,7 @@ export const raw: ModuleDefinition<CommandArgs, CommandState> = {
   schema,
   freeForm: "_raw_params",
   nonIdempotent: true,
+  secretArgs: ["_raw_params"],
   plan: (args, ctx) => planCommand({}, ctx, rawState(args)),
   apply: (plan, args, ctx) => applyCommand({ strip_empty_ends: false }, ctx, plan.state ?? rawState(args)),
 };

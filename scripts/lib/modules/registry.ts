@@ -39,6 +39,8 @@ import { rpiConfig } from "./rpi_config.ts";
 import { timezone } from "./timezone.ts";
 import { waitFor } from "./wait_for.ts";
 import { reboot } from "./reboot.ts";
+import { postgresqlUser } from "./postgresql_user.ts";
+import { postgresqlDb } from "./postgresql_db.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -74,6 +76,8 @@ const MODULES: ModuleDefinition[] = [
   timezone,
   waitFor,
   reboot,
+  postgresqlUser,
+  postgresqlDb,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

@@ -73,6 +73,7 @@ export function replaceText(contents: string, args: ReplaceArgs): EditOutcome {
 export const replace: ModuleDefinition<ReplaceArgs, TextEditState> = {
   name: "replace",
   aliases: [],
+  secretArgs: ["regexp", "replace", "after", "before"],
   schema,
   async plan(received, ctx) {
     const args = revealSecrets(received);

@@ -41,6 +41,7 @@ export const shell: ModuleDefinition<CommandArgs, CommandState> = {
   freeForm: "_raw_params",
   nonIdempotent: true,
   planDecides: createsOrRemoves,
+  secretArgs: ["_raw_params", "cmd", "stdin"],
   plan: (args, ctx) => planCommand(args, ctx, shellState(args)),
   apply: (plan, args, ctx) => applyCommand(args, ctx, plan.state ?? shellState(args)),
 };

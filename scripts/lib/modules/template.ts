@@ -10,6 +10,7 @@ import { UserError } from "../errors.ts";
 import { FILE_ATTRIBUTE_PROPERTIES } from "./support/text-edit.ts";
 import type { PutFileRequest, PutFileState } from "./support/put-file.ts";
 import { applyPutFile, planPutFile } from "./support/put-file.ts";
+import { Secret } from "../shell/secret.ts";
 
 export interface TemplateArgs {
   src: string;
@@ -58,8 +59,12 @@ const schema = {
 function request(args: TemplateArgs, ctx: ModuleContext): PutFileRequest {
   const local = ctx.findFile("templates", args.src);
   let text: string;
+  let secret = false;
   try {
-    text = ctx.renderTemplate(readFileSync(local, "utf8"), local);
+    const rendered = ctx.renderTemplate(readFileSync(local, "utf8"), local);
+    // A template that read a secret is secret content: no diff of it, created 0600 (see put-file).
+    secret = rendered instanceof Secret;
+    text = rendered instanceof Secret ? rendered.reveal() : rendered;
   } catch (e) {
     // Errors that already say where (UserError from the renderer) pass through unchanged.
     if (e instanceof ModuleFailure || e instanceof UserError) throw e;
@@ -71,7 +76,7 @@ function request(args: TemplateArgs, ctx: ModuleContext): PutFileRequest {
     dest: args.dest,
     // An existing directory (or a trailing /) as dest gets the template's own file name.
     basename: args.src.split("/").pop()!,
-    content: text,
+    content: secret ? new Secret(text) : text,
     afterHeader: args.src,
     owner: args.owner,
     group: args.group,

@@ -5,6 +5,7 @@
  * changed and the run is not in check mode. plan-apply.ts is the one place that enforces this.
  */
 import type { ExecResult } from "../transport/types.ts";
+import type { Secret } from "../shell/secret.ts";
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -31,8 +32,8 @@ export interface ModuleContext {
    * then the playbook's directory. Throws a UserError naming the places searched.
    */
   findFile(kind: "files" | "templates" | "vars", path: string): string;
-  /** Renders Jinja2 text with the task's variables (for the template module). */
-  renderTemplate(text: string, sourceName: string): string;
+  /** Renders Jinja2 text with the task's variables (for the template module); a Secret when it read a secret. */
+  renderTemplate(text: string, sourceName: string): string | Secret;
   /** Reconnects to the host (after a reboot, or at a new address for static-ip). */
   reconnect(options?: { address?: string; timeoutMs?: number }): Promise<void>;
   /** A warning shown with the task result. */
@@ -92,6 +93,12 @@ export interface ModuleDefinition<Args = any, State = any> {
    * creates/removes), so check mode trusts the plan instead of skipping the task.
    */
   planDecides?(args: Args): boolean;
+  /**
+   * Arguments this module takes as Secrets (it reveals them only where they go: a stdin, a
+   * 0600 file, a command never shown). Every other argument rendered from a secret reaches
+   * the module as its plain text, so no module can write `***` by mistake.
+   */
+  secretArgs?: readonly string[];
   plan(args: Args, ctx: ModuleContext): Promise<Plan<State>>;
   /** Omitted by read-only modules (stat, slurp, debug-like). */
   apply?(plan: Plan<State>, args: Args, ctx: ModuleContext): Promise<ApplyResult | void>;

@@ -47,6 +47,7 @@ function parsePasswd(line: string): { uid: number; gid: number; comment: string;
 export const user: ModuleDefinition<UserArgs, UserState> = {
   name: "user",
   aliases: [],
+  secretArgs: ["password"],
   schema: {
     ...schemaHeader("user", "Manages local user accounts."),
     properties: {

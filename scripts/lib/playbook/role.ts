@@ -60,6 +60,14 @@ function nameOf(name: string, vars: Record<string, unknown>, where: SourcePositi
   return hasTemplate(name) ? renderLoadTimeName(name, vars, where, "role name") : name;
 }
 
+// ansible.cfg's roles_path (a process-wide setting in Ansible too), searched after <playbook dir>/roles.
+let configuredRolesPath: readonly string[] = [];
+
+/** Sets the roles_path folders (absolute) searched for roles. */
+export function setRolesPath(dirs: readonly string[]): void {
+  configuredRolesPath = [...dirs];
+}
+
 /** Where a role lives; a UserError naming the places searched when it is nowhere. */
 export function findRole(name: string, options: { baseDir: string; fromRole?: RoleContext; where?: SourcePosition }): string {
   const candidates: string[] = [];
@@ -69,6 +77,7 @@ export function findRole(name: string, options: { baseDir: string; fromRole?: Ro
     if (options.fromRole) candidates.push(join(dirname(options.fromRole.path), name));
     candidates.push(
       join(options.baseDir, "roles", name),
+      ...configuredRolesPath.map((dir) => join(dir, name)),
       resolve(options.baseDir, "..", "roles", name),
       join(REPO_ROOT, "roles", name),
       resolve(options.baseDir, name),

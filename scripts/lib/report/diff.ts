@@ -131,7 +131,8 @@ export function unifiedDiff(before: string, after: string, options: { beforeHead
 export function formatDiffs(diffs: FileDiff[], color = false): string {
   return diffs
     .map((d) => {
-      const text = maskSecrets(unifiedDiff(d.before, d.after, { beforeHeader: d.before_header, afterHeader: d.after_header }));
+      const header = (h: string | undefined) => (h === undefined ? undefined : maskSecrets(h));
+      const text = unifiedDiff(maskSecrets(d.before), maskSecrets(d.after), { beforeHeader: header(d.before_header), afterHeader: header(d.after_header) });
       if (!color) return text;
       return text
         .split("\n")

@@ -8,7 +8,7 @@ import { renameSync, writeFileSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import type { HostStats, RunEvent, TaskResult } from "../run/events.ts";
 import type { Play, Task } from "../playbook/types.ts";
-import { maskSecrets } from "../shell/secret.ts";
+import { maskValue } from "../shell/secret.ts";
 import { countResult, emptyStats } from "../run/stats.ts";
 
 interface Duration {
@@ -112,9 +112,9 @@ export class JsonReport {
     if (last) last.task.duration.end ??= now;
   }
 
-  /** The report as JSON text (secrets masked). */
+  /** The report as JSON text (secrets masked in the values, before JSON escapes them). */
   toJSON(): string {
-    return maskSecrets(JSON.stringify(this.data, null, 4)) + "\n";
+    return JSON.stringify(maskValue(this.data), null, 4) + "\n";
   }
 
   /** Writes the report atomically (a temp file beside it, then rename). */

@@ -7,6 +7,7 @@
  */
 import type { Listr as ListrClass } from "listr2";
 import type { RunEvent } from "../run/events.ts";
+import { maskSecrets } from "../shell/secret.ts";
 import { paint } from "./colors.ts";
 import { formatResult, type TextReportOptions } from "./plain.ts";
 import { banner, formatRecap } from "./recap.ts";
@@ -116,7 +117,7 @@ export class LiveReport {
           else if (r.ignored) row.ok++;
           else {
             row.failed++;
-            row.lastError = `${taskTitle(event.task)}: ${r.msg ?? "failed"}`;
+            row.lastError = maskSecrets(`${taskTitle(event.task)}: ${r.msg ?? "failed"}`);
           }
           this.#update(row);
         }
@@ -125,7 +126,7 @@ export class LiveReport {
         break;
       }
       case "warning":
-        this.#details.push(`${paint("[WARNING]", "magenta", o.color)}: ${event.host ? `[${event.host}] ` : ""}${event.message}\n`);
+        this.#details.push(`${paint("[WARNING]", "magenta", o.color)}: ${event.host ? `[${event.host}] ` : ""}${maskSecrets(event.message)}\n`);
         break;
       case "play-end": {
         const rows = [...this.#rows.values()];

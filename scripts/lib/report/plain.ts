@@ -8,7 +8,7 @@
 import { relative } from "node:path";
 import type { RunEvent, TaskResult, TaskStatus } from "../run/events.ts";
 import type { Task } from "../playbook/types.ts";
-import { maskSecrets } from "../shell/secret.ts";
+import { maskSecrets, maskValue } from "../shell/secret.ts";
 import { paint, statusColor } from "./colors.ts";
 import { formatDiffs } from "./diff.ts";
 import { banner, formatRecap } from "./recap.ts";
@@ -38,7 +38,7 @@ export function resultLine(host: string, task: Task, result: TaskResult, options
   const word = WORD[result.status];
   const delegated = task.delegateTo && !task.delegateTo.includes("{{") && task.delegateTo !== host ? ` -> ${task.delegateTo}` : "";
   let line = `${paint(`${word}: [${host}${delegated}]`, statusColor(result.status), options.color)} ${taskTitle(task)}`;
-  if (options.item !== undefined) line += ` (item=${options.item})`;
+  if (options.item !== undefined) line += ` (item=${maskSecrets(options.item)})`;
   line += ` (${taskLocation(task, options.cwd)})`;
   const msg = result.msg ? maskSecrets(result.msg).split("\n")[0] : "";
   if (msg) line += ` — ${msg}`;
@@ -47,10 +47,10 @@ export function resultLine(host: string, task: Task, result: TaskResult, options
   return line;
 }
 
-/** Result data for -v output (indented JSON, secrets masked). */
+/** Result data for -v output (indented JSON; secrets masked in the values, before JSON escapes them). */
 export function resultData(result: TaskResult): string {
   if (!result.data || Object.keys(result.data).length === 0) return "";
-  return maskSecrets(JSON.stringify(result.data, null, 2))
+  return JSON.stringify(maskValue(result.data), null, 2)
     .split("\n")
     .map((l) => `    ${l}`)
     .join("\n");

@@ -23,6 +23,12 @@ export interface ConnectionOverrides {
   acceptNewHostKeys?: boolean;
   /** -c local for every play. */
   connection?: "ssh" | "local";
+  /** ansible.cfg host_key_checking (a host's ansible_host_key_checking wins). */
+  hostKeyChecking?: boolean;
+  /** ansible.cfg timeout, seconds (a host's ansible_timeout wins). */
+  timeout?: number;
+  /** ansible.cfg become_user (play, task and ansible_become_user win). */
+  becomeUser?: string;
 }
 
 export interface RunOptions {

@@ -9,7 +9,7 @@ import { ModuleFailure } from "../modules/types.ts";
 import { getModule } from "../modules/registry.ts";
 import { getControllerAction } from "../playbook/actions.ts";
 import type { Item, Task } from "../playbook/types.ts";
-import { maskSecrets, registerSecret, Secret } from "../shell/secret.ts";
+import { markSecret, maskSecrets, maskValue, plainValue, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { Templar } from "../template/templar.ts";
 import { pyStr } from "../template/python.ts";
 import { UnreachableError, type BecomeOptions, type Transport } from "../transport/types.ts";
@@ -178,8 +178,9 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
     final = { ...final, status: "failed", msg, data: { ...final.data, failed: true, msg } };
   }
 
-  // register stores the real values (no_log only hides them from output).
-  if (task.register && final.status !== "unreachable") setHostFacts(hp, { [task.register]: final.data });
+  // register stores the real values; a no_log task's are Secrets: usable as data, never shown.
+  const registered = noLog ? (secretStrings(final.data) as Record<string, unknown>) : final.data;
+  if (task.register && final.status !== "unreachable") setHostFacts(hp, { [task.register]: registered });
   if (final.hostFacts && final.status !== "failed") setHostFacts(hp, final.hostFacts);
   if (final.status === "failed") hp.lastFailure = { task, result: final.data };
 
@@ -211,7 +212,7 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
     ignored,
     meta: final.meta,
     includes: single ? (single.include ? [single.include] : []) : ((final as { includes?: TaskOutcome["includes"] }).includes ?? []),
-    register: final.data,
+    register: registered,
     hostFacts: final.hostFacts,
     changed,
   };
@@ -240,7 +241,6 @@ async function runItem(
     // until/changed_when/failed_when add the result to the variables: work on a copy (vars may be a cached view).
     if (task.until || task.changedWhen || task.failedWhen) vars = { ...vars };
     const tr = makeTaskRun(ps, hp, task, scope, vars, task.until || task.changedWhen || task.failedWhen ? new Templar(vars, { where, searchPaths }) : templar);
-    if (task.noLog ?? scope.noLog) registerArgs(templar, task.args);
     const attempts = task.until ? (task.retries === undefined ? 3 : task.retries <= 0 ? 1 : task.retries + 1) : 1;
     const delayMs = (task.delay ?? 5) * 1000;
     let outcome!: StepOutcome;
@@ -311,23 +311,6 @@ function applyConditions(tr: TaskRun, task: Task, outcome: StepOutcome): void {
   }
 }
 
-/** Registers every string in a no_log task's rendered arguments as a secret (masked everywhere). */
-function registerArgs(templar: Templar, args: Record<string, unknown>): void {
-  let rendered: unknown;
-  try {
-    rendered = templar.render(args);
-  } catch {
-    return;
-  }
-  const walk = (v: unknown): void => {
-    if (typeof v === "string") registerSecret(v);
-    else if (v instanceof Secret) registerSecret(v.reveal());
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") Object.values(v).forEach(walk);
-  };
-  walk(rendered);
-}
-
 /** Exceptions while running a step become failed (or unreachable) outcomes naming host and task. */
 export function errorOutcome(e: unknown, host: string, task: Task): StepOutcome {
   if (e instanceof UnreachableError) return { status: "unreachable", msg: e.message, data: { unreachable: true, msg: e.message, changed: false } };
@@ -353,14 +336,15 @@ function makeTaskRun(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars
   let become: BecomeOptions | undefined;
   const pw = options.connection.becomePassword ?? vars.ansible_become_password ?? vars.ansible_become_pass;
   const password = pw === undefined ? undefined : (() => {
-    const r = templar.render(pw);
+    // A secret variable may hold a template ("{{ vault_become_pass }}"): render its text.
+    const r = templar.render(pw instanceof Secret ? pw.reveal() : pw);
     return r instanceof Secret ? r.reveal() : String(r);
   })();
   // The become password is masked wherever it shows (debug, -v data, --json), not only kept off command lines.
   if (password) registerSecret(password);
   if (becomeOn) {
-    const user = task.becomeUser ?? scope.becomeUser ?? ps.play.becomeUser ?? (vars.ansible_become_user !== undefined ? String(templar.render(vars.ansible_become_user)) : undefined);
-    become = { user: user === undefined ? undefined : String(templar.render(user)), password };
+    const user = task.becomeUser ?? scope.becomeUser ?? ps.play.becomeUser ?? (vars.ansible_become_user !== undefined ? String(plainValue(templar.render(vars.ansible_become_user))) : options.connection.becomeUser);
+    become = { user: user === undefined ? undefined : String(plainValue(templar.render(user))), password };
   }
   let env: Record<string, string> | undefined;
   const envs = task.environment ? [...scope.environment, task.environment] : scope.environment;
@@ -393,7 +377,9 @@ function connectionVars(templar: Templar, vars: Record<string, unknown>): Record
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(vars)) {
     if (!k.startsWith("ansible_") || k === "ansible_facts") continue;
-    out[k] = typeof v === "string" ? templar.render(v) : v;
+    // Passwords are Secrets (run/vars.ts), possibly holding a template: rendered, kept secret.
+    if (v instanceof Secret) out[k] = markSecret(templar.render(v.reveal()));
+    else out[k] = typeof v === "string" ? templar.render(v) : v;
   }
   return out;
 }
@@ -401,7 +387,8 @@ function connectionVars(templar: Templar, vars: Record<string, unknown>): Record
 async function openTransport(ps: PlayState, hp: HostPlay, templar: Templar, vars: Record<string, unknown>, delegate: string | undefined): Promise<Transport> {
   const pool = ps.run.pool;
   if (delegate !== undefined) {
-    const target = String(templar.render(delegate));
+    // Names rendered from a secret (a no_log result) are the real names (plainValue), not ***.
+    const target = String(plainValue(templar.render(delegate)));
     if (target !== hp.state.name) {
       const known = ps.run.inventory.hosts.includes(target) ? ps.run.ensureHost(target) : undefined;
       if (known) {
@@ -435,7 +422,7 @@ function notifiedHandlers(ps: PlayState, task: Task, scope: Scope, vars: Record<
     let name = raw;
     if (templar && /\{\{/.test(raw)) {
       try {
-        name = String(templar.render(raw));
+        name = String(plainValue(templar.render(raw)));
       } catch {
         /* keep the raw name */
       }
@@ -509,8 +496,8 @@ function display(v: unknown): string {
   if (typeof v === "string") return v;
   if (v instanceof Secret) return "***";
   try {
-    // Python's repr, as Ansible prints `(item={'key': 'a', 'value': 1})`.
-    return pyStr(v);
+    // Python's repr, as Ansible prints `(item={'key': 'a', 'value': 1})`; secrets inside show as ***.
+    return pyStr(maskValue(v));
   } catch {
     return String(v);
   }

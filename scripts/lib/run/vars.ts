@@ -9,6 +9,7 @@
  * unrendered: the Templar renders a variable when (and only when) a template reads it.
  */
 import type { RoleContext } from "../playbook/types.ts";
+import { markSecret, Secret } from "../shell/secret.ts";
 import type { HostPlay, PlayState, Scope } from "./state.ts";
 
 /** Fact names that Ansible also exposes as top-level `ansible_<name>`. */
@@ -57,6 +58,17 @@ export function setHostFacts(hp: HostPlay, facts: Record<string, unknown>): void
 
 const NO_TASK_VARS = {};
 
+/** Variables that hold passwords: their values are Secrets, so whatever is rendered from them is secret too. */
+const SECRET_VARIABLES = ["ansible_become_password", "ansible_become_pass", "ansible_password", "ansible_ssh_pass", "ansible_ssh_password"];
+const secretVariables = new Map<string, Secret>();
+
+/** One Secret per password text; a template (`{{ vault_pw }}`) is remembered once rendered, not as its text. */
+function secretVariable(text: string): Secret {
+  let s = secretVariables.get(text);
+  if (!s) secretVariables.set(text, (s = /\{\{|\{%/.test(text) ? new Secret(text) : (markSecret(text) as Secret)));
+  return s;
+}
+
 /**
  * All variables of a host for one task (and loop item): a fresh flat object the Templar reads.
  * `taskVars` are the task's own `vars:`; `extra` the loop variables.
@@ -84,6 +96,7 @@ export function varsFor(
     vars.ansible_role_name = scope.role.name;
   }
   Object.assign(vars, ps.run.options.extraVars);
+  for (const name of SECRET_VARIABLES) if (typeof vars[name] === "string") vars[name] = secretVariable(vars[name] as string);
   byTask?.set(taskVars ?? NO_TASK_VARS, { version: hp.state.version, vars });
   return vars;
 }

@@ -105,13 +105,18 @@ function flatten(list: unknown[], levels?: number, skipNulls = true): unknown[] 
 }
 
 function toYaml(value: unknown, indent: number, nice: boolean): string {
-  const plain = JSON.parse(JSON.stringify(value, (_k, v) => (v instanceof Secret ? unwrapSecret(v) : v)));
+  const plain = JSON.parse(JSON.stringify(value, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const raw = this[k]; // JSON.stringify has already called toJSON (a Secret's "***"): look at the value itself
+    return raw instanceof Secret ? unwrapSecret(raw) : v;
+  }));
   return yamlStringify(plain, { indent, lineWidth: nice ? 0 : 80, defaultStringType: "PLAIN", sortMapEntries: false });
 }
 
-function jsonReplacer(_k: string, v: unknown): unknown {
+function jsonReplacer(this: Record<string, unknown>, k: string, v: unknown): unknown {
   if (isUndefined(v)) (v as Undefined).fail();
-  return v instanceof Secret ? unwrapSecret(v) : v;
+  // JSON.stringify has already called toJSON (a Secret's "***"): look at the value itself.
+  const raw = this[k];
+  return raw instanceof Secret ? unwrapSecret(raw) : v;
 }
 
 function sortKeysDeep(v: unknown): unknown {

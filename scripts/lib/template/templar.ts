@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { Secret } from "../shell/secret.ts";
+import { registerDerivedSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { UserError } from "../errors.ts";
 import { active, compile, environment, memberLookup, unwrapError, type VariableSource } from "./engine.ts";
 import { isUndefined, renderSite, TemplateError, Undefined } from "./errors.ts";
@@ -103,17 +103,31 @@ export class Templar implements VariableSource {
     if (single && isOneExpression(single[1])) {
       const before = secretUse.count;
       const value = this.#evaluateExpression(stripWhitespaceControl(single[1]), text);
-      if (secretUse.count !== before && typeof value === "string") return new Secret(value);
-      return this.#deep(value, false);
+      if (secretUse.count === before) return this.#deep(value, false);
+      // An expression that read a Secret gives a secret: its strings become Secrets (`password | length` stays a number).
+      if (typeof value === "string") {
+        registerDerivedSecret(value);
+        return new Secret(value);
+      }
+      return secretStrings(this.#deep(value, false));
     }
     const before = secretUse.count;
     const out = this.#run(text, text, "template");
-    return secretUse.count !== before ? new Secret(out) : out;
+    if (secretUse.count === before) return out;
+    registerDerivedSecret(out);
+    return new Secret(out);
   }
 
   /** Renders a whole template file (the template module): full Jinja2, trim_blocks on, lstrip_blocks off. */
   renderText(text: string, sourceName: string): string {
     return this.#run(text, text, sourceName, sourceName);
+  }
+
+  /** renderText for a file that is written somewhere: a Secret when the template read a secret. */
+  renderFile(text: string, sourceName: string): string | Secret {
+    const before = secretUse.count;
+    const out = this.renderText(text, sourceName);
+    return secretUse.count === before ? out : new Secret(out);
   }
 
   /** Evaluates a bare expression (when:, changed_when:, until:, assert's that:); a boolean is returned as is. */
@@ -222,7 +236,14 @@ export class Templar implements VariableSource {
   lookup(name: string): unknown {
     if (Object.hasOwn(this.vars, name)) {
       const raw = this.vars[name];
-      if (raw instanceof Secret) return unwrapSecret(raw);
+      if (raw instanceof Secret) {
+        const text = unwrapSecret(raw) as string;
+        if (!MARKERS.test(text)) return text;
+        // A secret variable holding a template (ansible_become_password: "{{ vault_pw }}"): rendered, still secret.
+        const value = this.#resolveTemplate(text, name);
+        secretUse.count++;
+        return value instanceof Secret ? value.reveal() : value;
+      }
       if (typeof raw !== "string" || !MARKERS.test(raw)) return raw;
       const hit = this.#cache.get(name);
       if (hit && hit.raw === raw) {
@@ -245,7 +266,13 @@ export class Templar implements VariableSource {
 
   /** A value read from inside a variable: templated strings render on read (unwrapping Secrets). */
   resolveMember(value: unknown, label: string): unknown {
-    if (value instanceof Secret) return unwrapSecret(value);
+    if (value instanceof Secret) {
+      const text = unwrapSecret(value) as string;
+      if (!MARKERS.test(text)) return text;
+      const r = this.#resolveTemplate(text, label);
+      secretUse.count++;
+      return r instanceof Secret ? r.reveal() : r;
+    }
     if (typeof value !== "string" || !MARKERS.test(value)) return value;
     const r = this.#resolveTemplate(value, label);
     return r instanceof Secret ? unwrapSecret(r) : r;

@@ -55,6 +55,9 @@ export interface ConnectionSettingsOverrides {
   privateKeyFile?: string;
   acceptNewHostKeys?: boolean;
   connection?: "ssh" | "local";
+  /** ansible.cfg host_key_checking / timeout: below the host's variables. */
+  hostKeyChecking?: boolean;
+  timeout?: number;
 }
 
 const DEFAULT_KEY_FILES = ["id_ed25519", "id_ecdsa", "id_rsa"];
@@ -84,7 +87,7 @@ export function connectionSettingsFromVars(
     throw new UserError(`host ${host}: ansible_port ${JSON.stringify(portText)} is not a port number`);
   }
   const timeoutText = text(vars.ansible_timeout);
-  const timeoutS = timeoutText === undefined ? 10 : Number(timeoutText);
+  const timeoutS = timeoutText === undefined ? overrides.timeout ?? 10 : Number(timeoutText);
   if (!(timeoutS > 0)) throw new UserError(`host ${host}: ansible_timeout ${JSON.stringify(timeoutText)} is not a number of seconds`);
   const sshArgs = [text(vars.ansible_ssh_common_args), text(vars.ansible_ssh_extra_args)].filter(Boolean).join(" ");
   // As Ansible: a variable (inventory, play) beats the command line's -u / --private-key.
@@ -98,7 +101,7 @@ export function connectionSettingsFromVars(
     password: text(vars.ansible_password ?? vars.ansible_ssh_pass ?? vars.ansible_ssh_password),
     knownHostsFiles: [join(homedir(), ".ssh", "known_hosts")],
     acceptNewHostKeys: overrides.acceptNewHostKeys ?? false,
-    strictHostKeyChecking: parseBoolean(vars.ansible_ssh_host_key_checking ?? vars.ansible_host_key_checking) ?? true,
+    strictHostKeyChecking: parseBoolean(vars.ansible_ssh_host_key_checking ?? vars.ansible_host_key_checking) ?? overrides.hostKeyChecking ?? true,
     connectTimeoutMs: timeoutS * 1000,
     commandTimeoutMs: 0,
     sshArgs: sshArgs || undefined,

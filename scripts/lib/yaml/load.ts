@@ -5,6 +5,8 @@
 import { readFileSync } from "node:fs";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type ScalarTag, type Tags } from "yaml";
 import { UserError, type SourcePosition } from "../errors.ts";
+import { isVaulted } from "../vault/format.ts";
+import { decryptVaultText, registerVaultedValues, VaultedValue } from "../vault/keyring.ts";
 
 // PyYAML (what Ansible uses) reads yes/no/on/off/true/false as booleans but, unlike the
 // YAML 1.1 spec, leaves y/n as strings: `hosts: n` must stay a name.
@@ -19,6 +21,9 @@ const pyyamlBooleans = (tags: Tags): Tags => [
   pyyamlBool,
   ...tags.filter((t) => (t as ScalarTag).tag !== "tag:yaml.org,2002:bool"),
 ];
+
+// `!vault |` values: kept as text by the parser; convert() makes them VaultedValues (decrypted on use).
+const vaultTag: ScalarTag = { tag: "!vault", resolve: (s: string) => s };
 
 const positions = new WeakMap<object, SourcePosition>();
 const keyPositions = new WeakMap<object, Map<string, SourcePosition>>();
@@ -48,6 +53,12 @@ export function setPosition(value: object, where: SourcePosition): void {
 
 /** Parses YAML text; `file` is only used for positions and messages. */
 export function parseYaml(text: string, file: string): unknown {
+  if (isVaulted(text)) {
+    // A vault-encrypted file (vars, inventory, -e @file, playbook): decrypted in memory only.
+    const data = parseYaml(decryptVaultText(text, { file }), file);
+    registerVaultedValues(data);
+    return data;
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     version: "1.1",
@@ -55,7 +66,7 @@ export function parseYaml(text: string, file: string): unknown {
     lineCounter,
     prettyErrors: false,
     uniqueKeys: true,
-    customTags: pyyamlBooleans,
+    customTags: (tags: Tags) => [...pyyamlBooleans(tags), vaultTag],
   });
   const where = (offset: number | undefined): SourcePosition => {
     if (offset === undefined) return { file };
@@ -101,6 +112,7 @@ export function parseYaml(text: string, file: string): unknown {
     }
     if (isScalar(node)) {
       const v = node.value;
+      if (node.tag === "!vault") return new VaultedValue(String(v), where(node.range?.[0]));
       return typeof v === "bigint" ? Number(v) : v instanceof Date ? node.source ?? v.toISOString() : v;
     }
     // Aliases resolve to the anchored node's value.

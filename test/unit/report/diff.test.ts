@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { diffLines, formatDiffs, unifiedDiff } from "../../../scripts/lib/report/diff.ts";
-import { Secret } from "../../../scripts/lib/shell/secret.ts";
+import { markSecret, Secret } from "../../../scripts/lib/shell/secret.ts";
 
 const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i + 1}`).join("\n") + "\n";
 
@@ -59,7 +59,7 @@ test("the edit script is minimal", () => {
 });
 
 test("secrets are masked in diffs", () => {
-  const s = new Secret("hunter2-token");
+  const s = markSecret("hunter2-token") as Secret;
   const text = formatDiffs([{ before: "", after: `token=${s.reveal()}\n`, before_header: "/etc/k3s", after_header: "/etc/k3s" }]);
   assert.match(text, /\+token=\*\*\*/);
   assert.equal(text.includes("hunter2"), false);

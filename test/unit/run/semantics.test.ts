@@ -47,7 +47,8 @@ describe("variable precedence", () => {
 
   test("the become password is masked wherever it is printed, even before any become task", async () => {
     const r = await run(play([t("debug", { msg: "pw={{ ansible_become_password }}" }, { name: "leak" })]), { inventory: inventory(["h1"], { h1: { ansible_become_password: "Pw-never-shown-42" } }) });
-    assert.equal(r.results("h1")[0].msg, "pw=***");
+    // A message rendered from the password is secret as a whole (its other forms could not be found in it).
+    assert.equal(r.results("h1")[0].msg, "***");
   });
 
   test("magic variables", async () => {

@@ -74,8 +74,9 @@ export async function applyCommand(args: CommandArgs, ctx: ModuleContext, state:
   const r = await ctx.run(state.script, stdin === undefined ? undefined : { stdin });
   const end = new Date();
   const strip = args.strip_empty_ends !== false;
-  const stdout = maskSecrets(strip ? r.stdout.replace(/[\r\n]+$/, "") : r.stdout);
-  const stderr = maskSecrets(strip ? r.stderr.replace(/[\r\n]+$/, "") : r.stderr);
+  // The real output: it is data a later task may test; writers mask secrets where it is shown.
+  const stdout = strip ? r.stdout.replace(/[\r\n]+$/, "") : r.stdout;
+  const stderr = strip ? r.stderr.replace(/[\r\n]+$/, "") : r.stderr;
   const result: Record<string, unknown> = {
     cmd: maskShown(state.shown),
     rc: r.rc,

@@ -1,5 +1,6 @@
 /** debug: prints a message or a variable's value (only at -v levels >= verbosity). */
-import { Secret } from "../../shell/secret.ts";
+import { maskValue, secretStrings } from "../../shell/secret.ts";
+import { secretUse } from "../../template/python.ts";
 import { done, skipped } from "../outcome.ts";
 import type { ControllerActionRunner } from "./types.ts";
 
@@ -11,7 +12,10 @@ export const debug: ControllerActionRunner = async (tr) => {
     const name = args.var;
     let value: unknown;
     try {
+      // `var: s.stdout` reads a Secret's text: the value shown is secret, as a template's would be.
+      const before = secretUse.count;
       value = tr.templar.evaluate(name);
+      if (secretUse.count !== before) value = secretStrings(value);
     } catch {
       value = "VARIABLE IS NOT DEFINED!";
     }
@@ -21,10 +25,10 @@ export const debug: ControllerActionRunner = async (tr) => {
   return done(false, show(msg), { msg });
 };
 
-/** Strings as they are; anything else as JSON (Secrets stay ***). */
+/** Strings as they are; anything else as JSON; secrets masked before serialising (Secrets show as ***). */
 export function show(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value instanceof Secret) return "***";
-  if (value === undefined) return "";
-  return JSON.stringify(value);
+  const shown = maskValue(value);
+  if (typeof shown === "string") return shown;
+  if (shown === undefined) return "";
+  return JSON.stringify(shown);
 }

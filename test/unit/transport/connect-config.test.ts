@@ -1,0 +1,14 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { connectionSettingsFromVars } from "../../../scripts/lib/transport/connect.ts";
+
+test("ansible.cfg's host_key_checking and timeout apply below the host's variables", () => {
+  const fromCfg = connectionSettingsFromVars("h", {}, { hostKeyChecking: false, timeout: 3 });
+  assert.equal(fromCfg.strictHostKeyChecking, false);
+  assert.equal(fromCfg.connectTimeoutMs, 3000);
+  const vars = connectionSettingsFromVars("h", { ansible_host_key_checking: true, ansible_timeout: 7 }, { hostKeyChecking: false, timeout: 3 });
+  assert.equal(vars.strictHostKeyChecking, true);
+  assert.equal(vars.connectTimeoutMs, 7000);
+  const none = connectionSettingsFromVars("h", {});
+  assert.deepEqual([none.strictHostKeyChecking, none.connectTimeoutMs], [true, 10000]);
+});
