@@ -1,6 +1,6 @@
 /**
  * Ansible's yes/no words, the one list every reader of a boolean uses (keywords, module
- * options, connection and become variables, the `bool` filter): the words of
+ * options, connection and become variables, ansible.cfg, the `bool` filter): the words of
  * module_utils/parsing/convert_bool.py, any case, surrounding blanks ignored. YAML's own
  * booleans (yaml/load.ts) are a different, narrower list: the plain scalars PyYAML reads as
  * booleans.
