@@ -131,7 +131,7 @@ export function editBlock(original: string | undefined, args: BlockinfileArgs): 
 export const blockinfile: ModuleDefinition<BlockinfileArgs, TextEditState> = {
   name: "blockinfile",
   aliases: [],
-  secretArgs: ["block", "content", "insertafter", "insertbefore"],
+  secretArgs: ["block", "insertafter", "insertbefore"],
   schema,
   async plan(received, ctx) {
     const args = revealSecrets(received);

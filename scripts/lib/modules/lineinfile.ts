@@ -175,7 +175,7 @@ function checkArgs(args: LineinfileArgs): void {
 export const lineinfile: ModuleDefinition<LineinfileArgs, TextEditState> = {
   name: "lineinfile",
   aliases: [],
-  secretArgs: ["line", "value", "regexp", "regex", "search_string", "insertafter", "insertbefore"],
+  secretArgs: ["line", "regexp", "search_string", "insertafter", "insertbefore"],
   schema,
   async plan(received, ctx) {
     const args = revealSecrets(received);

@@ -3,6 +3,7 @@
  * (run/module-step.ts) and the module tests (test/support/run-module.ts, the fixtures) call it.
  */
 import { ModuleFailure, type FileDiff, type ModuleContext, type ModuleDefinition } from "./types.ts";
+import { plainValue } from "../shell/secret.ts";
 
 /** What one plan → apply step gave (a ModuleFailure is thrown instead). */
 export interface ModuleStep {
@@ -21,12 +22,13 @@ export interface ModuleStep {
 }
 
 /**
- * The module contract as the executor enforces it, and as the module tests run it: plan
- * (read-only); in check mode a command-like module whose plan cannot probe is skipped; apply
+ * The module contract as the executor enforces it, and as the module tests run it: Secrets
+ * revealed except in the module's secretArgs; plan (read-only); in check mode a command-like module whose plan cannot probe is skipped; apply
  * only when the plan says changed and the run is not in check mode; a failure while applying
  * counts as changed.
  */
-export async function planThenApply<Args>(module: ModuleDefinition<Args>, args: Args, ctx: ModuleContext): Promise<ModuleStep> {
+export async function planThenApply<Args>(module: ModuleDefinition<Args>, validArgs: Args, ctx: ModuleContext): Promise<ModuleStep> {
+  const args = revealSecretArgs(validArgs as Record<string, unknown>, module.secretArgs ?? []) as Args;
   const plan = await module.plan(args, ctx);
   const result: Record<string, unknown> = { ...plan.result };
   if (plan.skipped) return { changed: false, skipped: plan.skipped, reason: plan.reason, msg: plan.msg, result };
@@ -51,4 +53,18 @@ export async function planThenApply<Args>(module: ModuleDefinition<Args>, args: 
     step.hostVars = applied.hostVars;
   }
   return step;
+}
+
+/**
+ * The arguments with Secrets replaced by their text (remembered, so output still masks it
+ * where the module echoes it), except those the module takes as Secrets.
+ */
+function revealSecretArgs(args: Record<string, unknown>, keep: readonly string[]): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(args)) {
+    if (keep.includes(k) || typeof v !== "object" || v === null) continue;
+    const r = plainValue(v);
+    if (r !== v) (out ??= { ...args })[k] = r;
+  }
+  return out ?? args;
 }

@@ -11,30 +11,15 @@ import { UserError } from "../errors.ts";
 import type { ModuleContext, ModuleDefinition } from "../modules/types.ts";
 import { planThenApply } from "../modules/plan-apply.ts";
 import { validateModuleArgs } from "../playbook/validate-args.ts";
-import { plainValue } from "../shell/secret.ts";
 import { dropOmitted } from "../template/templar.ts";
 import type { Task } from "../playbook/types.ts";
 import { done, skipped, type StepOutcome } from "./outcome.ts";
 import type { TaskRun } from "./task-run.ts";
 
-/**
- * The arguments with Secrets replaced by their text (remembered, so output still masks it
- * where the module echoes it), except those the module takes as Secrets.
- */
-function revealSecretArgs(args: Record<string, unknown>, keep: readonly string[]): Record<string, unknown> {
-  let out: Record<string, unknown> | undefined;
-  for (const [k, v] of Object.entries(args)) {
-    if (keep.includes(k) || typeof v !== "object" || v === null) continue;
-    const r = plainValue(v);
-    if (r !== v) (out ??= { ...args })[k] = r;
-  }
-  return out ?? args;
-}
-
 /** Runs `module` for the task run (errors propagate: the caller turns them into failures). */
 export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<StepOutcome> {
   const rendered = dropOmitted(tr.templar.render(tr.task.args)) as Record<string, unknown>;
-  const args = revealSecretArgs(validateModuleArgs(module, rendered, tr.task.where, { templated: false }), module.secretArgs ?? []);
+  const args = validateModuleArgs(module, rendered, tr.task.where, { templated: false });
   const transport = await tr.transport();
   const ctx: ModuleContext = {
     host: tr.host,
