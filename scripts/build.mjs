@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Bundles scripts/play.ts into dist/play.mjs so `npx zx run` starts without tsx transforming
-// ~100 TypeScript files at every start; the TypeScript stays the source. npm packages stay
-// external (bare imports), so node_modules is used as is. Run at install time (npm run build,
-// scripts/setup.sh) and by `run` itself when the bundle is older than a source file.
+// ~100 TypeScript files at every start (scripts/inventory.ts and adhoc.ts likewise, for
+// `npx zx inv` and `npx zx adhoc`, sharing its chunks); the TypeScript stays the source. npm
+// packages stay external (bare imports), so node_modules is used as is. Run at install time
+// (npm run build, scripts/setup.sh) and by `run` itself when the bundle is older than a source
+// file.
 //
 //   node scripts/build.mjs [--outdir DIR]
 //
@@ -30,9 +32,12 @@ export function newestSourceMtime(dir = SOURCES) {
   return newest;
 }
 
-/** The bundle's entry file in `outdir` if it exists and no source is newer, else undefined. */
-export function freshBundle(outdir = DEFAULT_OUTDIR) {
-  const file = join(outdir, "play.mjs");
+/** The scripts bundled, each to dist/<name>.mjs. */
+export const ENTRIES = ["play", "inventory", "adhoc"];
+
+/** The bundle's entry file `name`.mjs in `outdir` if it exists and no source is newer, else undefined. */
+export function freshBundle(outdir = DEFAULT_OUTDIR, name = "play") {
+  const file = join(outdir, `${name}.mjs`);
   let built;
   try {
     built = statSync(file).mtimeMs;
@@ -56,9 +61,10 @@ async function loadEsbuild() {
 const OLD_CHUNK_MS = 24 * 3600 * 1000;
 
 /**
- * Builds `outdir`/play.mjs and its chunks (`outdir`/chunks/: the modules play.ts imports
- * dynamically, so `--help` does not load the executor). Written in a temporary folder and
- * renamed into place, the entry last, so a concurrent `run` never imports half a build. The
+ * Builds `outdir`/play.mjs, the other ENTRIES and their chunks (`outdir`/chunks/: the modules
+ * the scripts import dynamically, so `--help` does not load the executor). Written in a
+ * temporary folder and renamed into place, play.mjs last, so a concurrent `run` never imports
+ * half a build. The
  * entry's mtime is set to the moment the build started: a source saved during the build makes
  * it stale at once. Resolves to the entry file; rejects when esbuild fails.
  */
@@ -69,7 +75,7 @@ export async function build({ outdir = DEFAULT_OUTDIR } = {}) {
   mkdirSync(tmp, { recursive: true });
   try {
     await esbuild.build({
-      entryPoints: [join(SOURCES, "play.ts")],
+      entryPoints: ENTRIES.map((name) => join(SOURCES, `${name}.ts`)),
       outdir: tmp,
       bundle: true,
       format: "esm",
@@ -93,11 +99,13 @@ export async function build({ outdir = DEFAULT_OUTDIR } = {}) {
     for (const name of readdirSync(chunks)) {
       if (!fresh.has(name) && Date.now() - statSync(join(chunks, name)).mtimeMs > OLD_CHUNK_MS) rmSync(join(chunks, name), { force: true });
     }
-    const entry = join(outdir, "play.mjs");
-    renameSync(join(tmp, "play.mjs.map"), join(outdir, "play.mjs.map"));
-    utimesSync(join(tmp, "play.mjs"), started, started);
-    renameSync(join(tmp, "play.mjs"), entry);
-    return entry;
+    // play.mjs last: `run` takes it as the sign that a build is complete.
+    for (const name of [...ENTRIES.filter((n) => n !== "play"), "play"]) {
+      renameSync(join(tmp, `${name}.mjs.map`), join(outdir, `${name}.mjs.map`));
+      utimesSync(join(tmp, `${name}.mjs`), started, started);
+      renameSync(join(tmp, `${name}.mjs`), join(outdir, `${name}.mjs`));
+    }
+    return join(outdir, "play.mjs");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     // esbuild keeps a service process; do not let it hold the caller's process open.

@@ -10,13 +10,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
 import { maskSecrets } from "./lib/shell/secret.ts";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
 import type { RunOptions } from "./lib/run/options.ts";
 import type { AnsibleSettings } from "./lib/config/ansible-cfg.ts";
+import { runIfMain } from "./lib/cli/run-if-main.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -271,16 +271,4 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   return code;
 }
 
-function isMainModule(): boolean {
-  const meta = import.meta as ImportMeta & { main?: boolean };
-  if (typeof meta.main === "boolean") return meta.main; // Deno (and Node >= 24)
-  const script = process.argv[1];
-  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
-}
-
-if (isMainModule()) {
-  const args = typeof (globalThis as { Deno?: { args: string[] } }).Deno !== "undefined" ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args : process.argv.slice(2);
-  main(args).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta, main);

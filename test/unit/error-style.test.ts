@@ -24,6 +24,7 @@ const KNOWN: string[] = [
   // command.test.ts, e2e, lab); most are Ansible's own wording, which users search for.
   "playbook/task.ts: unknown task keyword",
   "modules/authorized_key.ts: invalid key specified",
+  "modules/ping.ts: boom",
   "modules/file.ts: refusing to convert from",
   "modules/get_url.ts: unsupported checksum algorithm",
   "modules/remote-file.ts: failed to validate",

@@ -17,8 +17,9 @@ function needTty(what: string): void {
 export async function readSecretLine(prompt: string): Promise<string> {
   needTty("Asking for a password");
   const stdin = process.stdin;
-  process.stderr.write(prompt);
+  // Echo off BEFORE the prompt shows: what is typed (or pasted) as soon as it appears is not echoed.
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.resume();
   stdin.setEncoding("utf8");
   try {

@@ -77,7 +77,7 @@ function loadInventoryFile(builder: InventoryBuilder, file: string): void {
   loadYamlInventory(builder, parseYaml(text, file), file);
 }
 
-function looksLikeIni(text: string): boolean {
+export function looksLikeIni(text: string): boolean {
   const first = text.split("\n").map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#") && !l.startsWith(";"));
   if (first === undefined || first.startsWith("---") || first.startsWith("{")) return false;
   return first.startsWith("[") || !/:(\s|$)/.test(first);
@@ -256,6 +256,7 @@ function finish(builder: InventoryBuilder, sources: string[], inventoryDirs: str
       const vars = d.get(name);
       if (vars) Object.assign(into, vars);
     }
+    return into;
   };
 
   const implicitLocalhost = (host: string) => LOCALHOST_NAMES.includes(host) && !builder.hostInlineVars.has(host);
@@ -287,6 +288,7 @@ function finish(builder: InventoryBuilder, sources: string[], inventoryDirs: str
     hostVars,
     groupNames: (host) => [...(hostGroups.get(host) ?? [])].sort(),
     sources,
+    tree: Object.fromEntries([...groupData.values()].map((g) => [g.name, { hosts: [...g.hosts], children: [...g.children], vars: fromDirs(inventoryGroupVars, g.name, { ...g.vars }) }])),
   };
 }
 

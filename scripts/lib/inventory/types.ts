@@ -18,4 +18,9 @@ export interface Inventory {
   groupNames(host: string): string[];
   /** Source files, for messages. */
   sources: string[];
+  /**
+   * Each group's own hosts and child groups as written, in first-seen order, and its variables
+   * (inventory file, then group_vars/ next to the inventory): ansible-inventory's --list and --graph.
+   */
+  tree?: Record<string, { hosts: string[]; children: string[]; vars: Record<string, unknown> }>;
 }

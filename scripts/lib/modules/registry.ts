@@ -41,6 +41,7 @@ import { waitFor } from "./wait_for.ts";
 import { reboot } from "./reboot.ts";
 import { postgresqlUser } from "./postgresql_user.ts";
 import { postgresqlDb } from "./postgresql_db.ts";
+import { ping } from "./ping.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -78,6 +79,7 @@ const MODULES: ModuleDefinition[] = [
   reboot,
   postgresqlUser,
   postgresqlDb,
+  ping,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

@@ -50,6 +50,16 @@ export function loadPlaybook(file: string, options: LoadPlaybookOptions = {}): P
   return { file: path, plays: loadPlays(path, options.extraVars ?? {}, [], {}, []) };
 }
 
+/**
+ * A playbook built in memory (the ad-hoc command's one-task play), loaded as a file's plays
+ * would be; `file` places it: messages name it and relative paths start from its folder.
+ */
+export function playbookFromData(plays: Raw[], file: string, options: LoadPlaybookOptions = {}): Playbook {
+  const path = resolve(file);
+  validateStructure(plays, "playbook", path);
+  return { file: path, plays: plays.map((raw) => loadPlay(raw, path, options.extraVars ?? {}, {}, [], [path])) };
+}
+
 function loadPlays(file: string, extraVars: Record<string, unknown>, stack: string[], importVars: Raw, importTags: string[]): Play[] {
   if (stack.includes(file)) throw new UserError(`import_playbook cycle: ${[...stack, file].join(" -> ")}`, { where: { file } });
   const data = loadYamlFile(file);

@@ -372,6 +372,7 @@ export function makeFilters(env: Env): Record<string, Filter> {
     },
     regex_escape: (v) => pyStr(v).replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&"),
     quote: (v) => quote(pyStr(v)),
+    urlencode: (v) => urlencode(v),
     to_json: (v, ...rest) => {
       const [, kw] = kwargs(rest);
       return pythonJson(v, Boolean(kw.sort_keys));
@@ -540,6 +541,17 @@ function normalizeHash(name: string): string {
   const n = name.toLowerCase().replace(/-/g, "");
   if (!["md5", "sha1", "sha224", "sha256", "sha384", "sha512"].includes(n)) throw new TemplateError(`hash: unknown algorithm "${name}"`, { hint: "Use md5, sha1, sha256 or sha512." });
   return n;
+}
+
+/** Jinja's urlencode: Python's quote() with "/" kept for a string; a dict or pair list becomes a query string. */
+function urlencode(v: unknown): string {
+  const q = (s: string, forQuery: boolean) => {
+    const e = encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    return forQuery ? e.replace(/%20/g, "+") : e.replace(/%2F/g, "/");
+  };
+  if (isMapping(v)) return Object.entries(v).map(([k, x]) => `${q(pyStr(k), true)}=${q(pyStr(x), true)}`).join("&");
+  if (Array.isArray(v)) return v.map((p) => (Array.isArray(p) ? `${q(pyStr(p[0]), true)}=${q(pyStr(p[1]), true)}` : q(pyStr(p), true))).join("&");
+  return q(pyStr(v), false);
 }
 
 function randomSalt(): string {

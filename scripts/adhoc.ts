@@ -1,0 +1,154 @@
+/**
+ * Ad-hoc commands, as `ansible PATTERN -m MODULE -a ARGS`: one task of any of our modules on
+ * the hosts a pattern names. The task becomes a one-task play in memory and runs through the
+ * playbook executor (same transport, become, check/diff, masking, exit codes); only the output
+ * is ansible's ad-hoc layout (lib/adhoc/output.ts).
+ *
+ * Runnable as `npx zx adhoc ...` (the `adhoc` file at the repo root), `node --import tsx
+ * scripts/adhoc.ts ...` and `deno run -A scripts/adhoc.ts ...`.
+ */
+import { existsSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ExitCode, UserError } from "./lib/errors.ts";
+import { UsageError } from "./lib/cli/args.ts";
+import { ADHOC_HELP, parseAdhocArgs, type AdhocOptions } from "./lib/adhoc/args.ts";
+
+interface Output {
+  write(text: string): unknown;
+}
+
+export interface AdhocIo {
+  stdout?: Output;
+  stderr?: Output;
+  cwd?: string;
+}
+
+export async function main(argv: string[], io: AdhocIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const cwd = io.cwd ?? process.cwd();
+  let verbosity = 0;
+  try {
+    const options = parseAdhocArgs(argv);
+    verbosity = options.verbosity;
+    if (options.help) {
+      stdout.write(ADHOC_HELP);
+      return ExitCode.ok;
+    }
+    return await run(options, { stdout, stderr, cwd });
+  } catch (error) {
+    if (error instanceof UserError) {
+      const file = error.where?.file;
+      const shown = file && isAbsolute(file) && !relative(cwd, file).startsWith("..") ? new UserError(error.message, { where: { ...error.where!, file: relative(cwd, file) }, hint: error.hint, exitCode: error.exitCode }) : error;
+      stderr.write(`${shown.format()}\n`);
+      if (verbosity >= 3 && error.stack) stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    const e = error instanceof Error ? error : new Error(String(error));
+    stderr.write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
+    return ExitCode.error;
+  }
+}
+
+function inventorySources(options: AdhocOptions, cwd: string): string[] {
+  if (options.inventory.length > 0) return options.inventory.map((s) => (existsSync(resolve(cwd, s)) ? resolve(cwd, s) : s));
+  const fallback = resolve(cwd, "inventory", "hosts.yml");
+  if (existsSync(fallback)) return [fallback];
+  throw new UsageError("no inventory: inventory/hosts.yml does not exist here and no -i was given", "Pass -i <inventory file, folder or host,list>.");
+}
+
+async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; cwd: string }): Promise<number> {
+  const { loadInventory, parseExtraVars, selectHosts } = await import("./lib/inventory/inventory.ts");
+  const { playbookFromData, includeRole, includeTasks } = await import("./lib/playbook/load.ts");
+  const { runPlaybook } = await import("./lib/run/execute.ts");
+  const { formatResult } = await import("./lib/adhoc/output.ts");
+  const { formatDiffs } = await import("./lib/report/diff.ts");
+  const { maskSecrets } = await import("./lib/shell/secret.ts");
+
+  const inventory = loadInventory(inventorySources(options, io.cwd));
+  const extraVars = options.extraVars.length > 0 ? parseExtraVars(options.extraVars, { cwd: io.cwd }) : {};
+  const pattern = options.pattern!;
+  const limited = options.limit ? selectHosts(inventory, options.limit, { baseDir: io.cwd }) : undefined;
+  if (limited && limited.length === 0) {
+    throw new UserError(`Specified inventory, host pattern and/or --limit leaves us with no hosts to target: --limit ${JSON.stringify(options.limit)} matches no host`, { exitCode: ExitCode.error });
+  }
+  const targets = selectHosts(inventory, pattern, { baseDir: io.cwd }).filter((h) => !limited || limited.includes(h));
+  if (targets.length === 0) {
+    io.stderr.write("[WARNING]: No hosts matched, nothing to do\n");
+    return ExitCode.ok;
+  }
+
+  // The task as a playbook would write it: `module: "free form"` or `module: {}`.
+  const task: Record<string, unknown> = { name: `${options.module}${options.args ? ` ${options.args}` : ""}`, [options.module]: options.args ?? {} };
+  const play: Record<string, unknown> = { name: "Ansible Ad-Hoc", hosts: pattern, gather_facts: false, tasks: [task] };
+  if (options.becomeUser) play.become_user = options.becomeUser;
+  const playbook = playbookFromData([play], join(io.cwd, "<ad-hoc command>"), { extraVars });
+
+  let becomePassword: string | undefined;
+  if (options.askBecomePass) {
+    const { readSecretLine } = await import("./lib/cli/prompt.ts");
+    const { registerSecret } = await import("./lib/shell/secret.ts");
+    becomePassword = await readSecretLine("BECOME password: ");
+    registerSecret(becomePassword);
+  }
+
+  const abort = new AbortController();
+  const onInterrupt = () => {
+    if (abort.signal.aborted) process.exit(ExitCode.interrupted);
+    io.stderr.write("\nInterrupted: letting running hosts finish (Ctrl-C again to quit now)\n");
+    abort.abort();
+  };
+  process.on("SIGINT", onInterrupt);
+  try {
+    const summary = await runPlaybook(playbook, {
+      inventory,
+      check: options.check,
+      diff: options.diff,
+      forks: options.forks,
+      limit: options.limit,
+      tags: { only: [], skip: [] },
+      extraVars,
+      connection: {
+        user: options.user,
+        privateKeyFile: options.privateKey,
+        become: options.become || undefined,
+        becomePassword,
+        acceptNewHostKeys: options.acceptNewHostKeys,
+        connection: options.connection,
+      },
+      verbosity: options.verbosity,
+      signal: abort.signal,
+      sink: (event) => {
+        if (event.type === "host-task-result") {
+          if (options.diff && event.result.diff?.length) io.stdout.write(formatDiffs(event.result.diff));
+          io.stdout.write(formatResult(event.host, event.task.module, event.result, options.oneLine));
+        } else if (event.type === "warning") {
+          io.stderr.write(`[WARNING]: ${maskSecrets(`${event.host ? `${event.host}: ` : ""}${event.message}`)}\n`);
+        }
+      },
+      loadIncludedTasks: (file, from) => includeTasks(file, from),
+      loadIncludedRole: (name, from, opts) => includeRole(name, from, opts),
+    });
+    if (summary.interrupted || abort.signal.aborted) return ExitCode.interrupted;
+    if (summary.unreachable) return ExitCode.unreachableOrParse;
+    if (summary.failed) return ExitCode.hostFailed;
+    return ExitCode.ok;
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+function isMainModule(): boolean {
+  const meta = import.meta as ImportMeta & { main?: boolean };
+  if (typeof meta.main === "boolean") return meta.main;
+  const script = process.argv[1];
+  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
+}
+
+if (isMainModule()) {
+  const deno = (globalThis as unknown as { Deno?: { args: string[] } }).Deno;
+  main(deno ? deno.args : process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,164 @@
+/**
+ * The command line of scripts/inventory.ts: ansible-inventory's flags for listing (`-i`,
+ * `--list`, `--host`, `--graph [GROUP]`, `--vars`, `-y`, `--output`, `--playbook-dir`), and
+ * edit subcommands with their own flags. Mistakes are UsageErrors (exit 5).
+ */
+import { UsageError } from "../cli/args.ts";
+import { didYouMean } from "../errors.ts";
+
+export const EDIT_COMMANDS = ["add-host", "remove-host", "set-var", "unset-var", "move-host", "rename-host", "convert"] as const;
+export type EditCommand = (typeof EDIT_COMMANDS)[number];
+
+export interface InventoryOptions {
+  inventory: string[];
+  action?: "list" | "host" | "graph";
+  command?: EditCommand;
+  /** Positional words after the subcommand (or the --graph group). */
+  words: string[];
+  host?: string;
+  vars: boolean;
+  yaml: boolean;
+  output?: string;
+  playbookDir?: string;
+  groups: string[];
+  assignments: string[];
+  group?: string;
+  from?: string;
+  to?: string;
+  dryRun: boolean;
+  verbosity: number;
+  help: boolean;
+}
+
+interface Flag {
+  long: string[];
+  short?: string;
+  value?: boolean;
+  apply(o: InventoryOptions, v: string): void;
+}
+
+const FLAGS: Flag[] = [
+  { long: ["inventory", "inventory-file"], short: "i", value: true, apply: (o, v) => o.inventory.push(v) },
+  { long: ["list"], apply: (o) => setAction(o, "list") },
+  { long: ["host"], value: true, apply: (o, v) => (setAction(o, "host"), (o.host = v)) },
+  { long: ["graph"], apply: (o) => setAction(o, "graph") },
+  { long: ["vars"], apply: (o) => (o.vars = true) },
+  { long: ["yaml"], short: "y", apply: (o) => (o.yaml = true) },
+  { long: ["output"], value: true, apply: (o, v) => (o.output = v) },
+  { long: ["playbook-dir"], value: true, apply: (o, v) => (o.playbookDir = v) },
+  { long: ["group"], short: "g", value: true, apply: (o, v) => o.groups.push(...v.split(",").filter(Boolean)) },
+  { long: ["var"], value: true, apply: (o, v) => o.assignments.push(v) },
+  { long: ["from"], value: true, apply: (o, v) => (o.from = v) },
+  { long: ["to"], value: true, apply: (o, v) => (o.to = v) },
+  { long: ["dry-run", "check"], short: "C", apply: (o) => (o.dryRun = true) },
+  { long: ["verbose"], short: "v", apply: (o) => o.verbosity++ },
+  { long: ["help"], short: "h", apply: (o) => (o.help = true) },
+];
+
+function setAction(o: InventoryOptions, action: NonNullable<InventoryOptions["action"]>): void {
+  if (o.action && o.action !== action) throw new UsageError(`--${o.action} and --${action} cannot be combined: one of --list, --host, --graph`);
+  o.action = action;
+}
+
+export function parseInventoryArgs(argv: string[]): InventoryOptions {
+  const o: InventoryOptions = { inventory: [], words: [], vars: false, yaml: false, groups: [], assignments: [], dryRun: false, verbosity: 0, help: false };
+  const byLong = new Map(FLAGS.flatMap((f) => f.long.map((l) => [l, f] as const)));
+  const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = (flag: string) => {
+      if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
+      return argv[++i];
+    };
+    if (arg === "--") {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq >= 0 ? eq : undefined);
+      const flag = byLong.get(name);
+      if (!flag) {
+        const guess = didYouMean(name, byLong.keys());
+        const unsupported = ["export", "toml", "vault-id", "ask-vault-pass", "vault-password-file", "extra-vars"].includes(name);
+        throw new UsageError(`${unsupported ? "unsupported" : "unknown"} option --${name}${guess && !unsupported ? `; did you mean --${guess}?` : ""}`);
+      }
+      if (flag.value) flag.apply(o, eq >= 0 ? arg.slice(eq + 1) : next(`--${name}`));
+      else if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      else flag.apply(o, "");
+      continue;
+    }
+    if (arg.startsWith("-") && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const flag = byShort.get(arg[j]);
+        if (!flag) throw new UsageError(`unknown option -${arg[j]}${arg.length > 2 ? ` (in ${arg})` : ""}`);
+        if (flag.value) {
+          const rest = arg.slice(j + 1);
+          flag.apply(o, rest !== "" ? rest.replace(/^=/, "") : next(`-${arg[j]}`));
+          break;
+        }
+        flag.apply(o, "");
+      }
+      continue;
+    }
+    positional.push(arg);
+  }
+  if (o.help) return o;
+  const first = positional[0];
+  if (first !== undefined && (EDIT_COMMANDS as readonly string[]).includes(first)) {
+    // `set-var --host NAME`: there --host names the target, it is not the listing.
+    const targetsHost = o.action === "host" && (first === "set-var" || first === "unset-var");
+    if (o.action && !targetsHost) throw new UsageError(`${first} cannot be combined with --${o.action}`);
+    if (targetsHost) o.action = undefined;
+    o.command = first as EditCommand;
+    o.words = positional.slice(1);
+  } else if (first !== undefined && !o.action) {
+    const guess = didYouMean(first, EDIT_COMMANDS);
+    throw new UsageError(`unknown command "${first}"${guess ? `; did you mean ${guess}?` : ""}`, "Run with --help for the commands.");
+  } else o.words = positional;
+  if (!o.action && !o.command) throw new UsageError("nothing to do: give --list, --host NAME, --graph or a command", "Run with --help for the commands.");
+  if (o.action && o.action !== "graph" && o.words.length > 0) throw new UsageError(`unexpected argument "${o.words[0]}"`);
+  if (o.action === "graph" && o.words.length > 1) throw new UsageError("--graph takes at most one group name");
+  return o;
+}
+
+export const INVENTORY_HELP = `Usage: inv [-i INVENTORY] --list | --host NAME | --graph [GROUP]   (as ansible-inventory)
+       inv [-i INVENTORY] COMMAND ... [--dry-run]
+       (npx zx inv ..., deno run -A scripts/inventory.ts ...)
+
+Lists and edits the inventory. Listings are ansible-inventory's, with secret values
+(passwords, tokens, keys) shown as ***. Edits keep comments, blank lines, key order and
+quoting: only the lines the command means to change change. The result is checked before it
+is written (the runner's loader, the inventory schema; role requirements are warned about),
+then written atomically; the previous file is kept as <file>.bak.
+
+Listing:
+  -i, --inventory PATH     inventory file or folder (repeatable; default inventory/hosts.yml)
+      --list               all groups and hosts, with each host's variables (JSON)
+      --host NAME          one host's variables (JSON)
+      --graph [GROUP]      the group tree (from GROUP, default all)
+      --vars               with --graph: each host's variables
+  -y, --yaml               YAML instead of JSON
+      --output FILE        write the listing to FILE
+      --playbook-dir DIR   also read DIR/group_vars and DIR/host_vars
+
+Commands (on one YAML inventory file):
+  add-host NAME [-g GROUP]... [--var k=v]...    add a host (to groups; default ungrouped),
+                                               or an existing host to more groups
+  remove-host NAME [-g GROUP]                   from GROUP only, or from everywhere
+  set-var (--host NAME | -g GROUP) k=v...       set variables where they take effect
+                                               (host_vars/group_vars files if they set them)
+  unset-var (--host NAME | -g GROUP) NAME...    remove variables
+  move-host NAME --from GROUP --to GROUP        its variables and comments move with it
+  rename-host OLD NEW                           also renames host_vars/OLD(.yml)
+  convert [--output FILE]                       an INI inventory to YAML (FILE.yml by default);
+                                               INI inventories are edited only after this
+  -C, --dry-run            print the diff, write nothing (alias --check)
+  -v, --verbose            -vvv: stack traces of errors
+  -h, --help               this text
+
+Values are read as YAML: --var ansible_port=2222 is a number, --var "k='2222'" a string.
+
+Exit codes: 0 ok, 1 error (e.g. no such host), 4 a parse error in the inventory, 5 bad options.
+`;
