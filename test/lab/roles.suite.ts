@@ -156,6 +156,10 @@ function writeInventory(name: string, hostVars: Record<string, Record<string, un
         // An admin user that logs in with the lab's own key and may sudo.
         base_os_admin_user: "clusteradmin",
         base_os_admin_ssh_keys: [readFileSync(`${lab.keyFile}.pub`, "utf8").trim()],
+        // Containers load no kernel modules and the lab has no Kubernetes API: the longhorn
+        // role skips those parts and says so (test/lab/longhorn.suite.ts tests the rest).
+        longhorn_preflight_kernel: false,
+        longhorn_cluster_steps: false,
         ...allVars,
       },
       children: {

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { UserError, ExitCode } from "../errors.ts";
-import { parseYaml } from "../yaml/load.ts";
+import { parseYaml, refuseOversizedInput } from "../yaml/load.ts";
 
 /** Parses and merges every `-e` value in order; bad input is a UserError naming the value. */
 export function parseExtraVars(values: string[], options: { cwd?: string } = {}): Record<string, unknown> {
@@ -22,8 +22,10 @@ function parseOne(value: string, cwd: string): Record<string, unknown> {
     const file = resolve(cwd, trimmed.slice(1));
     let text: string;
     try {
+      refuseOversizedInput(file);
       text = readFileSync(file, "utf8");
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw new UserError(`Cannot read extra vars file "${trimmed.slice(1)}": ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, {
         // ansible-playbook exits 1 here (a file it cannot find is an error, not a bad option).
         exitCode: ExitCode.error,

@@ -2,10 +2,10 @@
  * group_vars/ and host_vars/ folders: each entry `<name>`, `<name>.yml|.yaml|.json`, or a folder
  * `<name>/` whose files (recursively, in name order) are merged, as Ansible's host_group_vars.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
-import { parseYaml, positionOf } from "../yaml/load.ts";
+import { parseYaml, positionOf, readInputFile } from "../yaml/load.ts";
 
 const VAR_EXTENSIONS = ["", ".yml", ".yaml", ".json"];
 
@@ -60,7 +60,7 @@ function filesIn(folder: string): string[] {
 
 /** One variables file: a mapping (an empty file is no variables). */
 export function loadVarsFile(file: string): Record<string, unknown> {
-  const text = readFileSync(file, "utf8");
+  const text = readInputFile(file);
   const data = parseYaml(text, file);
   if (data === null || data === undefined) return {};
   if (typeof data !== "object" || Array.isArray(data)) {

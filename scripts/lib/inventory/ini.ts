@@ -14,7 +14,14 @@ export function parseIniInventory(builder: InventoryBuilder, text: string, file:
     const where = { file, line: index + 1, col: 1 };
     const line = raw.trim();
     if (line === "" || line.startsWith("#") || line.startsWith(";")) return;
-    const header = /^\[([^\]:]+)(?::(\w+))?\]\s*(?:[#;].*)?$/.exec(line);
+    const header = /^\[([^\]:\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$/.exec(line);
+    if (!header && line.startsWith("[")) {
+      // As Ansible's "Invalid section entry": a broken header must not become a host name.
+      throw new UserError(`Invalid section entry ${JSON.stringify(line)}`, {
+        where,
+        hint: "Write a section as [group], [group:vars] or [group:children], closed by ] and without spaces in the name.",
+      });
+    }
     if (header) {
       group = header[1];
       const k = header[2] ?? "hosts";

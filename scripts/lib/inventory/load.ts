@@ -2,10 +2,10 @@
  * Loads `-i` sources (YAML inventory files, folders of them, comma lists, simple INI) into an
  * Inventory, with group_vars/ and host_vars/ next to each inventory and next to the playbook.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, extname, join, resolve } from "node:path";
 import { UserError, type SourcePosition } from "../errors.ts";
-import { parseYaml, positionOf, positionOfKey } from "../yaml/load.ts";
+import { parseYaml, positionOf, positionOfKey, readInputFile } from "../yaml/load.ts";
 import { isVaulted } from "../vault/format.ts";
 import { decryptVaultText } from "../vault/keyring.ts";
 import { expandHostRange } from "./host-ranges.ts";
@@ -64,7 +64,7 @@ export function loadInventory(sources: string[], options: LoadInventoryOptions =
 }
 
 function loadInventoryFile(builder: InventoryBuilder, file: string): void {
-  const raw = readFileSync(file, "utf8");
+  const raw = readInputFile(file);
   // A vault-encrypted inventory (YAML or INI) is decrypted in memory before its format is told;
   // parseYaml (yaml/load.ts) marks the values of a vaulted YAML file as secrets.
   if (isVaulted(raw) && [".yml", ".yaml", ".json"].includes(extname(file))) return loadYamlInventory(builder, parseYaml(raw, file), file);

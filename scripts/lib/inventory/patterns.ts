@@ -3,6 +3,7 @@
  * `a:b` / `a,b` union, `a:&b` intersection, `a:!b` exclusion, `@file`, `group[0]`, `group[1:3]`.
  * As Ansible: unions first, then intersections, then exclusions, whatever their written order.
  */
+import { boundedRegExp } from "../bounded-regex.ts";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { UserError, ExitCode } from "../errors.ts";
@@ -135,7 +136,7 @@ function matcher(pattern: string): (name: string) => boolean {
   if (pattern.startsWith("~")) {
     let re: RegExp;
     try {
-      re = new RegExp(`^(?:${pattern.slice(1).replace(/\(\?P</g, "(?<")})`);
+      re = boundedRegExp(`^(?:${pattern.slice(1).replace(/\(\?P</g, "(?<")})`);
     } catch (e) {
       throw new UserError(`Invalid regular expression in host pattern "${pattern}": ${(e as Error).message}`, {
         exitCode: ExitCode.badOptions,

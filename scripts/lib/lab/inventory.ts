@@ -25,6 +25,10 @@ function hostVars(state: LabState, node: NodeState): Record<string, unknown> {
     lab_node_pi: node.pi,
   };
   if (node.ssdDevice) vars.ssd_storage_device = node.ssdDevice;
+  // A container cannot load kernel modules (iscsi_tcp) and the lab's k3s serves no Kubernetes
+  // API: the longhorn role skips those parts here and says so (roles/longhorn/README.md).
+  vars.longhorn_preflight_kernel = false;
+  vars.longhorn_cluster_steps = false;
   return vars;
 }
 

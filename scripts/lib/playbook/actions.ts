@@ -68,6 +68,11 @@ const roleSchema = {
   required: ["name"],
 };
 
+const gatherSchema = {
+  additionalProperties: false,
+  properties: { gather_subset: stringOrList, gather_timeout: { type: "integer", minimum: 1 }, filter: stringOrList },
+};
+
 export const META_ACTIONS = [
   "flush_handlers",
   "noop",
@@ -184,6 +189,11 @@ export const CONTROLLER_ACTIONS: ControllerAction[] = [
   action("import_tasks", includeTasksSchema, { freeForm: "file" }),
   action("include_role", roleSchema, { keyValueOnly: true }),
   action("import_role", roleSchema, { keyValueOnly: true }),
+  // Gathers the host's facts again (the plays' implicit gathering happens once per run), e.g.
+  // after a task mounted a disk. Every fact is gathered (one command): the subsets are accepted
+  // for Ansible's playbooks but do not narrow it.
+  action("setup", gatherSchema, { keyValueOnly: true }),
+  action("gather_facts", gatherSchema, { keyValueOnly: true }),
   action(
     "add_host",
     {

@@ -33,7 +33,13 @@ export class ConnectionPool {
     if (!entry) {
       entry = (async () => {
         const t = local ? new LocalTransport(host) : await this.#factory(host, vars, this.#overrides);
-        await t.connect();
+        try {
+          await t.connect();
+        } catch (e) {
+          // Not kept in the pool, so closeAll() would never reach it: close what it opened now.
+          await t.close().catch(() => {});
+          throw e;
+        }
         return t;
       })();
       // A failed connect is not cached: a later play (or wait_for_connection) may try again.

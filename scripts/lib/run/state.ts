@@ -113,4 +113,6 @@ export interface Scope {
   rescuable: boolean;
   /** notify of enclosing blocks. */
   notify: string[];
+  /** The include tasks (file:line) this scope is nested in, outermost first (bounded). */
+  includes?: string[];
 }

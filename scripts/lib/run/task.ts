@@ -163,8 +163,8 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
       data,
       diff: diffs.length ? diffs : undefined,
     };
-    const facts = outcomes.filter((o) => o.outcome.hostFacts).map((o) => o.outcome.hostFacts!);
-    if (facts.length) final.hostFacts = Object.assign({}, ...facts);
+    // A loop (not a spread of every item's facts into one call's arguments): loops may be long.
+    for (const o of outcomes) if (o.outcome.hostFacts) final.hostFacts = Object.assign(final.hostFacts ?? {}, o.outcome.hostFacts);
     const includes = outcomes.filter((o) => o.outcome.include).map((o) => o.outcome.include!);
     (final as { includes?: typeof includes }).includes = includes;
   }

@@ -3,6 +3,7 @@
  * run; blocks give rescue/always and pass their keywords down; includes run their items in
  * place; meta actions and failures change what the host does next; handlers run when flushed.
  */
+import { formatPosition } from "../errors.ts";
 import { selectedByTags } from "../playbook/tags.ts";
 import type { Block, Item, Task } from "../playbook/types.ts";
 import type { HostPlay, PlayState, Scope } from "./state.ts";
@@ -134,7 +135,7 @@ export async function afterTask(ps: PlayState, hp: HostPlay, task: Task, scope: 
   for (const inc of outcome.includes) {
     if (hostDone(ps, hp)) return;
     addHandlers(ps, inc.handlers);
-    const incScope: Scope = { ...scope, params: { ...scope.params, ...inc.params } };
+    const incScope: Scope = { ...scope, params: { ...scope.params, ...inc.params }, includes: [...(scope.includes ?? []), formatPosition(task.where)] };
     await runItems(ps, hp, inc.items, incScope);
   }
 }

@@ -37,6 +37,27 @@ const Compiler = (nunjucks as Any).compiler.Compiler.prototype;
 // Jinja's slices (`l[1:]`), installed first; the helpers below replace the rest of it.
 (nunjucks as Any).installJinjaCompat();
 
+// Jinja looks `d['items']` up as an item first and `d.items` as an attribute first; nunjucks
+// parses both into the same lookup. A one-element `[...]` aggregate is a subscript (or a list
+// literal, whose element is never a lookup key): its element is marked, and the lookup passes a
+// third argument so the runtime prefers the item (kubectl's JSON has a key named "items").
+const Parser = (nunjucks as Any).parser.Parser.prototype;
+const jinjaParseAggregate = Parser.parseAggregate;
+Parser.parseAggregate = function (this: Any) {
+  const node = jinjaParseAggregate.call(this);
+  if (node instanceof nodes.Array && node.children.length === 1) node.children[0].__subscript = true;
+  return node;
+};
+const originalCompileLookupVal = Compiler.compileLookupVal;
+Compiler.compileLookupVal = function (this: Any, node: Any, frame: Any) {
+  if (!node.val?.__subscript || node.val.typename === "Slice") return originalCompileLookupVal.call(this, node, frame);
+  this._emit("runtime.memberLookup((");
+  this._compileExpression(node.target, frame);
+  this._emit("),");
+  this._compileExpression(node.val, frame);
+  this._emit(',"subscript")');
+};
+
 // Jinja balances braces inside an expression, so `{{ {'a': {'b': 1}} }}` is one dict; nunjucks
 // would end the tag at the first "}}". Count open dict braces and split such a "}}" in two.
 const lexer = (nunjucks as Any).lexer;
@@ -161,7 +182,7 @@ runtime.contextOrFrameLookup = (context: Any, frame: Any, name: string) => {
 
 runtime.memberLookup = function (obj: unknown, key: unknown, stop?: unknown, step?: unknown) {
   if (arguments.length === 4) return sliceLookup(obj, key, stop, step);
-  return memberLookup(obj, key);
+  return memberLookup(obj, key, stop === "subscript" ? "subscript" : false);
 };
 
 /** Python's obj[start:stop:step] for lists and strings. */
@@ -187,10 +208,11 @@ function sliceLookup(obj: unknown, start: unknown, stop: unknown, step: unknown)
 }
 
 /**
- * `obj.key` / `obj[key]` as Jinja: methods first (`d.items`), then items; missing gives Undefined.
- * `preferItem` (filters' attribute=, as Ansible's item[key]): keys only, so a key named `keys` is the value.
+ * `obj.key` as Jinja: methods first (`d.items`), then items; missing gives Undefined.
+ * `preferItem` true (filters' attribute=, as Ansible's item[key]): keys only, so a key named
+ * `keys` is the value; "subscript" (`obj['key']`): the key first, then the method, as Jinja.
  */
-export function memberLookup(obj: unknown, key: unknown, preferItem = false): unknown {
+export function memberLookup(obj: unknown, key: unknown, preferItem: boolean | "subscript" = false): unknown {
   if (isUndefined(obj)) return obj; // Ansible keeps the first undefined: a.b.c | default(1) works
   if (obj instanceof Secret) obj = unwrapSecret(obj);
   const resolve = (v: unknown, label: string) => (active.source ? active.source.resolveMember(v, label) : v);
@@ -218,7 +240,8 @@ export function memberLookup(obj: unknown, key: unknown, preferItem = false): un
     const o = obj as Record<string, unknown>;
     const k = String(key);
     if (isMapping(o) && Object.getPrototypeOf(o) === Object.prototype || Object.getPrototypeOf(o) === null) {
-      if (preferItem) {
+      if (preferItem === "subscript" && Object.hasOwn(o, k)) return resolve(o[k], `.${k}`);
+      if (preferItem === true) {
         return Object.hasOwn(o, k) ? resolve(o[k], `.${k}`) : new Undefined(k, `Undefined attribute "${k}" (the dict has no key "${k}")`);
       }
       const m = dictMethod(o, k, (name) => resolve(o[name], `.${name}`));
@@ -337,6 +360,35 @@ class ActiveLoader extends (nunjucks.Loader as Any) {
   }
 }
 
+/**
+ * Templates nested in one another (include, extends). A template that includes itself would
+ * recurse until the stack overflows, and every level would add its path to the message (megabytes);
+ * a bound stops it early with the chain of names.
+ */
+export const MAX_TEMPLATE_NESTING = 50;
+const rendering: string[] = [];
+const TemplateProto = (nunjucks as Any).Template.prototype;
+const originalRender = TemplateProto.render;
+TemplateProto.render = function (this: Any, ctx: Any, parentFrame: Any, cb: Any) {
+  const name = String(this.path ?? this.tmplName ?? "template");
+  if (rendering.length >= MAX_TEMPLATE_NESTING) {
+    const chain = [...rendering, name];
+    const shown = [...chain.slice(0, 3), `… ${chain.length - 6} more …`, ...chain.slice(-3)];
+    const err = new TemplateError(`Templates nested more than ${MAX_TEMPLATE_NESTING} deep: ${shown.join(" → ")}`, {
+      hint: "A template that includes itself (directly or through others) needs a condition that ends it.",
+    });
+    const callback = typeof parentFrame === "function" ? parentFrame : cb;
+    if (callback) return callback(err);
+    throw err;
+  }
+  rendering.push(name);
+  try {
+    return originalRender.call(this, ctx, parentFrame, cb);
+  } finally {
+    rendering.pop();
+  }
+};
+
 /** The one environment: autoescape off, trim_blocks on, lstrip_blocks off, as Ansible's template module. */
 export const environment: Any = new nunjucks.Environment(new ActiveLoader() as Any, {
   autoescape: false,
@@ -364,10 +416,36 @@ function inCode(source: string, fn: (code: string) => string): string {
   return source.replace(/(\{\{|\{%)([\s\S]*?)(\}\}|%\})/g, (_m, open: string, code: string, close: string) => open + fn(code) + close);
 }
 
+/**
+ * Brackets nested in one expression. nunjucks' parser takes exponential time once a deeply
+ * nested expression overflows its stack (hundreds of levels), so such a template is refused first.
+ */
+export const MAX_EXPRESSION_NESTING = 100;
+
+function checkExpressionNesting(source: string): void {
+  let opening = 0;
+  for (let i = 0; i < source.length && opening <= MAX_EXPRESSION_NESTING; i++) if ("[({".includes(source[i])) opening++;
+  if (opening <= MAX_EXPRESSION_NESTING) return; // cannot nest that deep: the usual case
+  inCode(source, (code) => {
+    let depth = 0;
+    for (const c of code) {
+      if (c === "[" || c === "(" || c === "{") depth++;
+      else if (c === "]" || c === ")" || c === "}") depth--;
+      if (depth > MAX_EXPRESSION_NESTING) {
+        throw new TemplateError(`Template expression nested more than ${MAX_EXPRESSION_NESTING} levels deep`, {
+          hint: "Nothing needs that depth in a template: build the data in YAML (vars) instead.",
+        });
+      }
+    }
+    return code;
+  });
+}
+
 /** Compiles (once per distinct source text) a template. */
 export function compile(source: string, name: string): Any {
   let t = compiled.get(source);
   if (!t) {
+    checkExpressionNesting(source);
     const text = /\bis\s/.test(source) ? inCode(source, (code) => code.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`)) : source;
     t = new nunjucks.Template(text, environment, name, true);
     if (compiled.size > 20000) compiled.clear();
@@ -379,7 +457,8 @@ export function compile(source: string, name: string): Any {
 /** The user-facing error inside a nunjucks error (ours are kept as they are). */
 export function unwrapError(e: unknown): Error {
   let cur: unknown = e;
-  for (let depth = 0; cur && depth < 10; depth++) {
+  // Each nested template wraps the error once more (bounded by MAX_TEMPLATE_NESTING).
+  for (let depth = 0; cur && depth < 4 * MAX_TEMPLATE_NESTING; depth++) {
     if (cur instanceof TemplateError) return cur;
     if (cur instanceof Error && cur.name === "UserError") return cur;
     cur = (cur as { cause?: unknown }).cause;

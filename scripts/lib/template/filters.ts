@@ -9,7 +9,7 @@ import { basename, extname, posix } from "node:path";
 import { stringify as yamlStringify } from "yaml";
 import { quote } from "../shell/quote.ts";
 import { Secret } from "../shell/secret.ts";
-import { parseYaml } from "../yaml/load.ts";
+import { MAX_NESTING, parseYaml } from "../yaml/load.ts";
 import { memberLookup } from "./engine.ts";
 import { isUndefined, TemplateError, type Undefined } from "./errors.ts";
 import { isMapping, pyCompare, pyEquals, pyRepr, pySplit, pyStr, splitKwargs, truthy, typeName, unwrapSecret } from "./python.ts";
@@ -98,7 +98,8 @@ function deepCombine(a: Record<string, unknown>, b: Record<string, unknown>, rec
 function flatten(list: unknown[], levels?: number, skipNulls = true): unknown[] {
   const out: unknown[] = [];
   for (const x of list) {
-    if (Array.isArray(x) && (levels === undefined || levels > 0)) out.push(...flatten(x, levels === undefined ? undefined : levels - 1, skipNulls));
+    // Appended one by one: a spread of a long list overflows the call stack.
+    if (Array.isArray(x) && (levels === undefined || levels > 0)) for (const y of flatten(x, levels === undefined ? undefined : levels - 1, skipNulls)) out.push(y);
     else if (!(skipNulls && (x === null || x === "None"))) out.push(x);
   }
   return out;
@@ -384,11 +385,15 @@ export function makeFilters(env: Env): Record<string, Filter> {
       return JSON.stringify(kw.sort_keys === false ? JSON.parse(JSON.stringify(v, jsonReplacer)) : sorted, null, indent);
     },
     from_json: (v) => {
+      let data: unknown;
       try {
-        return JSON.parse(pyStr(v));
+        data = JSON.parse(pyStr(v));
       } catch (e) {
         throw new TemplateError(`from_json: not valid JSON: ${(e as Error).message}`);
       }
+      // As for YAML: data this deep would overflow the stack of every later walk over it.
+      if (nestedDeeperThan(data, MAX_NESTING)) throw new TemplateError(`from_json: the data is nested more than ${MAX_NESTING} levels deep`);
+      return data;
     },
     to_yaml: (v, ...rest) => toYaml(v, ((kwargs(rest)[1].indent as number) ?? 2), false),
     to_nice_yaml: (v, ...rest) => toYaml(v, ((kwargs(rest)[1].indent as number) ?? 4), true),
@@ -669,3 +674,14 @@ export function installFilters(env: Env): void {
   env.addFilter("community.general.dict", env.getFilter("dict"));
 }
 
+/** Whether lists/mappings nest deeper than `max` levels (an explicit stack: no recursion). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+  }
+  return false;
+}

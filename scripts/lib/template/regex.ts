@@ -2,6 +2,7 @@
  * Python `re` patterns as JavaScript RegExps for the regex filters and tests: named groups
  * `(?P<n>...)`/`(?P=n)`, `\A`, `\Z`, and leading inline flags `(?i)`, `(?m)`, `(?s)`.
  */
+import { boundedRegExp } from "../bounded-regex.ts";
 import { TemplateError } from "./errors.ts";
 
 const cache = new Map<string, RegExp>();
@@ -24,11 +25,13 @@ export function pythonRegex(pattern: string, flags = ""): RegExp {
     if (m === "\\\\") return m;
     if (m === "(?P<") return "(?<";
     if (name) return `\\k<${name}>`;
+    // Without the m flag, ^ and $ mean \A and \Z already (and keep the pattern linear-time).
+    if (!jsFlags.includes("m")) return m === "\\A" ? "^" : "$";
     return m === "\\A" ? "(?<![\\s\\S])" : "(?![\\s\\S])";
   });
   let re: RegExp;
   try {
-    re = new RegExp(body, jsFlags);
+    re = boundedRegExp(body, jsFlags);
   } catch (e) {
     throw new TemplateError(`Invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`, {
       hint: "Regular expressions use Python's syntax; in YAML double quotes, backslashes must be doubled.",

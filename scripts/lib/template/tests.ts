@@ -30,8 +30,10 @@ function isFailed(v: unknown): boolean {
 function regexTest(value: unknown, pattern: unknown, kind: "match" | "search" | "fullmatch", ignorecase: unknown, multiline: unknown): boolean {
   const flags = (ignorecase ? "i" : "") + (multiline ? "m" : "");
   const body = kind === "match" ? `^(?:${pyStr(pattern)})` : kind === "fullmatch" ? `^(?:${pyStr(pattern)})$` : pyStr(pattern);
-  // match anchors at the very start (not each line), as Python's re.match.
-  const re = pythonRegex(kind === "search" ? body : body.replace(/^\^/, "(?<![\\s\\S])").replace(/\$$/, "(?![\\s\\S])"), flags);
+  // match anchors at the very start (not each line), as Python's re.match; without the m flag
+  // ^ and $ already do (and keep the pattern linear-time, see bounded-regex.ts).
+  const anchored = multiline ? body.replace(/^\^/, "(?<![\\s\\S])").replace(/\$$/, "(?![\\s\\S])") : body;
+  const re = pythonRegex(kind === "search" ? body : anchored, flags);
   return re.test(pyStr(value));
 }
 

@@ -37,7 +37,7 @@ export interface ConnectionSettings {
   connectTimeoutMs: number;
   /** Default per-command limit; 0 = none. */
   commandTimeoutMs: number;
-  /** ansible_ssh_common_args + " " + ansible_ssh_extra_args. */
+  /** ansible_ssh_args + ansible_ssh_common_args + ansible_ssh_extra_args. */
   sshArgs?: string;
   /** Read ~/.ssh/config (or `-F file` from sshArgs). */
   useSshConfig: boolean;
@@ -89,7 +89,9 @@ export function connectionSettingsFromVars(
   const timeoutText = text(vars.ansible_timeout);
   const timeoutS = timeoutText === undefined ? overrides.timeout ?? 10 : Number(timeoutText);
   if (!(timeoutS > 0)) throw new UserError(`host ${host}: ansible_timeout ${JSON.stringify(timeoutText)} is not a number of seconds`);
-  const sshArgs = [text(vars.ansible_ssh_common_args), text(vars.ansible_ssh_extra_args)].filter(Boolean).join(" ");
+  // ansible_ssh_args replaces Ansible's default ssh_args (-C -o ControlMaster...): its options count too.
+  const sshArgs = [text(vars.ansible_ssh_args), text(vars.ansible_ssh_common_args), text(vars.ansible_ssh_extra_args)].filter(Boolean).join(" ");
+  if (text(vars.ansible_paramiko_proxy_command)) throw proxyCommandRefused(host, "ansible_paramiko_proxy_command", text(vars.ansible_paramiko_proxy_command)!);
   // As Ansible: a variable (inventory, play) beats the command line's -u / --private-key.
   const keyFile = text(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file) ?? overrides.privateKeyFile;
   return {
@@ -183,6 +185,14 @@ function sshOptions(
   const timeoutOption = Number(option("connecttimeout"));
   const connectTimeoutMs = settings.connectTimeoutMs || (timeoutOption > 0 ? timeoutOption * 1000 : cfg.connectTimeout ? cfg.connectTimeout * 1000 : 10_000);
 
+  // OpenSSH would reach the host through a local command; ignoring it would connect directly,
+  // somewhere the user did not ask for. An explicit ProxyJump (or ProxyCommand none) in the
+  // ssh arguments comes first, as in ssh.
+  const argsCommand = option("proxycommand");
+  if (argsCommand && argsCommand.toLowerCase() !== "none") throw proxyCommandRefused(host, "-o ProxyCommand in the ssh arguments", argsCommand);
+  if (isTarget && args.stdioForward !== undefined) throw proxyCommandRefused(host, "-W in the ssh arguments", `-W ${args.stdioForward}`);
+  if (cfg.proxyCommand && !argsCommand && !(isTarget && args.jump)) throw proxyCommandRefused(host, `ProxyCommand in ssh config for ${address}`, cfg.proxyCommand);
+
   const options: SshTransportOptions = {
     host,
     address: finalAddress,
@@ -210,4 +220,10 @@ function sshOptions(
     options.jump = previous;
   }
   return options;
+}
+
+function proxyCommandRefused(host: string, source: string, value: string): UserError {
+  return new UserError(`host ${host}: ${source} (${JSON.stringify(value)}) is not supported: the runner does not run local commands to reach a host, and will not connect directly instead`, {
+    hint: "For a jump host use ProxyJump (ansible_ssh_common_args: -J user@jumphost[:port], or ProxyJump in ~/.ssh/config); `ProxyCommand none` turns a config entry off for these hosts.",
+  });
 }

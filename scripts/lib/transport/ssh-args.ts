@@ -14,6 +14,8 @@ export interface SshArgs {
   user?: string;
   jump?: string;
   configFile?: string;
+  /** -W host:port (stdio forwarding, what a ProxyCommand runs): read only to refuse it. */
+  stdioForward?: string;
 }
 
 /** Splits a string into words with POSIX-shell-like quoting ('...', "...", backslash). */
@@ -96,6 +98,9 @@ export function parseSshArgs(text: string | undefined): SshArgs {
         break;
       case "F":
         result.configFile ??= value;
+        break;
+      case "W":
+        result.stdioForward ??= value;
         break;
     }
   }

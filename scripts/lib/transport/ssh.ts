@@ -229,6 +229,19 @@ export class SshTransport implements Transport {
   }
 
   private async open(): Promise<void> {
+    try {
+      await this.handshake();
+    } catch (e) {
+      // The jump host's connection was opened for this target only: left open, it would keep
+      // the process alive after the run (and hold a session on the jump host).
+      const jump = this.jumpTransport;
+      this.jumpTransport = undefined;
+      await jump?.close();
+      throw e;
+    }
+  }
+
+  private async handshake(): Promise<void> {
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const started = Date.now();
     const generation = this.generation;

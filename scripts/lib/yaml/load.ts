@@ -2,8 +2,8 @@
  * YAML loading as Ansible does it (YAML 1.1: `yes` is true, `0644` is octal), keeping where
  * every mapping, sequence and key came from so errors can say file:line:col.
  */
-import { readFileSync } from "node:fs";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type ScalarTag, type Tags } from "yaml";
+import { readFileSync, statSync } from "node:fs";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type ScalarTag, type Tags, type YAMLError } from "yaml";
 import { UserError, type SourcePosition } from "../errors.ts";
 import { isVaulted } from "../vault/format.ts";
 import { decryptVaultText, registerVaultedValues, VaultedValue } from "../vault/keyring.ts";
@@ -24,6 +24,17 @@ const pyyamlBooleans = (tags: Tags): Tags => [
 
 // `!vault |` values: kept as text by the parser; convert() makes them VaultedValues (decrypted on use).
 const vaultTag: ScalarTag = { tag: "!vault", resolve: (s: string) => s };
+
+/**
+ * Bounds on what one input may cost. Aliases are expanded into copies (the data is templated
+ * and merged later), so nested aliases multiply ("billion laughs"): a budget on the values
+ * they produce stops that within milliseconds. Real Ansible data nests a few dozen levels
+ * at most; the bound keeps every later recursive walk (templating, merging, reports) safe.
+ * Files over the size bound would take many seconds and gigabytes to parse.
+ */
+export const MAX_ALIAS_VALUES = 100_000;
+export const MAX_NESTING = 200;
+export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 
 const positions = new WeakMap<object, SourcePosition>();
 const keyPositions = new WeakMap<object, Map<string, SourcePosition>>();
@@ -60,12 +71,13 @@ export function parseYaml(text: string, file: string): unknown {
     return data;
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
+  const doc = parseDocument(text.startsWith("\uFEFF") ? text.slice(1) : text, {
     version: "1.1",
     merge: true,
     lineCounter,
     prettyErrors: false,
-    uniqueKeys: true,
+    // Duplicates are reported by convert() below, which knows the key and where it sits.
+    uniqueKeys: false,
     customTags: (tags: Tags) => [...pyyamlBooleans(tags), vaultTag],
   });
   const where = (offset: number | undefined): SourcePosition => {
@@ -74,38 +86,53 @@ export function parseYaml(text: string, file: string): unknown {
     return { file, line, col };
   };
   const problem = doc.errors[0];
-  if (problem) {
-    const message = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    throw new UserError(`YAML syntax error: ${message}`, {
-      where: where(problem.pos[0]),
-      hint: "Check indentation and quoting around this line (values starting with { or : need quotes).",
-    });
-  }
-  const convert = (node: Node | null | undefined): unknown => {
+  if (problem) throw syntaxError(doc, problem, where);
+
+  let aliasValues = 0;
+  const path: string[] = []; // keys from the top to the node being converted, for messages
+  // `alias` is where the outermost alias being expanded is written (undefined outside one).
+  const convert = (node: Node | null | undefined, alias: SourcePosition | undefined): unknown => {
     if (!node) return null;
+    if (alias && ++aliasValues > MAX_ALIAS_VALUES) {
+      throw new UserError(`YAML aliases expand to more than ${MAX_ALIAS_VALUES} values here`, {
+        where: alias,
+        hint: "Aliases of aliases multiply (a \"billion laughs\"); write the data out or reference it fewer times.",
+      });
+    }
+    if (path.length > MAX_NESTING) throw nestingError(where(node.range?.[0]));
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
       const keys = new Map<string, SourcePosition>();
       for (const pair of node.items) {
         const keyNode = pair.key as Node | null;
-        const key = isScalar(keyNode) ? String(keyNode.value) : String(convert(keyNode));
+        const key = isScalar(keyNode) ? String(keyNode.value) : String(convert(keyNode, alias));
         if (isScalar(keyNode) && typeof keyNode.value === "symbol") {
           // A merge key (`<<: *defaults`): copy the referenced mapping(s) in, explicit keys win.
-          const merged = convert(pair.value as Node);
+          const merged = convert(pair.value as Node, alias);
           for (const m of Array.isArray(merged) ? merged : [merged]) {
             if (m && typeof m === "object") for (const [k, v] of Object.entries(m)) if (!(k in out)) out[k] = v;
           }
           continue;
         }
-        out[key] = convert(pair.value as Node | null);
-        keys.set(key, where(keyNode?.range?.[0]));
+        const here = where(keyNode?.range?.[0]);
+        const first = keys.get(key);
+        if (first) throw duplicateKeyError(key, path, first, here);
+        path.push(key);
+        out[key] = convert(pair.value as Node | null, alias);
+        path.pop();
+        keys.set(key, here);
       }
       positions.set(out, where(node.range?.[0]));
       keyPositions.set(out, keys);
       return out;
     }
     if (isSeq(node)) {
-      const out = node.items.map((item) => convert(item as Node));
+      const out = node.items.map((item, i) => {
+        path.push(`[${i}]`);
+        const value = convert(item as Node, alias);
+        path.pop();
+        return value;
+      });
       positions.set(out, where(node.range?.[0]));
       itemPositions.set(out, node.items.map((item) => where((item as Node | null)?.range?.[0])));
       return out;
@@ -115,22 +142,94 @@ export function parseYaml(text: string, file: string): unknown {
       if (node.tag === "!vault") return new VaultedValue(String(v), where(node.range?.[0]));
       return typeof v === "bigint" ? Number(v) : v instanceof Date ? node.source ?? v.toISOString() : v;
     }
-    // Aliases resolve to the anchored node's value.
-    return convert((node as unknown as { resolve(doc: unknown): Node }).resolve(doc));
+    // Aliases resolve to the anchored node's value, converted again as a copy.
+    const target = (node as unknown as { resolve(doc: unknown): Node }).resolve(doc);
+    return convert(target, alias ?? where(node.range?.[0]));
   };
-  return convert(doc.contents as Node);
+  return convert(doc.contents as Node, undefined);
 }
 
-/** Reads and parses a YAML file; a missing or unreadable file is a UserError naming it. */
-export function loadYamlFile(file: string): unknown {
-  let text: string;
+function nestingError(where: SourcePosition): UserError {
+  return new UserError(`YAML data is nested more than ${MAX_NESTING} levels deep`, {
+    where,
+    hint: "Flatten the structure; nothing Ansible reads needs that depth.",
+  });
+}
+
+function duplicateKeyError(key: string, path: string[], first: SourcePosition, here: SourcePosition): UserError {
+  // Under `hosts:` (an inventory group) the keys are host names: say so.
+  const what = path.at(-1) === "hosts" && path.length > 1 ? "host" : "key";
+  const under = path.length > 0 ? ` in ${path.join(".").replace(/\.\[/g, "[")}` : "";
+  return new UserError(`Duplicate ${what} ${JSON.stringify(key)}${under} (first at line ${first.line})`, {
+    where: here,
+    hint: `Keep one ${JSON.stringify(key)}; YAML allows each key once per mapping.`,
+  });
+}
+
+/**
+ * The library reports an unclosed quote or bracket where it gave up (often the end of the
+ * file); like PyYAML, point at where the quote or bracket opens instead.
+ */
+function syntaxError(doc: Document, problem: YAMLError, where: (offset: number | undefined) => SourcePosition): UserError {
+  const hint = "Check indentation and quoting around this line (values starting with { or : need quotes).";
+  if (/Maximum call stack/.test(problem.message)) return nestingError(where(problem.pos[0]));
+  const message = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  const quote = problem.code === "MISSING_CHAR" && /closing (["'])quote/.exec(message)?.[1];
+  const flow = /^Flow (sequence|map) /.exec(message)?.[1];
+  if (quote || flow) {
+    let opening: Node | undefined;
+    visit(doc, {
+      Node(_, node) {
+        const n = node as Node & { type?: string; flow?: boolean };
+        const kind = quote ? n.type === (quote === '"' ? "QUOTE_DOUBLE" : "QUOTE_SINGLE") : n.flow && (flow === "map" ? isMap(n) : isSeq(n));
+        // The innermost one still open where the library gave up.
+        if (kind && n.range && n.range[0] < problem.pos[0] && n.range[1] >= problem.pos[0]) opening = n;
+      },
+    });
+    if (opening?.range) {
+      const opened = where(opening.range[0]);
+      const stopped = where(problem.pos[0]).line;
+      const mark = quote || (flow === "map" ? "{" : "[");
+      const close = quote || (flow === "map" ? "}" : "]");
+      return new UserError(`YAML syntax error: this ${mark} is not closed (the ${close} is still missing at line ${stopped})`, {
+        where: opened,
+        hint: quote ? `Close the quote on this value, or escape a ${quote} inside it.` : `Close it with ${close}, or quote the value if it is text.`,
+      });
+    }
+  }
+  return new UserError(`YAML syntax error: ${message}`, { where: where(problem.pos[0]), hint });
+}
+
+/** Throws a UserError when `file` is over MAX_INPUT_BYTES (and fs errors, e.g. ENOENT, as they are). */
+export function refuseOversizedInput(file: string): void {
+  const size = statSync(file).size;
+  if (size > MAX_INPUT_BYTES) {
+    throw new UserError(`File is too large to load (${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_INPUT_BYTES / 1048576} MB)`, {
+      where: { file },
+      hint: "Playbooks, inventories and variables files are small; keep large data in files that copy or template reads.",
+    });
+  }
+}
+
+/**
+ * Reads a user's input file as text: refuses one too large to load safely and drops a UTF-8
+ * byte order mark (Windows editors write one). A missing or unreadable file is a UserError.
+ */
+export function readInputFile(file: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    refuseOversizedInput(file);
+    const text = readFileSync(file, "utf8");
+    return text.startsWith("\uFEFF") ? text.slice(1) : text;
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(code === "ENOENT" ? `File not found: ${file}` : `Cannot read ${file}: ${(e as Error).message}`, {
       where: { file },
     });
   }
-  return parseYaml(text, file);
+}
+
+/** Reads and parses a YAML file; a missing or unreadable file is a UserError naming it. */
+export function loadYamlFile(file: string): unknown {
+  return parseYaml(readInputFile(file), file);
 }

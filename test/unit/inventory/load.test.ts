@@ -168,6 +168,21 @@ describe("inventory shapes", () => {
     }
   });
 
+  test("INI syntax errors are errors at file:line, not host names (as Ansible's Invalid section entry)", () => {
+    const t = writeTree({ "hosts.ini": "[masters]\nm1\n\n[workers\nw1\n", "spaces.ini": "[web servers]\nw1\n", "tail.ini": "[db] x\nd1\n" });
+    try {
+      for (const [file, line, entry] of [["hosts.ini", 4, "[workers"], ["spaces.ini", 1, "[web servers]"], ["tail.ini", 1, "[db] x"]] as const) {
+        assert.throws(
+          () => loadInventory([t.path(file)]),
+          (e: unknown) => e instanceof UserError && e.where?.line === line && e.where.file === t.path(file) && e.message === `Invalid section entry ${JSON.stringify(entry)}`,
+          file,
+        );
+      }
+    } finally {
+      t.remove();
+    }
+  });
+
   test("a missing source is a UserError", () => {
     assert.throws(() => loadInventory(["/nonexistent/hosts.yml"]), (e: unknown) => e instanceof UserError && /Inventory source not found/.test(e.message));
   });

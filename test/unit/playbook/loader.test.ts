@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import "./fake-modules.ts";
 import { includeRole, includeTasks, loadPlaybook, loadRole, loadTaskFile } from "../../../scripts/lib/playbook/load.ts";
@@ -279,5 +280,21 @@ describe("one-line arguments and loops", () => {
     assert.equal(k.noLog, true);
     assert.equal(k.ignoreErrors, true);
     assert.deepEqual(k.tags, ["t1", "t2"]);
+  });
+});
+
+describe("setup and gather_facts as tasks", () => {
+  test("load as controller actions (gather again); unknown options are refused", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pi-setup-"));
+    try {
+      const file = join(dir, "play.yml");
+      writeFileSync(file, "- hosts: all\n  tasks:\n    - name: Again\n      ansible.builtin.setup: {}\n    - name: Subset\n      gather_facts:\n        gather_subset: [mounts]\n");
+      const loaded = tasks(loadPlaybook(file, {}).plays[0].items);
+      assert.deepEqual(loaded.map((t) => [t.name, t.module]), [["Again", "setup"], ["Subset", "gather_facts"]]);
+      writeFileSync(file, "- hosts: all\n  tasks:\n    - ansible.builtin.setup:\n        gather_everything: yes\n");
+      assert.throws(() => loadPlaybook(file, {}), /gather_everything/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

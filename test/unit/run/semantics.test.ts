@@ -65,6 +65,13 @@ describe("variable precedence", () => {
     assert.deepEqual(msgs, ["fake/aarch64", "fake/aarch64"]);
     assert.equal(r.world.commands.get("h1")!.filter((c) => c.command === "facts").length, 1);
   });
+
+  test("an explicit setup task gathers again (the implicit gathering of later plays does not)", async () => {
+    const p = play([t("setup", {}, { name: "again" })], { gatherFacts: true });
+    const r = await run([p, p], { hosts: ["h1"] });
+    // play 1: implicit + explicit; play 2: implicit reuses the cache + explicit
+    assert.equal(r.world.commands.get("h1")!.filter((c) => c.command === "facts").length, 3);
+  });
 });
 
 describe("task keywords", () => {

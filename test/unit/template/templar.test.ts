@@ -303,6 +303,21 @@ describe("lookups", () => {
     const t = new Templar({ n: 2 }, { searchPaths: [dir] });
     assert.equal(t.renderText("a\n{% include 'part.j2' %}b\n", "main.j2"), "a\npart 2\nb\n");
   });
+
+  test("a template that includes itself fails with a short message naming the chain", () => {
+    writeFileSync(join(dir, "self.j2"), "x\n{% include 'self.j2' %}\n");
+    const t = new Templar({}, { searchPaths: [dir], where: WHERE });
+    assert.throws(
+      () => t.renderText("{% include 'self.j2' %}", "main.j2"),
+      (e: unknown) =>
+        e instanceof TemplateError &&
+        e.message.length < 600 &&
+        e.message.startsWith(`Templates nested more than 50 deep: main.j2 → ${join(dir, "self.j2")} → ${join(dir, "self.j2")} → … 45 more …`),
+    );
+    // A nesting within the bound still renders.
+    writeFileSync(join(dir, "count.j2"), "{% set n = n - 1 %}{{ n }}{% if n > 0 %}{% include 'count.j2' %}{% endif %}");
+    assert.equal(new Templar({ n: 40 }, { searchPaths: [dir] }).renderText("{% include 'count.j2' %}", "main.j2"), Array.from({ length: 40 }, (_, i) => 39 - i).join(""));
+  });
 });
 
 describe("renderText (template module)", () => {
@@ -379,4 +394,24 @@ describe("createHostvars: each host's variables rendered in its own context", ()
     assert.equal(t.render("{{ hostvars['pi-1'] | to_json }}").includes('"fqdn": "pi-1.lan"'), true);
     assert.equal(built, 2);
   });
+});
+
+describe("subscript and attribute lookups, as Jinja", () => {
+  // kubectl's JSON has a key named "items": d['items'] must be it, d.items the method.
+  const t = new Templar({ d: { items: [1, 2], keys: "k" }, plain: { a: 1 }, out: '{"kind": "List", "items": [{"metadata": {"name": "pi-1"}}]}' });
+  const cases: Array<[string, unknown]> = [
+    ["{{ d['items'] }}", [1, 2]],
+    ["{{ d['items'] | length }}", 2],
+    ["{{ d['keys'] }}", "k"],
+    ["{{ d.items() | list }}", [["items", [1, 2]], ["keys", "k"]]],
+    ["{{ plain['keys']() | list }}", ["a"]],
+    ["{{ (out | from_json)['items'][0].metadata.name }}", "pi-1"],
+    ["{% for n in (out | from_json)['items'] %}{{ n.metadata.name }}{% endfor %}", "pi-1"],
+    ["{{ [d][0]['items'] }}", [1, 2]],
+    ["{{ [1, 2, 3][1:] }}", [2, 3]],
+    ["{{ ['x'] }}", ["x"]],
+  ];
+  for (const [expr, want] of cases) {
+    test(expr, () => assert.deepEqual(t.renderString(expr), want));
+  }
 });

@@ -6,6 +6,7 @@ import { connectionSettingsFromVars, createTransport, resolveSshOptions } from "
 import { SshConfig } from "../../../scripts/lib/transport/ssh-config.ts";
 import { LocalTransport } from "../../../scripts/lib/transport/local.ts";
 import { SshTransport } from "../../../scripts/lib/transport/ssh.ts";
+import { UserError } from "../../../scripts/lib/errors.ts";
 
 const config = SshConfig.parse(`
 Host master
@@ -59,6 +60,40 @@ describe("resolveSshOptions", () => {
     assert.equal(o.jump!.jump!.address, "hop1");
     assert.equal(o.jump!.jump!.port, 2201);
     assert.equal(o.jump!.jump!.user, "root");
+  });
+});
+
+describe("options that would send the connection elsewhere are refused, never ignored", () => {
+  const refused = (f: () => unknown, source: RegExp) =>
+    assert.throws(f, (e: unknown) => e instanceof UserError && source.test(e.message) && /is not supported: the runner does not run local commands to reach a host, and will not connect directly instead/.test(e.message) && /ProxyJump/.test(e.hint ?? ""));
+  const empty = SshConfig.parse("");
+
+  test("-o ProxyCommand in ansible_ssh_common_args, ansible_ssh_extra_args or ansible_ssh_args", () => {
+    for (const variable of ["ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args"]) {
+      refused(() => resolveSshOptions("n", settings({ ansible_host: "10.0.0.5", [variable]: `-o "ProxyCommand=ssh -W %h:%p bastion"` }), empty), /^host n: -o ProxyCommand in the ssh arguments \("ssh -W %h:%p bastion"\)/);
+    }
+    refused(() => resolveSshOptions("n", settings({ ansible_host: "10.0.0.5", ansible_ssh_common_args: "-oProxyCommand='nc %h %p'" }), empty), /ProxyCommand in the ssh arguments \("nc %h %p"\)/);
+    refused(() => resolveSshOptions("n", settings({ ansible_host: "10.0.0.5", ansible_ssh_common_args: "-W 10.0.0.9:22" }), empty), /-W in the ssh arguments/);
+    refused(() => connectionSettingsFromVars("n", { ansible_paramiko_proxy_command: "ssh -W %h:%p bastion" }), /ansible_paramiko_proxy_command/);
+  });
+
+  test("ProxyCommand in ssh config, for the target or a jump host", () => {
+    const cfg = SshConfig.parse("Host node*\n  ProxyCommand ssh -W %h:%p bastion\nHost hop\n  ProxyCommand nc %h %p\n");
+    refused(() => resolveSshOptions("n", settings({ ansible_host: "node1" }), cfg), /^host n: ProxyCommand in ssh config for node1 \("ssh -W %h:%p bastion"\)/);
+    refused(() => resolveSshOptions("x", settings({ ansible_host: "10.0.0.5", ansible_ssh_common_args: "-J hop" }), cfg), /^host hop: ProxyCommand in ssh config for hop/);
+  });
+
+  test("ProxyCommand none, or a ProxyJump in the arguments (which comes first, as in ssh), is fine", () => {
+    const cfg = SshConfig.parse("Host node*\n  ProxyCommand ssh -W %h:%p bastion\n");
+    assert.equal(resolveSshOptions("n", settings({ ansible_host: "node1", ansible_ssh_common_args: "-o ProxyCommand=none" }), cfg).address, "node1");
+    assert.equal(resolveSshOptions("n", settings({ ansible_host: "node1", ansible_ssh_common_args: "-J master" }), cfg).jump?.address, "master");
+    assert.equal(resolveSshOptions("n", settings({ ansible_host: "node1" }), SshConfig.parse("Host *\n  ProxyCommand none\n")).jump, undefined);
+  });
+
+  test("-o HostName and -o Port in the arguments are followed, not ignored", () => {
+    const o = resolveSshOptions("n", settings({ ansible_host: "alias", ansible_ssh_args: "-C -o ControlMaster=auto -o HostName=10.0.0.7 -o Port=2201" }), empty);
+    assert.equal(o.address, "10.0.0.7");
+    assert.equal(o.port, 2201);
   });
 });
 

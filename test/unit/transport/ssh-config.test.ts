@@ -2,6 +2,9 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { UserError } from "../../../scripts/lib/errors.ts";
 import { SshConfig, hostPatternsMatch, parseJump, wildcardMatch } from "../../../scripts/lib/transport/ssh-config.ts";
 
 const config = SshConfig.parse(`
@@ -66,10 +69,11 @@ describe("ssh config", () => {
     assert.equal(n9.proxyJump, undefined);
   });
 
-  test("Match blocks are skipped; unknown hosts get the * block", () => {
+  test("Match host applies as in ssh (first value wins over the * block after it); unknown hosts get the * block", () => {
     const foo = config.resolve("foo");
-    assert.equal(foo.user, "fallback");
+    assert.equal(foo.user, "matchuser");
     assert.equal(foo.hostname, undefined);
+    assert.equal(config.resolve("bar").user, "fallback");
   });
 
   test("ProxyJump values", () => {
@@ -77,5 +81,61 @@ describe("ssh config", () => {
     assert.deepEqual(parseJump("master"), { user: undefined, host: "master", port: undefined });
     assert.deepEqual(parseJump("[fe80::1]:22"), { user: undefined, host: "fe80::1", port: 22 });
     assert.deepEqual(parseJump("ssh://root@jump"), { user: "root", host: "jump", port: undefined });
+  });
+});
+
+describe("Include", () => {
+  test("included files are read in place: a HostName or ProxyJump there is not missed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ssh-include-"));
+    try {
+      mkdirSync(join(dir, "conf.d"));
+      writeFileSync(join(dir, "conf.d", "20-nodes.conf"), "Host node1\n  HostName 10.0.0.21\n  ProxyJump bastion\n");
+      writeFileSync(join(dir, "conf.d", "10-master.conf"), "Host master\n  HostName 10.0.0.10\n");
+      writeFileSync(join(dir, "conf.d", "notes.txt"), "Host node1\n  HostName 10.9.9.9\n");
+      writeFileSync(join(dir, "user.conf"), "User pi\n");
+      const config = SshConfig.parse([
+        `Include ${join(dir, "conf.d", "*.conf")}`,
+        "Host a",
+        `  Include ${join(dir, "user.conf")}`,
+        `  Include ${join(dir, "conf.d", "*.conf")}`,
+        "  Port 2222",
+        "Host b",
+        "  Port 2200",
+      ].join("\n"));
+      assert.deepEqual(config.resolve("node1"), { hostname: "10.0.0.21", proxyJump: "bastion" });
+      assert.equal(config.resolve("master").hostname, "10.0.0.10");
+      // Inside a Host block the included lines apply to that block only, and the block goes on.
+      assert.deepEqual(config.resolve("a"), { user: "pi", port: 2222 });
+      assert.deepEqual(config.resolve("b"), { port: 2200 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Match", () => {
+  const config = SshConfig.parse([
+    "Host node1",
+    "  HostName 10.0.0.21",
+    "Match host 10.0.0.*",
+    "  User admin",
+    "Match originalhost node1 !host 10.9.*",
+    "  Port 2201",
+    "Match exec \"test -e /tmp/x\"",
+    "  IdentityFile ~/.ssh/other",
+    "Match canonical",
+    "  Port 1",
+  ].join("\n"));
+
+  test("host (after HostName), originalhost and negation are evaluated; exec without destination options is skipped", () => {
+    assert.deepEqual(config.resolve("node1"), { hostname: "10.0.0.21", user: "admin", port: 2201 });
+    assert.deepEqual(config.resolve("other"), {});
+  });
+
+  test("a Match block that cannot be evaluated and sets the destination is refused, not ignored", () => {
+    const exec = SshConfig.parse("Match exec \"on-vpn\"\n  ProxyJump bastion\n");
+    assert.throws(() => exec.resolve("node1"), (e: unknown) => e instanceof UserError && e.message === 'host node1: ~/.ssh/config has a "Match exec" block that sets proxyjump, which the runner cannot evaluate');
+    // Not reached when an earlier criterion is already false.
+    assert.deepEqual(SshConfig.parse("Match host other exec \"on-vpn\"\n  HostName 10.1.1.1\n").resolve("node1"), {});
   });
 });

@@ -6,6 +6,7 @@
  * groups `(?(1)...)`, and inline flags anywhere but the start. Replacement templates use
  * Python's syntax: `\1`, `\g<1>`, `\g<name>`, `\n`, `\t`, `\\`.
  */
+import { boundedRegExp } from "../../bounded-regex.ts";
 import { ModuleFailure } from "../types.ts";
 
 export interface PyRegex {
@@ -27,22 +28,25 @@ export function pyRegex(pattern: string, flags = ""): PyRegex {
   if (/\(\?[aiLmsux]+\)/.test(body) || /\(\?\(/.test(body) || /\(\?>/.test(body) || /[*+?}]\+/.test(body.replace(/\\./g, "_"))) {
     throw new ModuleFailure(`Unsupported Python regular expression construct in ${JSON.stringify(pattern)}`, {});
   }
-  body = body
-    .replace(/\\\\|\(\?P<|\(\?P=(\w+)\)|\\A|\\Z/g, (m, name: string | undefined) => {
-      if (m === "\\\\") return m;
-      if (m === "(?P<") return "(?<";
-      if (name) return `\\k<${name}>`;
-      if (m === "\\A") return "(?<![\\s\\S])";
-      return "(?![\\s\\S])"; // \Z: the very end
-    });
   let jsFlags = flags;
   for (const f of inline) {
     if (f === "i" && !jsFlags.includes("i")) jsFlags += "i";
     if (f === "m" && !jsFlags.includes("m")) jsFlags += "m";
     if (f === "s" && !jsFlags.includes("s")) jsFlags += "s";
   }
+  // Without the m flag, ^ and $ mean \A and \Z already (and keep the pattern linear-time).
+  const multiline = jsFlags.includes("m");
+  body = body
+    .replace(/\\\\|\(\?P<|\(\?P=(\w+)\)|\\A|\\Z/g, (m, name: string | undefined) => {
+      if (m === "\\\\") return m;
+      if (m === "(?P<") return "(?<";
+      if (name) return `\\k<${name}>`;
+      if (m === "\\A") return multiline ? "(?<![\\s\\S])" : "^";
+      return multiline ? "(?![\\s\\S])" : "$"; // \Z: the very end
+    });
   try {
-    return { regex: new RegExp(body, jsFlags), multiline: inline.includes("m") };
+    // Time-bounded: the pattern comes from a playbook and runs on the controller.
+    return { regex: boundedRegExp(body, jsFlags), multiline: inline.includes("m") };
   } catch (e) {
     throw new ModuleFailure(`Invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`, {});
   }

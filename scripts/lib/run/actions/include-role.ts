@@ -1,5 +1,6 @@
 /** include_role: loads the role now; its blocks carry their handlers, which join the play's. */
 import type { Block, Item, Task } from "../../playbook/types.ts";
+import { checkIncludeDepth } from "../include-depth.ts";
 import { done } from "../outcome.ts";
 import type { ControllerActionRunner } from "./types.ts";
 
@@ -7,6 +8,7 @@ export const includeRole: ControllerActionRunner = async (tr) => {
   const args = tr.templar.render(tr.task.args) as Record<string, unknown>;
   const name = String(args.name);
   const tasksFrom = typeof args.tasks_from === "string" ? args.tasks_from : undefined;
+  checkIncludeDepth(tr, `role ${name}`);
   const items = tr.ps.run.options.loadIncludedRole(name, tr.task, { tasksFrom });
   const handlers: Task[] = [];
   const collect = (list: Item[]) => {

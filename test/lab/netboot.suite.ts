@@ -1,0 +1,421 @@
+/**
+ * The netboot-master role in a lab of its own (prefix pinb, 10.213.3.0/24): one amd64 master
+ * node and the lab's client namespace. The role converges (then changed=0); from the client
+ * namespace a Pi 4 and a Pi 5 bootloader are emulated: a DHCP DISCOVER with the Pi's vendor
+ * class must get a proxy offer whose option 43 says "Raspberry Pi Boot", then every file of the
+ * Pi 4 / Pi 5 TFTP sequence must come from the client's serial folder with the right content.
+ * Two clients get distinct identities; a third client changes only its own files.
+ *
+ * What this cannot prove (containers have no nfsd and cannot boot a kernel): that the NFS root
+ * mounts and boots. The firmware set in the OS tarball is FAKE (files named like Raspberry Pi
+ * firmware, each holding a line that says it is fake and which file it is), so a misplaced file
+ * is caught by its content.
+ *
+ * Standalone: `node --import tsx --test test/lab/netboot.suite.ts` (boots and tears down its lab).
+ */
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { bootLab, labAvailable, type Lab } from "../support/lab.ts";
+import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
+import { which } from "../../scripts/lib/lab/preflight.ts";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CONFIG = namedLabConfig("test-lab-nb", "pinb", 3);
+const SPEC = { nodes: [{ name: "master", arch: "amd64" as const }], netboot: true };
+const RUN_TIMEOUT_MS = 5 * 60_000;
+/** The address the emulated Pis use in the client namespace (a home router would give it). */
+const CLIENT_ADDRESS = `${CONFIG.subnet}.200`;
+const PI_VENDOR_CLASS = "PXEClient:Arch:00000:UNDI:002001";
+
+interface Client {
+  name: string;
+  kind: "pi4" | "pi5" | "pxe";
+  mac: string;
+  serial?: string;
+  address: string;
+}
+
+const PI4: Client = { name: "pi-a", kind: "pi4", mac: "dc:a6:32:00:00:0a", serial: "1a2b3c4d", address: `${CONFIG.subnet}.21` };
+const PI5: Client = { name: "pi-b", kind: "pi5", mac: "2c:cf:67:00:00:0b", serial: "5e6f7a8b", address: `${CONFIG.subnet}.22` };
+/** A generic x86 BIOS PXE client (pxelinux, kernel + initrd over TFTP). */
+const PXE: Client = { name: "x86-a", kind: "pxe", mac: "52:54:00:00:00:0d", address: `${CONFIG.subnet}.24` };
+/** Added later, by MAC only (TFTP_PREFIX=2: folder dc-a6-32-00-00-0c). */
+const PI4_BY_MAC: Client = { name: "pi-c", kind: "pi4", mac: "dc:a6:32:00:00:0c", address: `${CONFIG.subnet}.23` };
+
+/** Fake firmware: the real file names, content that says what it is. */
+const FIRMWARE = ["start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "bcm2712-rpi-5-b.dtb", "kernel8.img", "kernel_2712.img", "overlays/README"];
+const fakeContent = (file: string) => `FAKE Raspberry Pi firmware file for the lab test: ${file}\n`;
+const CONFIG_TXT = "# FAKE config.txt of the lab test\narm_64bit=1\n";
+
+const skipReason = await netbootSkipReason();
+
+async function netbootSkipReason(): Promise<string | false> {
+  if (!which("busybox")) return "busybox is not installed (apt-get install busybox): it is the TFTP client";
+  const reason = await labAvailable(SPEC, CONFIG);
+  return reason ? `no lab: ${reason}` : false;
+}
+
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(command, args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A Raspberry Pi OS-like root filesystem, tiny, with the identity a client must not share. */
+function makeTarball(dir: string): string {
+  const root = join(dir, "rootfs");
+  const put = (rel: string, content: string) => {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), content);
+  };
+  for (const f of FIRMWARE) put(`boot/firmware/${f}`, fakeContent(f));
+  put("boot/firmware/config.txt", CONFIG_TXT);
+  put("boot/firmware/cmdline.txt", "console=serial0,115200 root=PARTUUID=fake-02 rootfstype=ext4 fsck.repair=yes rootwait init=/usr/lib/raspberrypi-sys-mods/firstboot\n");
+  put("boot/vmlinuz-6.1.0-fake", fakeContent("vmlinuz"));
+  put("boot/initrd.img-6.1.0-fake", fakeContent("initrd.img"));
+  symlinkSync("vmlinuz-6.1.0-fake", join(root, "boot/vmlinuz"));
+  symlinkSync("initrd.img-6.1.0-fake", join(root, "boot/initrd.img"));
+  put("etc/hostname", "raspberrypi\n");
+  put("etc/machine-id", "0123456789abcdef0123456789abcdef\n");
+  put("etc/fstab", "PARTUUID=fake-01 /boot/firmware vfat defaults 0 2\nPARTUUID=fake-02 / ext4 defaults,noatime 0 1\n");
+  put("etc/ssh/ssh_host_ed25519_key", "FAKE shared host key of the image\n");
+  put("etc/ssh/sshd_config", "# fake\n");
+  mkdirSync(join(root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
+  symlinkSync("/lib/systemd/system/dphys-swapfile.service", join(root, "etc/systemd/system/multi-user.target.wants/dphys-swapfile.service"));
+  mkdirSync(join(root, "root"), { recursive: true });
+  const tarball = join(dir, "fake-raspios-rootfs.tar.gz");
+  const r = spawnSync("tar", ["-czf", tarball, "--owner=0", "--group=0", "-C", root, "."]);
+  assert.equal(r.status, 0, `tar: ${r.stderr}`);
+  return tarball;
+}
+
+/**
+ * A Pi bootloader's DHCP DISCOVER (options 53, 60, 93, 94, 97, 55), sent from the client
+ * namespace; prints the offers it receives as JSON. Runs as a plain Node script there.
+ */
+const DHCP_PROBE = String.raw`
+import dgram from "node:dgram";
+const [mac, vendor] = process.argv.slice(2);
+const xid = Math.floor(Math.random() * 0xffffffff);
+const p = Buffer.alloc(240);
+p[0] = 1; p[1] = 1; p[2] = 6; p.writeUInt32BE(xid, 4); p.writeUInt16BE(0x8000, 10);
+Buffer.from(mac.split(":").map((h) => parseInt(h, 16))).copy(p, 28);
+p.writeUInt32BE(0x63825363, 236);
+const opt = (code, bytes) => Buffer.concat([Buffer.from([code, bytes.length]), Buffer.from(bytes)]);
+const packet = Buffer.concat([p, opt(53, [1]), opt(60, [...Buffer.from(vendor)]), opt(93, [0, 0]), opt(94, [1, 2, 1]),
+  opt(97, [0, ...Array(16).fill(0x11)]), opt(55, [1, 3, 43, 54, 60, 66, 67]), Buffer.from([255])]);
+const offers = [];
+const s = dgram.createSocket({ type: "udp4", reuseAddr: true });
+s.on("message", (m) => {
+  if (m[0] !== 2 || m.readUInt32BE(4) !== xid) return;
+  const options = {};
+  for (let i = 240; i < m.length && m[i] !== 255; ) {
+    if (m[i] === 0) { i++; continue; }
+    options[m[i]] = m.subarray(i + 2, i + 2 + m[i + 1]).toString("latin1");
+    i += 2 + m[i + 1];
+  }
+  offers.push({ server: [...Buffer.from(options[54] ?? "", "latin1")].join("."), siaddr: [...m.subarray(20, 24)].join("."), yiaddr: [...m.subarray(16, 20)].join("."), type: options[53]?.charCodeAt(0), vendor: options[60] ?? "", option43: options[43] ?? "" });
+});
+s.bind(68, () => {
+  s.setBroadcast(true);
+  s.send(packet, 67, "255.255.255.255", (e) => { if (e) { console.error(String(e)); process.exit(1); } });
+  setTimeout(() => { console.log(JSON.stringify(offers)); s.close(); }, 3000);
+});
+`;
+
+describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per client", { skip: skipReason, concurrency: false }, () => {
+  let lab: Lab | undefined;
+  let dir: string;
+  let tarball: string;
+  let playbook: string;
+  let master: string;
+
+  before(
+    async () => {
+      dir = mkdtempSync(join(tmpdir(), "pi-netboot-"));
+      tarball = makeTarball(dir);
+      playbook = join(dir, "netboot.yml");
+      writeFileSync(playbook, stringify([{ name: "Netboot master", hosts: "netboot_master", become: true, gather_facts: true, roles: ["netboot-master"] }]));
+      writeFileSync(join(dir, "dhcp-probe.mjs"), DHCP_PROBE);
+      lab = await bootLab(SPEC, { config: CONFIG });
+      master = lab.node("master").address;
+      // The emulated Pis' address on the home network (the proxy mode's router would give it).
+      const ns = lab.clientNetns!;
+      for (const args of [["addr", "replace", `${CLIENT_ADDRESS}/24`, "dev", "eth0"], ["route", "replace", "255.255.255.255/32", "dev", "eth0"]]) {
+        const r = spawnSync("ip", ["-n", ns, ...args]);
+        assert.equal(r.status, 0, `ip ${args.join(" ")} in ${ns}: ${r.stderr}`);
+      }
+    },
+    { timeout: 20 * 60_000 },
+  );
+
+  after(async () => {
+    if (lab) await lab.down();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function writeInventory(clients: Client[], masterVars: Record<string, unknown> = {}): string {
+    const l = lab!;
+    const publicKey = readFileSync(`${l.keyFile}.pub`, "utf8").trim();
+    const clientHosts = Object.fromEntries(
+      clients.map((c) => [c.name, { ansible_host: c.address, netboot_kind: c.kind, netboot_mac: c.mac, ...(c.serial ? { netboot_serial: c.serial } : {}) }]),
+    );
+    const inventory = {
+      all: {
+        vars: {
+          ansible_user: "root",
+          ansible_ssh_private_key_file: l.keyFile,
+          ansible_ssh_common_args: `-o UserKnownHostsFile=${l.knownHostsFile} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes`,
+        },
+        children: {
+          netboot_master: {
+            hosts: {
+              master: {
+                ansible_host: master,
+                netboot_interface: "eth0",
+                netboot_server_address: master,
+                netboot_proxy_network: `${CONFIG.subnet}.0`,
+                netboot_os_tarball: tarball,
+                netboot_admin_ssh_keys: [publicKey],
+                ...masterVars,
+              },
+            },
+          },
+          netboot_clients: { hosts: clientHosts },
+        },
+      },
+    };
+    const file = join(dir, `inventory-${clients.length}${Object.keys(masterVars).length ? "-custom" : ""}.yml`);
+    writeFileSync(file, stringify(inventory));
+    return file;
+  }
+
+  /** Runs the role; returns the names of the tasks that changed on the master. */
+  async function converge(inventory: string, pass: string): Promise<string[]> {
+    const json = join(dir, `run-${pass}.json`);
+    const started = Date.now();
+    const r = await run("npx", ["zx", "run", "-i", inventory, playbook, "--json", json], { CI: "true", ANSIBLE_ROLES_PATH: join(repo, "roles") });
+    process.stderr.write(`# netboot: ${pass} -> exit ${r.code} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    assert.equal(r.code, 0, `${pass}: the role failed\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}`);
+    const report = JSON.parse(readFileSync(json, "utf8")) as { plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, { changed?: boolean }> }> }> };
+    return report.plays.flatMap((p) => p.tasks.filter((t) => t.hosts.master?.changed).map((t) => t.task.name));
+  }
+
+  async function onMaster(command: string): Promise<string> {
+    const r = await lab!.ssh("master", command);
+    assert.equal(r.rc, 0, `on the master: ${command}\n${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Offers the client namespace gets for a Pi-like DISCOVER from `mac`. */
+  async function discover(mac: string): Promise<Array<{ server: string; siaddr: string; type: number; vendor: string; option43: string }>> {
+    const r = await run("ip", ["netns", "exec", lab!.clientNetns!, process.execPath, join(dir, "dhcp-probe.mjs"), mac, PI_VENDOR_CLASS]);
+    assert.equal(r.code, 0, `DHCP probe: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim());
+  }
+
+  /** A TFTP read from the client namespace: the file's content, or undefined when refused. */
+  async function tftpGet(path: string): Promise<string | undefined> {
+    const local = join(dir, "tftp-download");
+    rmSync(local, { force: true });
+    const r = await run("ip", ["netns", "exec", lab!.clientNetns!, "busybox", "tftp", "-g", "-r", path, "-l", local, master]);
+    return r.code === 0 && existsSync(local) ? readFileSync(local, "utf8") : undefined;
+  }
+
+  const cmdlineFor = (c: Client) =>
+    `console=serial0,115200 console=tty1 root=/dev/nfs nfsroot=${master}:/srv/nfs/${c.name},vers=3 rw ip=dhcp rootwait cgroup_memory=1 cgroup_enable=memory\n`;
+
+  /** Fetches a boot sequence from `folder/` and checks each file's content. */
+  async function bootSequence(c: Client, folder: string, files: string[]): Promise<void> {
+    const missing: string[] = [];
+    for (const file of files) {
+      const got = await tftpGet(`${folder}/${file}`);
+      const want = file === "cmdline.txt" ? cmdlineFor(c) : file === "config.txt" ? CONFIG_TXT : fakeContent(file);
+      if (got === undefined) missing.push(`${folder}/${file}: not served`);
+      else if (got !== want) missing.push(`${folder}/${file}: wrong content ${JSON.stringify(got.slice(0, 200))}, expected ${JSON.stringify(want)}`);
+    }
+    assert.deepEqual(missing, [], `${c.name} (${c.kind}): the boot sequence failed`);
+  }
+
+  test("the role converges, and a second run changes nothing", { timeout: 10 * 60_000 }, async () => {
+    const inventory = writeInventory([PI4, PI5, PXE]);
+    const first = await converge(inventory, "first run");
+    assert.ok(first.length > 0, "the first run changed nothing");
+    const second = await converge(inventory, "second run");
+    assert.deepEqual(second, [], "the second run changed tasks");
+    const conf = await onMaster("cat /etc/dnsmasq.d/pi-cluster-netboot.conf; systemctl is-active dnsmasq");
+    for (const line of ["port=0", `dhcp-range=${CONFIG.subnet}.0,proxy`, "enable-tftp", "tftp-root=/srv/tftp", "log-dhcp", 'pxe-service=tag:netboot_pi,0,"Raspberry Pi Boot"', `dhcp-host=${PI4.mac},set:netboot_pi`, `dhcp-host=${PI5.mac},set:netboot_pi`, `dhcp-host=${PXE.mac},set:netboot_pxe`]) {
+      assert.ok(conf.split("\n").includes(line), `dnsmasq config lacks ${JSON.stringify(line)}:\n${conf}`);
+    }
+    assert.match(conf, /^active$/m, "dnsmasq is not running");
+  });
+
+  test("a bad client variable stops the run before anything is written, naming the client and the value", { timeout: 5 * 60_000 }, async () => {
+    const inventory = writeInventory([PI4, PI5, PXE, { ...PI4_BY_MAC, serial: "ABC; rm -rf /" }]);
+    const r = await run("npx", ["zx", "run", "-i", inventory, playbook], { CI: "true", ANSIBLE_ROLES_PATH: join(repo, "roles") });
+    assert.equal(r.code, 2, `the run did not fail on the bad serial\n${r.stdout.slice(-3000)}`);
+    assert.match(r.stdout, /netboot client 'pi-c'.*netboot_serial.*\(is 'ABC; rm -rf \/'\)/s, r.stdout.slice(-3000));
+    const after = await lab!.ssh("master", "ls /srv/nfs");
+    assert.doesNotMatch(after.stdout, /pi-c/, "a root was made for the bad client");
+  });
+
+  test("a registered Pi's DISCOVER gets a proxy offer with 'Raspberry Pi Boot'; an unknown one does not", { timeout: 60_000 }, async () => {
+    const offers = await discover(PI4.mac);
+    const boot = offers.filter((o) => o.option43.includes("Raspberry Pi Boot"));
+    const log = async () => (await lab!.ssh("master", "journalctl -u dnsmasq --no-pager | tail -40")).stdout;
+    assert.ok(boot.length > 0, `no offer with option 43 "Raspberry Pi Boot" for ${PI4.mac}: ${JSON.stringify(offers)}\n${await log()}`);
+    // The bootloader fetches from the proxy offer's server identifier (option 54).
+    assert.equal(boot[0].server, master, "the offer's server identifier is not the master");
+    assert.equal(boot[0].vendor, "PXEClient", "the proxy offer's option 60 is not PXEClient");
+    const unknown = await discover("dc:a6:32:99:99:99");
+    assert.ok(!unknown.some((o) => o.option43.includes("Raspberry Pi Boot")), `an unregistered Pi was offered a boot: ${JSON.stringify(unknown)}`);
+  });
+
+  test("Pi 4: start4.elf, config.txt, cmdline.txt, device tree, kernel from <serial>/", { timeout: 60_000 }, async () => {
+    await bootSequence(PI4, PI4.serial!, ["start4.elf", "fixup4.dat", "config.txt", "cmdline.txt", "bcm2711-rpi-4-b.dtb", "overlays/README", "kernel8.img"]);
+    const cmdline = await onMaster(`cat /srv/tftp/${PI4.serial}/cmdline.txt`);
+    assert.equal(cmdline.split("\n").filter(Boolean).length, 1, "cmdline.txt is not one line");
+    assert.doesNotMatch(cmdline, /init=/, "cmdline.txt keeps an init= hook");
+  });
+
+  test("Pi 5: config.txt, cmdline.txt, bcm2712 device tree, kernel from <serial>/ (no start4.elf needed)", { timeout: 60_000 }, async () => {
+    await bootSequence(PI5, PI5.serial!, ["config.txt", "cmdline.txt", "bcm2712-rpi-5-b.dtb", "kernel_2712.img"]);
+  });
+
+  test("x86 PXE: the 'Network boot' offer, pxelinux, its config by MAC, kernel and initrd", { timeout: 60_000 }, async () => {
+    const offers = await discover(PXE.mac);
+    assert.ok(offers.some((o) => o.option43.includes("Network boot")), `no PXE menu offer for ${PXE.mac}: ${JSON.stringify(offers)}`);
+    assert.ok(!offers.some((o) => o.option43.includes("Raspberry Pi Boot")), "the x86 client was offered the Raspberry Pi boot");
+    const problems: string[] = [];
+    for (const file of ["pxelinux.0", "ldlinux.c32"]) if ((await tftpGet(file)) === undefined) problems.push(`${file}: not served`);
+    const config = await tftpGet(`pxelinux.cfg/01-${PXE.mac.replaceAll(":", "-")}`);
+    const append = `APPEND root=/dev/nfs nfsroot=${master}:/srv/nfs/${PXE.name},vers=3 rw ip=dhcp rootwait cgroup_memory=1 cgroup_enable=memory`;
+    if (!config?.includes(`KERNEL ${PXE.name}/vmlinuz`) || !config.includes(append)) problems.push(`pxelinux config: ${JSON.stringify(config)}`);
+    for (const file of ["vmlinuz", "initrd.img"]) {
+      const got = await tftpGet(`${PXE.name}/${file}`);
+      if (got !== fakeContent(file)) problems.push(`${PXE.name}/${file}: ${JSON.stringify(got)}`);
+    }
+    assert.deepEqual(problems, [], "the x86 PXE boot files");
+  });
+
+  /** Identity of a client root, read on the master. */
+  async function identity(c: Client): Promise<Record<string, string>> {
+    const root = `/srv/nfs/${c.name}`;
+    const out = await onMaster(
+      [
+        `echo "machine_id=$(cat ${root}/etc/machine-id)"`,
+        `echo "hostname=$(cat ${root}/etc/hostname)"`,
+        `echo "host_key=$(sha256sum < ${root}/etc/ssh/ssh_host_ed25519_key.pub | cut -c1-64)"`,
+        `echo "fstab=$(grep -v '^#' ${root}/etc/fstab | tr '\\n' '|')"`,
+        `echo "swap=$(readlink ${root}/etc/systemd/system/dphys-swapfile.service)"`,
+        `echo "keys=$(cat ${root}/root/.ssh/authorized_keys | wc -l)"`,
+        `echo "export=$(cat /etc/exports.d/netboot-${c.name}.exports)"`,
+      ].join("; "),
+    );
+    return Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  }
+
+  test("each client gets its own machine-id, host keys and hostname; roots made for NFS", async () => {
+    const [a, b, x] = [await identity(PI4), await identity(PI5), await identity(PXE)];
+    for (const [c, id] of [[PI4, a], [PI5, b], [PXE, x]] as const) {
+      assert.match(id.machine_id, /^[0-9a-f]{32}$/, `${c.name}: machine-id`);
+      assert.notEqual(id.machine_id, "0123456789abcdef0123456789abcdef", `${c.name}: kept the image's machine-id`);
+      assert.equal(id.hostname, c.name);
+      assert.match(id.host_key, /^[0-9a-f]{64}$/, `${c.name}: no ed25519 host key`);
+      assert.equal(id.fstab, "proc /proc proc defaults 0 0|", `${c.name}: fstab not reduced`);
+      assert.equal(id.swap, "/dev/null", `${c.name}: dphys-swapfile not masked`);
+      assert.equal(id.keys, "1", `${c.name}: the admin's key is not authorized`);
+      assert.equal(id.export, `/srv/nfs/${c.name} ${c.address}(rw,sync,no_subtree_check,no_root_squash)`, `${c.name}: export`);
+    }
+    assert.equal(new Set([a, b, x].map((i) => i.machine_id)).size, 3, "the clients share a machine-id");
+    assert.equal(new Set([a, b, x].map((i) => i.host_key)).size, 3, "the clients share a host key");
+  });
+
+  test("the NFS server step is skipped with its reason in a container, never faked", async () => {
+    const r = await lab!.ssh("master", "grep -qw nfsd /proc/filesystems && echo has-nfsd || echo no-nfsd");
+    if (r.stdout.trim() === "has-nfsd") return; // a kernel with nfsd: the service really ran
+    const json = JSON.parse(readFileSync(join(dir, "run-second run.json"), "utf8")) as { plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, { skipped?: boolean; msg?: string }> }> }> };
+    const tasks = json.plays.flatMap((p) => p.tasks);
+    const start = tasks.find((t) => t.task.name.endsWith("Enable and start the NFS server"));
+    const note = tasks.find((t) => t.task.name.endsWith("Report that the NFS server was not started"));
+    assert.equal(start?.hosts.master?.skipped, true, `the NFS server start was not skipped: ${JSON.stringify(start)}`);
+    assert.match(String(note?.hosts.master?.msg), /no nfsd/, "no reason was reported");
+  });
+
+  test("discover: dnsmasq's log names the unregistered Pi that asked to boot", { timeout: 60_000 }, async () => {
+    await discover("dc:a6:32:99:99:99");
+    await tftpGet("deadbeef/start4.elf"); // a Pi whose serial folder does not exist
+    const log = join(dir, "dnsmasq.log");
+    writeFileSync(log, await onMaster("journalctl -u dnsmasq --no-pager -o short"));
+    const r = await run("npx", ["zx", "discover", "--log", log, "-i", writeInventory([PI4, PI5, PXE])]);
+    assert.equal(r.code, 0, `discover failed: ${r.stderr}`);
+    const lines = r.stdout.split("\n");
+    const line = (needle: string) => lines.find((l) => l.trimStart().startsWith(needle)) ?? "";
+    assert.match(line("dc:a6:32:99:99:99"), /Raspberry Pi\s+NOT IN THE INVENTORY/, r.stdout);
+    assert.match(line(PI4.mac), /inventory host pi-a/, r.stdout);
+    assert.match(line(PXE.mac), /PXE\s+inventory host x86-a/, r.stdout);
+    assert.match(line("deadbeef"), /NOT IN THE INVENTORY, files not found/, r.stdout);
+    assert.match(line(PI5.serial!), /pi5\s+inventory host pi-b/, r.stdout);
+    assert.match(r.stdout, /pi-dca632999999:\n\s+netboot_mac: "dc:a6:32:99:99:99"/, r.stdout);
+  });
+
+  test("adding a third client (by MAC) changes only its files", { timeout: 10 * 60_000 }, async () => {
+    const snapshot = () =>
+      onMaster(
+        `cd /srv && find nfs/${PI4.name} nfs/${PI5.name} nfs/${PXE.name} tftp/${PI4.serial} tftp/${PI5.serial} tftp/${PXE.name} tftp/pxelinux.cfg /etc/exports.d/netboot-${PI4.name}.exports /etc/exports.d/netboot-${PI5.name}.exports /etc/exports.d/netboot-${PXE.name}.exports \\( -type f -exec sha256sum {} + \\) -o \\( -type l -printf '%p -> %l\\n' \\) | sort`,
+      );
+    const before = await snapshot();
+    const changed = await converge(writeInventory([PI4, PI5, PXE, PI4_BY_MAC]), "third client");
+    assert.ok(changed.length > 0, "adding a client changed nothing");
+    assert.equal(await snapshot(), before, "adding a client changed the other clients' files");
+    await bootSequence(PI4_BY_MAC, "dc-a6-32-00-00-0c", ["start4.elf", "config.txt", "cmdline.txt", "bcm2711-rpi-4-b.dtb", "kernel8.img"]);
+    const [a, c] = [await identity(PI4), await identity(PI4_BY_MAC)];
+    assert.notEqual(a.machine_id, c.machine_id);
+    assert.notEqual(a.host_key, c.host_key);
+    const again = await converge(writeInventory([PI4, PI5, PXE, PI4_BY_MAC]), "after the third client");
+    assert.deepEqual(again, [], "the run after adding the third client changed tasks");
+  });
+
+  test("a dnsmasq configuration that dnsmasq --test refuses is never put in place", { timeout: 5 * 60_000 }, async () => {
+    const before = await onMaster("sha256sum /etc/dnsmasq.d/pi-cluster-netboot.conf");
+    const bad = { netboot_dhcp_mode: "full", netboot_dhcp_range_start: `${CONFIG.subnet}.100`, netboot_dhcp_range_end: `${CONFIG.subnet}.150`, netboot_dhcp_lease: "soon" };
+    const r = await run("npx", ["zx", "run", "-i", writeInventory([PI4, PI5, PXE, PI4_BY_MAC], bad), playbook], { CI: "true", ANSIBLE_ROLES_PATH: join(repo, "roles") });
+    assert.equal(r.code, 2, `the run did not fail\n${r.stdout.slice(-3000)}`);
+    assert.match(r.stdout, /Configure dnsmasq for network boot.*failed to validate/s, r.stdout.slice(-3000));
+    assert.equal(await onMaster("sha256sum /etc/dnsmasq.d/pi-cluster-netboot.conf"), before, "the refused configuration replaced the old one");
+    assert.match(await onMaster("systemctl is-active dnsmasq"), /^active/, "dnsmasq stopped");
+  });
+
+  test("full DHCP mode: a registered client gets its own address from the master, forwarding on", { timeout: 5 * 60_000 }, async () => {
+    const full = { netboot_dhcp_mode: "full", netboot_dhcp_range_start: `${CONFIG.subnet}.100`, netboot_dhcp_range_end: `${CONFIG.subnet}.150` };
+    const inventory = writeInventory([PI4, PI5, PXE, PI4_BY_MAC], full);
+    const changed = await converge(inventory, "full mode");
+    assert.ok(changed.some((t) => t.endsWith("Configure dnsmasq for network boot")), `the mode switch did not change the dnsmasq config: ${changed.join(", ")}`);
+    assert.deepEqual(await converge(inventory, "full mode again"), [], "the second full-mode run changed tasks");
+    const conf = await onMaster("cat /etc/dnsmasq.d/pi-cluster-netboot.conf; cat /proc/sys/net/ipv4/ip_forward");
+    assert.ok(conf.includes(`dhcp-host=${PI4.mac},set:netboot_pi,${PI4.address},${PI4.name}`), conf);
+    assert.match(conf, /^1$/m, "ip_forward is not on");
+    // The client namespace becomes pi-a (its MAC) and asks for a lease as its bootloader would.
+    const ns = lab!.clientNetns!;
+    assert.equal(spawnSync("ip", ["-n", ns, "link", "set", "eth0", "address", PI4.mac]).status, 0);
+    const r = await run("ip", ["netns", "exec", ns, "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "4", "-T", "2", "-s", "/bin/true", "-V", PI_VENDOR_CLASS]);
+    const said = `${r.stdout}${r.stderr}`;
+    assert.match(said, new RegExp(`lease of ${PI4.address.replaceAll(".", "\\.")} obtained`), `no lease of ${PI4.address}:\n${said}`);
+    assert.match(said, new RegExp(`from ${master.replaceAll(".", "\\.")}`), said);
+  });
+});
