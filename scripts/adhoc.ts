@@ -7,11 +7,9 @@
  * Runnable as `npx zx adhoc ...` (the `adhoc` file at the repo root), `node --import tsx
  * scripts/adhoc.ts ...` and `deno run -A scripts/adhoc.ts ...`.
  */
-import { existsSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
-import { UsageError } from "./lib/cli/args.ts";
 import { ADHOC_HELP, parseAdhocArgs, type AdhocOptions } from "./lib/adhoc/args.ts";
 
 interface Output {
@@ -22,6 +20,7 @@ export interface AdhocIo {
   stdout?: Output;
   stderr?: Output;
   cwd?: string;
+  env?: Record<string, string | undefined>;
 }
 
 export async function main(argv: string[], io: AdhocIo = {}): Promise<number> {
@@ -36,7 +35,7 @@ export async function main(argv: string[], io: AdhocIo = {}): Promise<number> {
       stdout.write(ADHOC_HELP);
       return ExitCode.ok;
     }
-    return await run(options, { stdout, stderr, cwd });
+    return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env });
   } catch (error) {
     if (error instanceof UserError) {
       const file = error.where?.file;
@@ -51,14 +50,10 @@ export async function main(argv: string[], io: AdhocIo = {}): Promise<number> {
   }
 }
 
-function inventorySources(options: AdhocOptions, cwd: string): string[] {
-  if (options.inventory.length > 0) return options.inventory.map((s) => (existsSync(resolve(cwd, s)) ? resolve(cwd, s) : s));
-  const fallback = resolve(cwd, "inventory", "hosts.yml");
-  if (existsSync(fallback)) return [fallback];
-  throw new UsageError("no inventory: inventory/hosts.yml does not exist here and no -i was given", "Pass -i <inventory file, folder or host,list>.");
-}
-
-async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; cwd: string }): Promise<number> {
+async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; cwd: string; env: Record<string, string | undefined> }): Promise<number> {
+  // ansible.cfg and ANSIBLE_* under the flags; the vault passwords before any YAML is read.
+  const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+  const { settings } = await loadCommandSettings(options, io);
   const { loadInventory, parseExtraVars, selectHosts } = await import("./lib/inventory/inventory.ts");
   const { playbookFromData, includeRole, includeTasks } = await import("./lib/playbook/load.ts");
   const { runPlaybook } = await import("./lib/run/execute.ts");
@@ -66,7 +61,7 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
   const { formatDiffs } = await import("./lib/report/diff.ts");
   const { maskSecrets } = await import("./lib/shell/secret.ts");
 
-  const inventory = loadInventory(inventorySources(options, io.cwd));
+  const inventory = loadInventory(inventorySources(options.inventory, io.cwd, settings));
   const extraVars = options.extraVars.length > 0 ? parseExtraVars(options.extraVars, { cwd: io.cwd }) : {};
   const pattern = options.pattern!;
   const limited = options.limit ? selectHosts(inventory, options.limit, { baseDir: io.cwd }) : undefined;
@@ -86,7 +81,7 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
   const playbook = playbookFromData([play], join(io.cwd, "<ad-hoc command>"), { extraVars });
 
   let becomePassword: string | undefined;
-  if (options.askBecomePass) {
+  if (options.askBecomePass || settings.becomeAskPass) {
     const { readSecretLine } = await import("./lib/cli/prompt.ts");
     const { registerSecret } = await import("./lib/shell/secret.ts");
     becomePassword = await readSecretLine("BECOME password: ");
@@ -105,14 +100,17 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
       inventory,
       check: options.check,
       diff: options.diff,
-      forks: options.forks,
+      forks: options.forksGiven ? options.forks : settings.forks ?? options.forks,
       limit: options.limit,
       tags: { only: [], skip: [] },
       extraVars,
       connection: {
-        user: options.user,
-        privateKeyFile: options.privateKey,
-        become: options.become || undefined,
+        user: options.user ?? settings.remoteUser,
+        privateKeyFile: options.privateKey ?? settings.privateKeyFile,
+        become: options.become || settings.become || undefined,
+        becomeUser: settings.becomeUser,
+        hostKeyChecking: settings.hostKeyChecking,
+        timeout: settings.timeout,
         becomePassword,
         acceptNewHostKeys: options.acceptNewHostKeys,
         connection: options.connection,

@@ -24,6 +24,7 @@ export interface InventoryIo {
   stdout?: Output;
   stderr?: Output;
   cwd?: string;
+  env?: Record<string, string | undefined>;
 }
 
 export async function main(argv: string[], io: InventoryIo = {}): Promise<number> {
@@ -38,7 +39,11 @@ export async function main(argv: string[], io: InventoryIo = {}): Promise<number
       stdout.write(INVENTORY_HELP);
       return ExitCode.ok;
     }
-    return options.command ? await edit(options, { stdout, stderr, cwd }) : await list(options, { stdout, cwd });
+    // ansible.cfg and ANSIBLE_* (the inventory, the vault passwords), as the runner reads them.
+    const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+    const { settings } = await loadCommandSettings(options, { cwd, env: io.env ?? process.env, stderr });
+    const sources = () => inventorySources(options.inventory, cwd, settings);
+    return options.command ? await edit(options, sources, { stdout, stderr, cwd }) : await list(options, sources, { stdout, cwd });
   } catch (error) {
     if (error instanceof UserError) {
       const file = error.where?.file;
@@ -53,17 +58,13 @@ export async function main(argv: string[], io: InventoryIo = {}): Promise<number
   }
 }
 
-function sources(options: InventoryOptions, cwd: string): string[] {
-  if (options.inventory.length > 0) return options.inventory.map((s) => (existsSync(resolve(cwd, s)) ? resolve(cwd, s) : s));
-  const fallback = resolve(cwd, "inventory", "hosts.yml");
-  if (existsSync(fallback)) return [fallback];
-  throw new UsageError("no inventory: inventory/hosts.yml does not exist here and no -i was given", "Pass -i <inventory file or folder>.");
-}
+/** The inventory sources (-i, ANSIBLE_INVENTORY, ansible.cfg, inventory/hosts.yml). */
+type Sources = () => string[];
 
-async function list(options: InventoryOptions, io: { stdout: Output; cwd: string }): Promise<number> {
+async function list(options: InventoryOptions, sources: Sources, io: { stdout: Output; cwd: string }): Promise<number> {
   const { loadInventory } = await import("./lib/inventory/inventory.ts");
   const { graph, hostJson, listJson, listYaml } = await import("./lib/inventory-edit/listing.ts");
-  const inventory = loadInventory(sources(options, io.cwd), { playbookDir: options.playbookDir ? resolve(io.cwd, options.playbookDir) : undefined });
+  const inventory = loadInventory(sources(), { playbookDir: options.playbookDir ? resolve(io.cwd, options.playbookDir) : undefined });
   const text =
     options.action === "graph"
       ? graph(inventory, options.words[0] ?? "all", options.vars)
@@ -78,8 +79,8 @@ async function list(options: InventoryOptions, io: { stdout: Output; cwd: string
 }
 
 /** The one YAML file an edit works on: -i FILE, or the only inventory file of -i FOLDER. */
-function editedFile(options: InventoryOptions, cwd: string): string {
-  const given = sources(options, cwd);
+function editedFile(sources: Sources): string {
+  const given = sources();
   if (given.length !== 1) throw new UsageError("edits work on one inventory: give a single -i FILE");
   const path = given[0];
   if (!existsSync(path)) throw new UsageError(`Inventory not found: ${path}`);
@@ -89,8 +90,8 @@ function editedFile(options: InventoryOptions, cwd: string): string {
   return files[0];
 }
 
-async function edit(options: InventoryOptions, io: { stdout: Output; stderr: Output; cwd: string }): Promise<number> {
-  const file = editedFile(options, io.cwd);
+async function edit(options: InventoryOptions, sources: Sources, io: { stdout: Output; stderr: Output; cwd: string }): Promise<number> {
+  const file = editedFile(sources);
   const text = readFileSync(file, "utf8");
   const { looksLikeIni } = await import("./lib/inventory/load.ts");
   const isIni = extname(file) === ".ini" || (![".yml", ".yaml", ".json"].includes(extname(file)) && looksLikeIni(text));

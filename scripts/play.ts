@@ -15,7 +15,6 @@ import { REPO_ROOT } from "./lib/repo-root.ts";
 import { maskSecrets } from "./lib/shell/secret.ts";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
 import type { RunOptions } from "./lib/run/options.ts";
-import type { AnsibleSettings } from "./lib/config/ansible-cfg.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
 
 interface Output {
@@ -37,15 +36,6 @@ function version(): string {
   } catch {
     return "unknown";
   }
-}
-
-/** The inventory sources: -i values, ansible.cfg's inventory, or inventory/hosts.yml in the working directory. */
-function inventorySources(options: CliOptions, cwd: string, settings: AnsibleSettings): string[] {
-  if (options.inventory.length > 0) return options.inventory;
-  if (settings.inventory?.length) return settings.inventory;
-  const fallback = resolve(cwd, "inventory", "hosts.yml");
-  if (existsSync(fallback)) return [fallback];
-  throw new UsageError("no inventory: inventory/hosts.yml does not exist here and no -i was given", "Pass -i <inventory file, folder or host,list> or create inventory/hosts.yml.");
 }
 
 function splitTags(values: string[]): string[] {
@@ -102,17 +92,11 @@ function reportError(error: unknown, verbosity: number, stderr: Output, cwd: str
 async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }): Promise<number> {
   const { loadPlaybook } = await import("./lib/playbook/load.ts");
   // ansible.cfg and ANSIBLE_* under the flags; then the vault passwords, before any YAML is read.
-  const { loadAnsibleConfig } = await import("./lib/config/ansible-cfg.ts");
-  const config = loadAnsibleConfig({ cwd: io.cwd, env: io.env });
-  for (const warning of config.warnings) io.stderr.write(`[WARNING]: ${warning}\n`);
-  const settings = config.settings;
-  if (settings.becomeMethod !== undefined && settings.becomeMethod !== "sudo") {
-    throw new UserError(`become_method "${settings.becomeMethod}" is not supported (only sudo)`, { exitCode: ExitCode.error, hint: `Set by ${config.origins.becomeMethod}; remove it or set it to sudo.` });
-  }
+  const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+  const { settings } = await loadCommandSettings(options, io);
   (await import("./lib/playbook/role.ts")).setRolesPath(settings.rolesPath ?? []);
-  await (await import("./lib/vault/setup.ts")).setupVault(options, settings, io.cwd);
   const needsInventory = options.listHosts || !(options.syntaxCheck || options.listTasks || options.listTags);
-  const sources = needsInventory ? inventorySources(options, io.cwd, settings) : [];
+  const sources = needsInventory ? inventorySources(options.inventory, io.cwd, settings) : [];
   const inventoryModule = needsInventory || options.extraVars.length > 0 ? await import("./lib/inventory/inventory.ts") : undefined;
   const extraVars = inventoryModule && options.extraVars.length > 0 ? inventoryModule.parseExtraVars(options.extraVars, { cwd: io.cwd }) : {};
   const tags = { only: splitTags(options.tags), skip: splitTags(options.skipTags) };

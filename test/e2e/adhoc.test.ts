@@ -1,16 +1,19 @@
 /**
  * `npx zx adhoc` and `deno run -A scripts/adhoc.ts` over REAL SSH to a throwaway loopback
  * sshd (two inventory hosts pointing at it): ansible's output layouts, check mode changing
- * nothing, and its exit codes (2 when a host fails, 4 unreachable, 5 bad options).
+ * nothing, and its exit codes (2 when a host fails, 4 unreachable, 5 bad options). In a
+ * folder of its own: the inventory, user and key from ./ansible.cfg (ANSIBLE_* and flags
+ * beating it) and a vaulted inventory variable opened by the vault flags or ansible.cfg.
  */
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, useSshd, sshdAvailable, type Sshd } from "../support/sshd.ts";
+import { encryptVault } from "../../scripts/lib/vault/format.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const deno = join(root, "node_modules", ".bin", "deno");
@@ -92,6 +95,63 @@ for (const [runtime, adhoc] of Object.entries(tools)) {
       const bad = adhoc(["a1", "-i", inv, "--frob"]);
       assert.equal(bad.status, 5);
       assert.match(bad.stderr, /unknown option --frob/);
+    });
+  });
+}
+
+/** Ours in `cwd` (not the checkout), with no ANSIBLE_* or ssh-agent of the machine. */
+function adhocIn(runtime: string, cwd: string, args: string[], env: Record<string, string> = {}) {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ANSIBLE_") && k !== "SSH_AUTH_SOCK"));
+  const [cmd, pre] = runtime === "deno" ? [deno, ["run", "-A", join(root, "scripts", "adhoc.ts")]] : [join(root, "node_modules", ".bin", "zx"), [join(root, "adhoc")]];
+  const r = spawnSync(cmd, [...pre, ...args], { cwd, encoding: "utf8", env: { ...base, NO_COLOR: "1", ...env }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, all: `${r.stdout}\n${r.stderr}` };
+}
+
+for (const runtime of Object.keys(tools)) {
+  const missing = noSshd || (runtime === "deno" && !existsSync(deno) && "deno is not installed (npm ci installs it)");
+  describe(`adhoc under ${runtime} reads ansible.cfg and vaulted values`, { skip: missing }, () => {
+    // The inventories name no user or key: those come from ansible.cfg only.
+    const cwd = join(dir, `cfg-${runtime}`);
+    const setup = () => {
+      mkdirSync(cwd, { recursive: true, mode: 0o755 });
+      copyFileSync(sshd!.keyFile, join(cwd, "cluster_key"));
+      chmodSync(join(cwd, "cluster_key"), 0o600);
+      writeFileSync(join(cwd, "pass"), "rack-pass\n");
+      const word = encryptVault(Buffer.from("open sesame"), Buffer.from("rack-pass")).trimEnd().split("\n").map((l) => `          ${l}`).join("\n");
+      for (const name of ["cfg", "env", "flag"]) {
+        writeFileSync(join(cwd, `${name}.yml`), `all:\n  hosts:\n    from-${name}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${sshd!.port}\n      ansible_ssh_common_args: -o UserKnownHostsFile=${sshd!.knownHostsFile}\n      word: !vault |\n${word}\n`);
+      }
+      writeFileSync(join(cwd, "ansible.cfg"), `[defaults]\ninventory = cfg.yml\nremote_user = ${sshd!.user}\nprivate_key_file = cluster_key\ntimeout = 5\n`);
+    };
+
+    test("inventory, remote_user and private_key_file from ./ansible.cfg; ANSIBLE_* beat the file, flags beat both", () => {
+      setup();
+      const echo = ["all", "-a", "echo {{ inventory_hostname }}", "-o"];
+      const cfg = adhocIn(runtime, cwd, echo);
+      assert.equal(cfg.status, 0, cfg.all);
+      assert.equal(cfg.stdout, "from-cfg | CHANGED | rc=0 | (stdout) from-cfg\n");
+      const env = adhocIn(runtime, cwd, echo, { ANSIBLE_INVENTORY: "env.yml" });
+      assert.equal(env.stdout, "from-env | CHANGED | rc=0 | (stdout) from-env\n", env.all);
+      const flag = adhocIn(runtime, cwd, [...echo, "-i", "flag.yml"], { ANSIBLE_INVENTORY: "env.yml" });
+      assert.equal(flag.stdout, "from-flag | CHANGED | rc=0 | (stdout) from-flag\n", flag.all);
+      // A user the sshd does not know cannot log in (exit 4): the variable beat the file; -u beats it.
+      const wrongUser = adhocIn(runtime, cwd, echo, { ANSIBLE_REMOTE_USER: "no-such-user-cfg" });
+      assert.equal(wrongUser.status, 4, wrongUser.all);
+      assert.equal(adhocIn(runtime, cwd, [...echo, "-u", sshd!.user], { ANSIBLE_REMOTE_USER: "no-such-user-cfg" }).status, 0);
+    });
+
+    test("a vaulted inventory variable opens with --vault-password-file or ansible.cfg's vault_password_file", () => {
+      setup();
+      const check = ["all", "-a", "test '{{ word }}' = 'open sesame'", "-o"];
+      const none = adhocIn(runtime, cwd, check);
+      assert.notEqual(none.status, 0);
+      assert.match(none.all, /cfg\.yml:\d+:\d+: Attempting to decrypt vault data but no vault password was given/);
+      const flag = adhocIn(runtime, cwd, [...check, "--vault-password-file", "pass"]);
+      assert.equal(flag.status, 0, flag.all);
+      assert.doesNotMatch(flag.all, /open sesame/, "the decrypted value is a secret: masked in the output");
+      writeFileSync(join(cwd, "ansible.cfg"), `[defaults]\ninventory = cfg.yml\nremote_user = ${sshd!.user}\nprivate_key_file = cluster_key\nvault_password_file = pass\n`);
+      const cfg = adhocIn(runtime, cwd, check);
+      assert.equal(cfg.status, 0, cfg.all);
     });
   });
 }

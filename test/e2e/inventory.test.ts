@@ -2,16 +2,19 @@
  * `npx zx inv` and `deno run -A scripts/inventory.ts` against Debian's ansible-inventory on
  * the same inventories: the example rack and a folder inventory with group_vars/host_vars.
  * --list, --host and --graph must print exactly what ansible-inventory prints, except that
- * secret values are masked (the one intended difference, asserted too).
+ * secret values are masked (the one intended difference, asserted too). In a folder of its
+ * own: ansible.cfg's inventory (under ANSIBLE_INVENTORY and -i), and inline !vault values
+ * listed as ansible-inventory lists them.
  */
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import { encryptVault } from "../../scripts/lib/vault/format.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const deno = join(root, "node_modules", ".bin", "deno");
@@ -112,3 +115,72 @@ describe("npx zx inv starts from the bundle", () => {
     assert.equal(second.stdout, "@servers:\n  |--pi-master\n");
   });
 });
+
+/** Ours in `cwd` (not the checkout), with no ANSIBLE_* of the machine but those given. */
+function oursIn(runtime: string, cwd: string, args: string[], env: Record<string, string> = {}) {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ANSIBLE_")));
+  const [cmd, pre] = runtime === "deno" ? [deno, ["run", "-A", join(root, "scripts", "inventory.ts")]] : [join(root, "node_modules", ".bin", "zx"), [join(root, "inv")]];
+  return spawnSync(cmd, [...pre, ...args], { cwd, encoding: "utf8", env: { ...base, NO_COLOR: "1", ...env } });
+}
+
+function theirsIn(cwd: string, args: string[], env: Record<string, string> = {}) {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ANSIBLE_")));
+  return spawnSync(ansible, args, { cwd, encoding: "utf8", env: { ...base, ANSIBLE_NOCOLOR: "1", ...env } });
+}
+
+for (const runtime of Object.keys(tools)) {
+  const missing = !ansible ? "ansible-inventory is not installed (scripts/setup.sh installs it)" : runtime === "deno" && !existsSync(deno) ? "deno is not installed (npm ci installs it)" : false;
+  describe(`inv under ${runtime} reads ansible.cfg and vaulted values as ansible-inventory does`, { skip: missing }, () => {
+    test("inventory from ./ansible.cfg; ANSIBLE_INVENTORY beats it; -i beats both", () => {
+      const cwd = join(dir, `cfg-${runtime}`);
+      mkdirSync(cwd, { recursive: true, mode: 0o755 });
+      for (const name of ["cfg", "env", "flag"]) writeFileSync(join(cwd, `${name}.yml`), `all:\n  hosts:\n    from-${name}:\n`);
+      writeFileSync(join(cwd, "ansible.cfg"), "[defaults]\ninventory = cfg.yml\n");
+      const cases: [string[], Record<string, string>, string][] = [
+        [["--graph"], {}, "from-cfg"],
+        [["--graph"], { ANSIBLE_INVENTORY: "env.yml" }, "from-env"],
+        [["--graph", "-i", "flag.yml"], { ANSIBLE_INVENTORY: "env.yml" }, "from-flag"],
+      ];
+      for (const [args, env, host] of cases) {
+        const r = oursIn(runtime, cwd, args, env);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, `@all:\n  |--@ungrouped:\n  |  |--${host}\n`);
+        assert.equal(r.stdout, theirsIn(cwd, args, env).stdout);
+      }
+      // An edit works on ansible.cfg's inventory too.
+      const edit = oursIn(runtime, cwd, ["add-host", "pi-9"]);
+      assert.equal(edit.status, 0, edit.stderr);
+      assert.equal(readFileSync(join(cwd, "cfg.yml"), "utf8"), "all:\n  hosts:\n    from-cfg:\n    pi-9:\n");
+    });
+
+    test("an inline !vault variable: --list/--host/-y show its envelope, with or without the password; --graph --vars needs it", () => {
+      const cwd = join(dir, `vault-${runtime}`);
+      mkdirSync(cwd, { recursive: true, mode: 0o755 });
+      writeFileSync(join(cwd, "pass"), "rack-pass\n");
+      const inline = (value: string) => encryptVault(Buffer.from(value), Buffer.from("rack-pass")).trimEnd().split("\n").map((l) => `          ${l}`).join("\n");
+      writeFileSync(join(cwd, "hosts.yml"), `all:\n  hosts:\n    pi-1:\n      plain: 1\n      db_password: !vault |\n${inline("hunter2")}\n      greeting: !vault |\n${inline("hello")}\n`);
+      for (const pw of [[], ["--vault-password-file", "pass"]]) {
+        for (const args of [["--list"], ["--host", "pi-1"], ["--list", "-y"]]) {
+          const theirs = theirsIn(cwd, ["-i", "hosts.yml", ...args, ...pw]);
+          assert.equal(theirs.status, 0, theirs.stderr);
+          const r = oursIn(runtime, cwd, ["-i", "hosts.yml", ...args, ...pw]);
+          assert.equal(r.status, 0, r.stderr);
+          assert.equal(r.stdout, theirs.stdout, [...args, ...pw].join(" "));
+        }
+      }
+      assert.match(oursIn(runtime, cwd, ["-i", "hosts.yml", "--host", "pi-1"]).stdout, /"db_password": \{\n {8}"__ansible_vault": "\$ANSIBLE_VAULT;1\.1;AES256\\n/);
+      // --graph --vars decrypts: without a password both fail (exit 1); with it (here from
+      // ansible.cfg's vault_password_file) ansible prints the values and we print them masked.
+      assert.equal(theirsIn(cwd, ["-i", "hosts.yml", "--graph", "--vars"]).status, 1);
+      const none = oursIn(runtime, cwd, ["-i", "hosts.yml", "--graph", "--vars"]);
+      assert.equal(none.status, 1);
+      assert.match(none.stderr, /^hosts\.yml:5:\d+: Attempting to decrypt vault data but no vault password was given/m);
+      writeFileSync(join(cwd, "ansible.cfg"), "[defaults]\nvault_password_file = pass\n");
+      const theirs = theirsIn(cwd, ["-i", "hosts.yml", "--graph", "--vars"]);
+      assert.match(theirs.stdout, /\{db_password = hunter2\}/);
+      const ours = oursIn(runtime, cwd, ["-i", "hosts.yml", "--graph", "--vars"]);
+      assert.equal(ours.status, 0, ours.stderr);
+      assert.equal(ours.stdout, theirs.stdout.replace("hunter2", "***").replace("hello", "***"));
+    });
+  });
+}

@@ -15,6 +15,8 @@ export interface AdhocOptions {
   becomeUser?: string;
   askBecomePass: boolean;
   forks: number;
+  /** -f given (else ansible.cfg's forks, else 5). */
+  forksGiven: boolean;
   check: boolean;
   diff: boolean;
   extraVars: string[];
@@ -23,6 +25,9 @@ export interface AdhocOptions {
   privateKey?: string;
   connection?: "ssh" | "local";
   acceptNewHostKeys: boolean;
+  vaultIds: string[];
+  vaultPasswordFiles: string[];
+  askVaultPass: boolean;
   verbosity: number;
   help: boolean;
 }
@@ -47,7 +52,7 @@ const FLAGS: Flag[] = [
   { long: ["become"], short: "b", apply: (o) => (o.become = true) },
   { long: ["become-user"], value: true, apply: (o, v) => (o.becomeUser = v) },
   { long: ["ask-become-pass"], short: "K", apply: (o) => (o.askBecomePass = true) },
-  { long: ["forks"], short: "f", value: true, apply: (o, v) => (o.forks = positiveInt(v, "--forks")) },
+  { long: ["forks"], short: "f", value: true, apply: (o, v) => ((o.forks = positiveInt(v, "--forks")), (o.forksGiven = true)) },
   { long: ["check"], short: "C", apply: (o) => (o.check = true) },
   { long: ["diff"], short: "D", apply: (o) => (o.diff = true) },
   { long: ["extra-vars"], short: "e", value: true, apply: (o, v) => o.extraVars.push(v) },
@@ -65,12 +70,15 @@ const FLAGS: Flag[] = [
     },
   },
   { long: ["accept-new-host-keys"], apply: (o) => (o.acceptNewHostKeys = true) },
+  { long: ["vault-id"], value: true, apply: (o, v) => o.vaultIds.push(v) },
+  { long: ["vault-password-file", "vault-pass-file"], value: true, apply: (o, v) => o.vaultPasswordFiles.push(v) },
+  { long: ["ask-vault-pass", "ask-vault-password"], short: "J", apply: (o) => (o.askVaultPass = true) },
   { long: ["verbose"], short: "v", apply: (o) => o.verbosity++ },
   { long: ["help"], short: "h", apply: (o) => (o.help = true) },
 ];
 
 export function parseAdhocArgs(argv: string[]): AdhocOptions {
-  const o: AdhocOptions = { module: "command", inventory: [], become: false, askBecomePass: false, forks: 5, check: false, diff: false, extraVars: [], oneLine: false, acceptNewHostKeys: false, verbosity: 0, help: false };
+  const o: AdhocOptions = { module: "command", inventory: [], become: false, askBecomePass: false, forks: 5, forksGiven: false, check: false, diff: false, extraVars: [], oneLine: false, acceptNewHostKeys: false, vaultIds: [], vaultPasswordFiles: [], askVaultPass: false, verbosity: 0, help: false };
   const byLong = new Map(FLAGS.flatMap((f) => f.long.map((l) => [l, f] as const)));
   const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
   const positional: string[] = [];
@@ -152,9 +160,14 @@ Options:
   -u, --user USER            SSH user    --private-key FILE   SSH key
   -c, --connection TYPE      ssh (default) or local
       --accept-new-host-keys record the keys of hosts not in known_hosts
+  -J, --ask-vault-pass       ask for the vault password (alias --ask-vault-password)
+      --vault-password-file FILE  vault password file, or an executable printing it (repeatable)
+      --vault-id [LABEL@]SOURCE   a vault password: SOURCE is prompt, a file or an executable
   -v, --verbose              more output (-vvv: stack traces of errors)
   -h, --help                 this text
 
+ansible.cfg and ANSIBLE_* apply as for the runner (inventory, remote_user, private_key_file,
+become, become_user, forks, timeout, host_key_checking, vault settings); flags beat them.
 Output is ansible's: "host | CHANGED | rc=0 >>" and its output for command/shell/raw,
 "host | SUCCESS => {...}" for other modules, FAILED!/UNREACHABLE! likewise.
 Exit codes: 0 ok, 1 error, 2 a host failed, 4 unreachable or a parse error, 5 bad options,

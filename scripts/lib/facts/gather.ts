@@ -11,9 +11,15 @@ import { hardwareFact } from "./hardware.ts";
 import { networkFact } from "./network.ts";
 import { piFact } from "./pi.ts";
 import { mountsFact } from "./mounts.ts";
+import { dateTimeFact } from "./date_time.ts";
+import { envFact } from "./env.ts";
+import { dnsFact } from "./dns.ts";
+import { lsbFact } from "./lsb.ts";
+import { pkgMgrFact } from "./pkg_mgr.ts";
+import { pythonFact } from "./python.ts";
 
 /** Every fact gathered, in output order. */
-export const FACTS: Fact[] = [systemFact, osReleaseFact, hardwareFact, networkFact, piFact, mountsFact];
+export const FACTS: Fact[] = [systemFact, osReleaseFact, hardwareFact, networkFact, piFact, mountsFact, dateTimeFact, envFact, dnsFact, lsbFact, pkgMgrFact, pythonFact];
 
 const MARKER = "@@fact ";
 

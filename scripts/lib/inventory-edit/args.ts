@@ -26,6 +26,9 @@ export interface InventoryOptions {
   from?: string;
   to?: string;
   dryRun: boolean;
+  vaultIds: string[];
+  vaultPasswordFiles: string[];
+  askVaultPass: boolean;
   verbosity: number;
   help: boolean;
 }
@@ -51,6 +54,9 @@ const FLAGS: Flag[] = [
   { long: ["from"], value: true, apply: (o, v) => (o.from = v) },
   { long: ["to"], value: true, apply: (o, v) => (o.to = v) },
   { long: ["dry-run", "check"], short: "C", apply: (o) => (o.dryRun = true) },
+  { long: ["vault-id"], value: true, apply: (o, v) => o.vaultIds.push(v) },
+  { long: ["vault-password-file", "vault-pass-file"], value: true, apply: (o, v) => o.vaultPasswordFiles.push(v) },
+  { long: ["ask-vault-pass", "ask-vault-password"], short: "J", apply: (o) => (o.askVaultPass = true) },
   { long: ["verbose"], short: "v", apply: (o) => o.verbosity++ },
   { long: ["help"], short: "h", apply: (o) => (o.help = true) },
 ];
@@ -61,7 +67,7 @@ function setAction(o: InventoryOptions, action: NonNullable<InventoryOptions["ac
 }
 
 export function parseInventoryArgs(argv: string[]): InventoryOptions {
-  const o: InventoryOptions = { inventory: [], words: [], vars: false, yaml: false, groups: [], assignments: [], dryRun: false, verbosity: 0, help: false };
+  const o: InventoryOptions = { inventory: [], words: [], vars: false, yaml: false, groups: [], assignments: [], dryRun: false, vaultIds: [], vaultPasswordFiles: [], askVaultPass: false, verbosity: 0, help: false };
   const byLong = new Map(FLAGS.flatMap((f) => f.long.map((l) => [l, f] as const)));
   const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
   const positional: string[] = [];
@@ -81,7 +87,7 @@ export function parseInventoryArgs(argv: string[]): InventoryOptions {
       const flag = byLong.get(name);
       if (!flag) {
         const guess = didYouMean(name, byLong.keys());
-        const unsupported = ["export", "toml", "vault-id", "ask-vault-pass", "vault-password-file", "extra-vars"].includes(name);
+        const unsupported = ["export", "toml", "extra-vars"].includes(name);
         throw new UsageError(`${unsupported ? "unsupported" : "unknown"} option --${name}${guess && !unsupported ? `; did you mean --${guess}?` : ""}`);
       }
       if (flag.value) flag.apply(o, eq >= 0 ? arg.slice(eq + 1) : next(`--${name}`));
@@ -142,6 +148,10 @@ Listing:
   -y, --yaml               YAML instead of JSON
       --output FILE        write the listing to FILE
       --playbook-dir DIR   also read DIR/group_vars and DIR/host_vars
+  -J, --ask-vault-pass     ask for the vault password (alias --ask-vault-password)
+      --vault-password-file FILE, --vault-id [LABEL@]SOURCE   vault passwords (repeatable)
+                           (--list and --host show !vault values as ansible-inventory does:
+                           {"__ansible_vault": "<the encrypted text>"})
 
 Commands (on one YAML inventory file):
   add-host NAME [-g GROUP]... [--var k=v]...    add a host (to groups; default ungrouped),
@@ -157,6 +167,9 @@ Commands (on one YAML inventory file):
   -C, --dry-run            print the diff, write nothing (alias --check)
   -v, --verbose            -vvv: stack traces of errors
   -h, --help               this text
+
+ansible.cfg and ANSIBLE_* apply as for the runner: inventory (-i beats ANSIBLE_INVENTORY,
+which beats ansible.cfg) and the vault settings.
 
 Values are read as YAML: --var ansible_port=2222 is a number, --var "k='2222'" a string.
 

@@ -4,11 +4,14 @@
  * variables, keys sorted, 4-space indent), `--list --yaml` (its YAML layout: the group tree
  * with each host's variables at its first appearance), `--graph [GROUP] [--vars]` and
  * `--host NAME`. Secret values are masked (mask.ts); that is the one intended difference.
+ * `!vault` values print as ansible-inventory prints them, password or not: in JSON as
+ * {"__ansible_vault": "<encrypted text>"}, in YAML as a `!vault |` block. --graph --vars decrypts
+ * them as it does (so no password is the same error) and prints them masked.
  */
-import { stringify } from "yaml";
+import { Scalar, stringify } from "yaml";
 import type { Inventory } from "../inventory/inventory.ts";
 import { UserError } from "../errors.ts";
-import { maskVars } from "./mask.ts";
+import { maskVars, type ShowVaulted } from "./mask.ts";
 
 type Tree = NonNullable<Inventory["tree"]>;
 
@@ -37,8 +40,12 @@ function toJson(value: unknown): string {
   return `${JSON.stringify(sortKeys(value), null, 4)}\n`;
 }
 
-function hostVars(inventory: Inventory, host: string): Record<string, unknown> {
-  return maskVars(inventory.hostVars(host));
+const vaultJson: ShowVaulted = (v) => ({ __ansible_vault: v.vaultText });
+const vaultGraph: ShowVaulted = (v) => (v.reveal(), "***");
+const vaultYaml: ShowVaulted = (v) => Object.assign(new Scalar(v.vaultText), { tag: "!vault", type: Scalar.BLOCK_LITERAL });
+
+function hostVars(inventory: Inventory, host: string, showVaulted?: ShowVaulted): Record<string, unknown> {
+  return maskVars(inventory.hostVars(host), showVaulted);
 }
 
 /** `--list`: the JSON an inventory script prints. */
@@ -61,7 +68,7 @@ export function listJson(inventory: Inventory): string {
   visit("all");
   const hostvars: Record<string, unknown> = {};
   for (const host of inventory.hosts) {
-    const vars = hostVars(inventory, host);
+    const vars = hostVars(inventory, host, vaultJson);
     if (Object.keys(vars).length > 0) hostvars[host] = vars;
   }
   out._meta = { hostvars };
@@ -89,7 +96,7 @@ export function listYaml(inventory: Inventory): string {
     const hosts: Record<string, unknown> = {};
     if (name !== "all") {
       for (const h of g.hosts) {
-        hosts[h] = seenHosts.has(h) ? {} : hostVars(inventory, h);
+        hosts[h] = seenHosts.has(h) ? {} : hostVars(inventory, h, vaultYaml);
         seenHosts.add(h);
       }
     }
@@ -108,7 +115,7 @@ export function hostJson(inventory: Inventory, host: string, yaml = false): stri
       hint: "List the hosts with --graph or --list.",
     });
   }
-  const vars = hostVars(inventory, host);
+  const vars = hostVars(inventory, host, yaml ? vaultYaml : vaultJson);
   return yaml ? stringify(sortKeys(vars), { aliasDuplicateObjects: false, lineWidth: 0 }) : toJson(vars);
 }
 
@@ -133,9 +140,9 @@ export function graph(inventory: Inventory, group = "all", withVars = false): st
     for (const host of node.hosts) {
       if (g === "all") continue;
       lines.push(name(host, depth + 1));
-      if (withVars) varLines(hostVars(inventory, host), depth + 2);
+      if (withVars) varLines(hostVars(inventory, host, vaultGraph), depth + 2);
     }
-    if (withVars) varLines(maskVars(node.vars ?? {}), depth + 1);
+    if (withVars) varLines(maskVars(node.vars ?? {}, vaultGraph), depth + 1);
   };
   visit(group, 0);
   return `${lines.join("\n")}\n`;

@@ -6,6 +6,8 @@
  * To add a module: import it and append it to MODULES. Nothing else.
  */
 import type { ModuleDefinition } from "./types.ts";
+import { unsupportedModule } from "./unsupported.ts";
+import { ansibleModuleFqcn, isListedModule } from "./ansible-module-names.ts";
 import { command } from "./command.ts";
 import { shell } from "./shell.ts";
 import { raw } from "./raw.ts";
@@ -90,9 +92,18 @@ function addNames(module: ModuleDefinition): void {
   for (const name of names) byName.set(name, module);
 }
 
-/** The module for a task's key (short name or FQCN), or undefined when unknown. */
+/**
+ * The module for a task's key (short name or FQCN); for a module Ansible has and we lack, a
+ * stand-in that fails when run (unsupported.ts); undefined when no module has that name.
+ */
 export function getModule(name: string): ModuleDefinition | undefined {
-  return byName.get(name);
+  const module = byName.get(name);
+  if (module) return module;
+  const fqcn = ansibleModuleFqcn(name);
+  if (!fqcn) return undefined;
+  // A listed collection's copy of a module we have (community.general.timezone): ours.
+  const ours = isListedModule(fqcn) ? byName.get(fqcn.slice(fqcn.lastIndexOf(".") + 1)) : undefined;
+  return ours ?? unsupportedModule(name, fqcn);
 }
 
 /** Every accepted name, for "did you mean" suggestions and the task-key check. */

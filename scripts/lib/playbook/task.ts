@@ -343,6 +343,7 @@ function parseLoop(raw: Raw, ctx: ParseContext): Pick<Task, "loop" | "loopFrom">
     throw new UserError(`"with_dict" must be a mapping or "{{ a_mapping }}"`, { where: at(raw, key, ctx) });
   }
   if (key === "with_list") return { loop: value };
+  if (key === "with_first_found") return { loop: value, loopFrom: "with_first_found" };
   return { loop: value, loopFrom: "with_fileglob" };
 }
 

@@ -4,13 +4,17 @@
  * delegate_to, check_mode/diff/become/environment. Emits host-task-start/host-task-result and
  * counts the result. The walker (walk.ts) decides which tasks run; this file runs one.
  */
+import { existsSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { formatPosition, UserError } from "../errors.ts";
 import { ModuleFailure } from "../modules/types.ts";
 import { getModule } from "../modules/registry.ts";
 import { getControllerAction } from "../playbook/actions.ts";
 import type { Item, Task } from "../playbook/types.ts";
 import { markSecret, maskSecrets, maskValue, plainValue, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
-import { Templar } from "../template/templar.ts";
+import { TemplateError, Templar } from "../template/templar.ts";
+import { type FileKind, firstFound } from "../template/lookups.ts";
+import { markUnsafe } from "../template/unsafe.ts";
 import { pyStr } from "../template/python.ts";
 import { UnreachableError, type BecomeOptions, type Transport } from "../transport/types.ts";
 import { controllerAction } from "./actions/index.ts";
@@ -93,11 +97,12 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   try {
     if (task.loop !== undefined) {
       const templar = new Templar(baseVars, { where, searchPaths });
-      // The loop's own `when` is evaluated per item, so an undefined loop under a false when is no error.
       loopItems = await loopList(task, templar);
     }
   } catch (e) {
-    single = errorOutcome(e, host, task);
+    // As Ansible's TaskExecutor: a loop with an undefined variable is kept aside while `when` is
+    // evaluated once, without an item; a false `when` skips the task, a true one raises the loop's error.
+    single = e instanceof TemplateError && e.variable !== undefined && when?.length ? whenBeforeLoop(e, when, new Templar(baseVars, { where, searchPaths }), host, task) : errorOutcome(e, host, task);
   }
 
   if (!single && loopItems === undefined) {
@@ -180,6 +185,8 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
 
   // register stores the real values; a no_log task's are Secrets: usable as data, never shown.
   const registered = noLog ? (secretStrings(final.data) as Record<string, unknown>) : final.data;
+  // A module's result is data, never templated (Ansible's unsafe); controller actions' results hold variables.
+  if (task.register && !getControllerAction(task.module)) markUnsafe(registered);
   if (task.register && final.status !== "unreachable") setHostFacts(hp, { [task.register]: registered });
   if (final.hostFacts && final.status !== "failed") setHostFacts(hp, final.hostFacts);
   if (final.status === "failed") hp.lastFailure = { task, result: final.data };
@@ -447,11 +454,16 @@ function notify(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars: Rec
 /** The loop's items: rendered; with_items flattened one level, with_dict as key/value pairs, with_fileglob expanded. */
 async function loopList(task: Task, templar: Templar): Promise<unknown[]> {
   let value = templar.render(task.loop);
-  if (typeof value === "string" && task.loopFrom !== "with_fileglob") {
+  if (typeof value === "string" && task.loopFrom !== "with_fileglob" && task.loopFrom !== "with_first_found") {
     throw new UserError(`loop needs a list, got the string ${JSON.stringify(value)}`, { where: task.where, hint: "Write loop: \"{{ var }}\" with a list variable, or use split()." });
   }
   if (task.loopFrom === "with_dict" && value && typeof value === "object" && !Array.isArray(value)) {
     value = Object.entries(value).map(([key, v]) => ({ key, value: v }));
+  }
+  if (task.loopFrom === "with_first_found") {
+    // In a role Ansible also looks in the role's tasks/ (include_tasks: "{{ item }}" over setup-<os>.yml).
+    const inRoleTasks = (n: string) => (task.role && !isAbsolute(n) && existsSync(join(task.role.path, "tasks", n)) ? join(task.role.path, "tasks", n) : undefined);
+    return firstFound(Array.isArray(value) ? value : [value], {}, firstFoundKind(task.module), (n, kind) => templar.findFile(n, kind) ?? inRoleTasks(n));
   }
   if (task.loopFrom === "with_fileglob") {
     const patterns = (Array.isArray(value) ? value : [value]).map(String);
@@ -480,6 +492,21 @@ async function loopList(task: Task, templar: Templar): Promise<unknown[]> {
   }
   if (task.loopFrom === "with_items") return value.flatMap((v) => (Array.isArray(v) ? v : [v]));
   return value;
+}
+
+/** The task's outcome when its loop could not be rendered: skipped under a false `when`, else the loop's error. */
+function whenBeforeLoop(loopError: TemplateError, when: Array<string | boolean>, templar: Templar, host: string, task: Task): StepOutcome {
+  try {
+    for (const c of when) if (!templar.isTrue([c])) return skipped("Conditional result was False", { false_condition: c });
+  } catch (e) {
+    return errorOutcome(e, host, task);
+  }
+  return errorOutcome(loopError, host, task);
+}
+
+/** Ansible's TaskExecutor gives with_first_found the subfolder its action names: template, var, else file. */
+function firstFoundKind(module: string): FileKind {
+  return module.includes("template") ? "templates" : module.includes("var") ? "vars" : "files";
 }
 
 function itemResult(o: StepOutcome, noLog: boolean): TaskResult {

@@ -11,6 +11,7 @@
 import nunjucks from "nunjucks";
 import { Secret } from "../shell/secret.ts";
 import { isUndefined, TemplateError, Undefined, type Undefined as UndefinedT } from "./errors.ts";
+import { isUnsafe } from "./unsafe.ts";
 import {
   dictMethod, isMapping, listMethod, pyEquals, pyIn, pyLess, pyRepr, pyStr, stringMethod, truthy, typeName, unwrapSecret,
 } from "./python.ts";
@@ -77,6 +78,11 @@ Tokenizer.nextToken = function (this: Any) {
   if (tok?.type === lexer.TOKEN_LEFT_CURLY) this.__braces = (this.__braces ?? 0) + 1;
   else if (tok?.type === lexer.TOKEN_RIGHT_CURLY) this.__braces = Math.max(0, (this.__braces ?? 0) - 1);
   else if (tok?.type === lexer.TOKEN_VARIABLE_END || tok?.type === lexer.TOKEN_BLOCK_END) this.__braces = 0;
+  // Jinja's trim_blocks removes the newline after a comment tag too (nunjucks only after blocks).
+  else if (tok?.type === lexer.TOKEN_COMMENT && this.trimBlocks) {
+    if (this.str.startsWith("\n", this.index)) this.forward();
+    else if (this.str.startsWith("\r\n", this.index)) (this.forward(), this.forward());
+  }
   return tok;
 };
 
@@ -215,7 +221,8 @@ function sliceLookup(obj: unknown, start: unknown, stop: unknown, step: unknown)
 export function memberLookup(obj: unknown, key: unknown, preferItem: boolean | "subscript" = false): unknown {
   if (isUndefined(obj)) return obj; // Ansible keeps the first undefined: a.b.c | default(1) works
   if (obj instanceof Secret) obj = unwrapSecret(obj);
-  const resolve = (v: unknown, label: string) => (active.source ? active.source.resolveMember(v, label) : v);
+  // A module's result (unsafe.ts) is data: its strings are never rendered.
+  const resolve = (v: unknown, label: string) => (active.source && !isUnsafe(obj) ? active.source.resolveMember(v, label) : v);
   if (obj === null || obj === undefined) return new Undefined(String(key), `"None" has no attribute "${String(key)}"`);
   if (typeof obj === "string") {
     if (typeof key === "number") return obj.at(key) ?? new Undefined(String(key), `string index ${key} out of range`);

@@ -12,6 +12,7 @@ import { Secret } from "../shell/secret.ts";
 import { MAX_NESTING, parseYaml } from "../yaml/load.ts";
 import { memberLookup } from "./engine.ts";
 import { isUndefined, TemplateError, type Undefined } from "./errors.ts";
+import { comment } from "./comment.ts";
 import { isMapping, pyCompare, pyEquals, pyRepr, pySplit, pyStr, splitKwargs, truthy, typeName, unwrapSecret } from "./python.ts";
 import { pythonRegex } from "./regex.ts";
 import { sha512Crypt } from "./sha512-crypt.ts";
@@ -228,11 +229,12 @@ export function makeFilters(env: Env): Record<string, Filter> {
     },
     first: (v) => {
       const list = toList(v, "first");
-      return list.length ? list[0] : undefinedItem("first", "the list is empty");
+      // Jinja: an empty sequence gives Undefined, so `| first | default(x)` works.
+      return list.length ? list[0] : undefined;
     },
     last: (v) => {
       const list = toList(v, "last");
-      return list.length ? list[list.length - 1] : undefinedItem("last", "the list is empty");
+      return list.length ? list[list.length - 1] : undefined;
     },
     min: (v, ...rest) => {
       const [, kw] = kwargs(rest);
@@ -525,7 +527,10 @@ export function makeFilters(env: Env): Record<string, Filter> {
       const lists = [v, ...kwargs(rest)[0]].map((l) => toList(l, "product"));
       return lists.reduce<unknown[][]>((acc, l) => acc.flatMap((prefix) => l.map((x) => [...prefix, x])), [[]]);
     },
-    comment: (v) => pyStr(v).split("\n").map((l) => `# ${l}`.trimEnd()).join("\n"),
+    comment: (v, ...rest) => {
+      const [args, kw] = kwargs(rest);
+      return comment(v, args[0] === undefined ? "plain" : pyStr(args[0]), kw);
+    },
     ipaddr: (v, q) => ipaddrFilter(v, q),
     ipv4: (v, q) => ipaddrFilter(v, q, 4),
     ipv6: (v, q) => ipaddrFilter(v, q, 6),

@@ -3,9 +3,7 @@
  * Ansible: `hostvars['pi-1'].ntp_server` uses pi-1's inventory_hostname, not the current host's).
  * Built once per play; a host's view and its Templar are made on first use.
  */
-import { Templar } from "./templar.ts";
-
-const MARKERS = /\{\{|\{%|\{#/;
+import { holdsTemplate, lazyViews, Templar } from "./templar.ts";
 
 /**
  * A mapping host -> variables (a Proxy: looks like a plain dict to templates, `in`, keys(),
@@ -16,7 +14,7 @@ export function createHostvars(hosts: string[], varsOf: (host: string) => Record
   const views = new Map<string, Record<string, unknown>>();
   const target: Record<string, unknown> = {};
   for (const h of hosts) target[h] = null;
-  return new Proxy(target, {
+  const hostvars = new Proxy(target, {
     get(t, host) {
       if (typeof host !== "string" || !Object.hasOwn(t, host)) return Reflect.get(t, host);
       let view = views.get(host);
@@ -31,17 +29,21 @@ export function createHostvars(hosts: string[], varsOf: (host: string) => Record
       return d && typeof host === "string" ? { ...d, value: (this.get as (t: object, k: string) => unknown)(t, host) } : d;
     },
   }) as Record<string, Record<string, unknown>>;
+  lazyViews.add(hostvars);
+  return hostvars;
 }
 
 function hostView(vars: Record<string, unknown>): Record<string, unknown> {
   let templar: Templar | undefined;
-  return new Proxy(vars, {
+  const view = new Proxy(vars, {
     get(t, key) {
       if (typeof key !== "string" || !Object.hasOwn(t, key)) return Reflect.get(t, key);
       const raw = t[key];
-      if (typeof raw !== "string" || !MARKERS.test(raw)) return raw;
+      if (!holdsTemplate(raw)) return raw;
       templar ??= new Templar(vars);
       return templar.lookup(key);
     },
   });
+  lazyViews.add(view);
+  return view;
 }

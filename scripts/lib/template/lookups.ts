@@ -6,18 +6,23 @@
 import { readFileSync } from "node:fs";
 import { active } from "./engine.ts";
 import { isUndefined, TemplateError, type Undefined } from "./errors.ts";
-import { isMapping, pyStr, splitKwargs } from "./python.ts";
+import { join } from "node:path";
+import { isMapping, pyStr, splitKwargs, typeName } from "./python.ts";
 import { matchHosts } from "../inventory/patterns.ts";
 import type { Inventory } from "../inventory/inventory.ts";
 
 // deno-lint-ignore no-explicit-any
 type Env = any;
 
+/** The role subfolder a relative file is searched in first (Ansible's lookup `_subdir`). */
+export type FileKind = "files" | "templates" | "vars";
+
 /** What lookups need from the Templar (kept small to avoid an import cycle). */
 interface LookupHost {
-  findFile(name: string, kind?: "templates" | "files"): string | undefined;
+  findFile(name: string, kind?: FileKind): string | undefined;
   lookup(name: string): unknown;
   renderText(text: string, sourceName: string): string;
+  render<T>(value: T): T;
   searchPaths: string[];
 }
 
@@ -65,15 +70,9 @@ function runLookup(name: string, terms: unknown[], kw: Record<string, unknown>):
         }
         return v;
       });
-    case "first_found": {
-      const names = terms.flatMap((t) => (Array.isArray(t) ? t : isMapping(t) ? ((t.files as unknown[]) ?? []) : [t]));
-      for (const n of names) {
-        const path = host().findFile(pyStr(n), "files");
-        if (path) return [path];
-      }
-      if (kw.skip) return [];
-      throw new TemplateError(`lookup('first_found'): none of ${names.map((n) => JSON.stringify(n)).join(", ")} exists`);
-    }
+    case "first_found":
+      // Its terms are templated, nested ones too (`files: ["{{ ansible_os_family }}.yml"]` in a variable).
+      return firstFound(host().render(terms), host().render(kw), "files", (n, sub) => host().findFile(n, sub));
     case "items":
     case "list":
       return terms.flatMap((t) => (Array.isArray(t) && short === "items" ? t : [t]));
@@ -92,6 +91,44 @@ function runLookup(name: string, terms: unknown[], kw: Record<string, unknown>):
   }
   throw new TemplateError(`Unknown lookup plugin "${name}"`, {
     hint: "Supported: env, file, template, vars, first_found, items, list, indexed_items, dict, sequence, inventory_hostnames.",
+  });
+}
+
+/**
+ * Ansible's first_found: terms are file names (a string is split on , and ;), lists of them, or
+ * mappings with files: and paths: (paths split on , : and ;); each file is tried under each path,
+ * in order, and searched as any relative file (`kind` subfolder of the role, then the playbook's).
+ * The first that exists is returned; none: [] with skip, else Ansible's error.
+ */
+export function firstFound(terms: unknown[], kw: Record<string, unknown>, kind: FileKind, find: (name: string, kind: FileKind) => string | undefined): string[] {
+  const split = (v: unknown, seps: RegExp): string[] =>
+    (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]).flatMap((x) => (Array.isArray(x) ? split(x, seps) : pyStr(x).split(seps))).map((x) => x.trim()).filter((x) => x !== "");
+  const bool = (v: unknown) => (typeof v === "string" ? /^(y|yes|on|true|1)$/i.test(v.trim()) : Boolean(v));
+  let skip = bool(kw.skip ?? false);
+  const defaultPaths = split(kw.paths, /[,:;]/);
+  const candidates: string[] = [];
+  const add = (files: string[], paths: string[]) => {
+    for (const f of files) {
+      if (paths.length === 0) candidates.push(f);
+      else for (const p of paths) candidates.push(join(p, f));
+    }
+  };
+  const visit = (term: unknown): void => {
+    if (Array.isArray(term)) term.forEach(visit);
+    else if (isMapping(term)) {
+      add(split(term.files, /[,;]/), term.paths !== undefined ? split(term.paths, /[,:;]/) : defaultPaths);
+      if (term.skip !== undefined) skip = bool(term.skip);
+    } else if (typeof term === "string") add(split(term, /[,;]/), defaultPaths);
+    else throw new TemplateError(`lookup('first_found'): a term must be a file name, a list or a mapping with files:, not '${typeName(term)}'`);
+  };
+  visit(terms.length === 0 && kw.files !== undefined ? [{ files: kw.files }] : terms);
+  for (const c of candidates) {
+    const path = find(c, kind);
+    if (path) return [path];
+  }
+  if (skip) return [];
+  throw new TemplateError("No file was found when using first_found.", {
+    hint: `Tried ${candidates.map((c) => JSON.stringify(c)).join(", ") || "no file"} (in the role's ${kind}/ folder, then the playbook's). Add skip: true to skip the task when none exists.`,
   });
 }
 

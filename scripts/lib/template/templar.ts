@@ -10,6 +10,7 @@
  *   t.isTrue(["b > 1"]);          // true
  */
 import { existsSync, readFileSync } from "node:fs";
+import { hostname, userInfo } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { registerDerivedSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { UserError } from "../errors.ts";
@@ -18,8 +19,9 @@ import { isUndefined, renderSite, TemplateError, Undefined } from "./errors.ts";
 import { secretUse, truthy, unwrapSecret } from "./python.ts";
 import { installFilters } from "./filters.ts";
 import { installTests } from "./tests.ts";
-import { installLookups } from "./lookups.ts";
+import { type FileKind, installLookups } from "./lookups.ts";
 import { OMIT } from "./omit.ts";
+import { isUnsafe } from "./unsafe.ts";
 
 export { TemplateError, Undefined } from "./errors.ts";
 export { OMIT, dropOmitted, isOmitted } from "./omit.ts";
@@ -118,9 +120,13 @@ export class Templar implements VariableSource {
     return new Secret(out);
   }
 
-  /** Renders a whole template file (the template module): full Jinja2, trim_blocks on, lstrip_blocks off. */
+  /**
+   * Renders a whole template file (the template module, lookup('template')): full Jinja2,
+   * trim_blocks on, lstrip_blocks off, with Ansible's template variables (ansible_managed, ...).
+   */
   renderText(text: string, sourceName: string): string {
-    return this.#run(text, text, sourceName, sourceName);
+    const withTemplateVars = new Templar({ ...this.vars, ...templateVars(sourceName) }, { where: this.where, searchPaths: this.searchPaths });
+    return withTemplateVars.#run(text, text, sourceName, sourceName);
   }
 
   /** renderText for a file that is written somewhere: a Secret when the template read a secret. */
@@ -244,7 +250,7 @@ export class Templar implements VariableSource {
         secretUse.count++;
         return value instanceof Secret ? value.reveal() : value;
       }
-      if (typeof raw !== "string" || !MARKERS.test(raw)) return raw;
+      if (typeof raw !== "string" ? !holdsTemplate(raw) : !MARKERS.test(raw)) return raw;
       const hit = this.#cache.get(name);
       if (hit && hit.raw === raw) {
         if (hit.secret) secretUse.count++;
@@ -278,7 +284,8 @@ export class Templar implements VariableSource {
     return r instanceof Secret ? unwrapSecret(r) : r;
   }
 
-  #resolveTemplate(raw: string, label: string): unknown {
+  /** A variable's value rendered: a string as a template, a list or mapping deeply (Ansible templates a variable whole on access). */
+  #resolveTemplate(raw: unknown, label: string): unknown {
     if (this.#resolving.includes(label)) {
       const chain = [...this.#resolving.slice(this.#resolving.indexOf(label)), label].join(" -> ");
       throw new TemplateError(`Recursive loop detected in variable "${label.replace(/^\./, "")}": ${chain}${this.where ? ` (${this.where})` : ""}`, {
@@ -287,14 +294,18 @@ export class Templar implements VariableSource {
     }
     this.#resolving.push(label);
     try {
-      return this.renderString(raw);
+      if (typeof raw === "string") return this.renderString(raw);
+      const before = secretUse.count;
+      const value = this.#deep(raw, false);
+      // A container that read a secret is secret as a whole when printed (its strings are Secrets already).
+      return secretUse.count === before ? value : secretStrings(value);
     } finally {
       this.#resolving.pop();
     }
   }
 
   /** Finds a file in the search paths (as given, then relative to each; `templates/` and `files/` subfolders too). */
-  findFile(name: string, kind: "templates" | "files" = "files"): string | undefined {
+  findFile(name: string, kind: FileKind = "files"): string | undefined {
     if (isAbsolute(name)) return existsSync(name) ? name : undefined;
     for (const dir of this.searchPaths) {
       for (const candidate of [join(dir, kind, name), join(dir, name)]) if (existsSync(candidate)) return candidate;
@@ -311,6 +322,44 @@ export class Templar implements VariableSource {
       });
     }
     return { src: readFileSync(path, "utf8"), path };
+  }
+}
+
+/** Containers known to hold no template string (variables are not changed in place). */
+const templateFree = new WeakSet<object>();
+/** Objects that render their own members lazily (hostvars): never walked. */
+export const lazyViews = new WeakSet<object>();
+
+/** Whether a list or plain mapping holds a template string at any depth (answers cached for those that do not). */
+export function holdsTemplate(value: unknown): boolean {
+  if (typeof value === "string") return MARKERS.test(value);
+  if (value === null || typeof value !== "object" || value instanceof Secret || templateFree.has(value) || lazyViews.has(value) || isUnsafe(value)) return false;
+  let found = false;
+  if (Array.isArray(value)) found = value.some(holdsTemplate);
+  else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+    for (const key in value) if (holdsTemplate((value as Record<string, unknown>)[key])) {
+      found = true;
+      break;
+    }
+  }
+  if (!found) templateFree.add(value);
+  return found;
+}
+
+/**
+ * The variables Ansible adds while it renders a template file; like Ansible's they win over the
+ * play's. ansible_managed is Ansible's default string (ansible.cfg's ansible_managed is not read).
+ */
+function templateVars(path: string): Record<string, unknown> {
+  const full = resolve(path);
+  return { ansible_managed: "Ansible managed", template_path: full, template_fullpath: full, template_host: hostname(), template_uid: controllerUser() };
+}
+
+function controllerUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? "");
   }
 }
 

@@ -22,3 +22,8 @@ test("maskVars: by name, Secret values, and registered secrets inside other valu
   });
   assert.deepEqual(vars, { k3s_token: "***", empty_password: "", nested: { db_password: "***", list: ["***", "url://u:***@h"] }, plain: 3 });
 });
+
+test("maskVars: a bare reference to another variable is shown as is; anything more is masked", () => {
+  const vars = maskVars({ k3s_token: "{{ vault_k3s_token }}", db_password: "{{vault.db}}", api_key: "{{ 'literal' }}", wifi_passphrase: "x{{ a }}" });
+  assert.deepEqual(vars, { k3s_token: "{{ vault_k3s_token }}", db_password: "{{vault.db}}", api_key: "***", wifi_passphrase: "***" });
+});

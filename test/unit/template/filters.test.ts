@@ -148,6 +148,10 @@ const cases: Array<[string, unknown]> = [
   // Jinja's urlencode = Python's quote(s, safe="/"): a password in a postgres:// URL.
   ["{{ 'p@ss:w/rd %!*' | urlencode }}", "p%40ss%3Aw/rd%20%25%21%2A"],
   ["{{ {'a b': 'c&d'} | urlencode }}", "a+b=c%26d"],
+  // Jinja: first/last of an empty list is Undefined, so a default applies (an air-gap dir
+  // without an images tarball: k3s-server's install.yml).
+  ["{{ [] | first | default('none') }}", "none"],
+  ["{{ [] | last | default('none') }}", "none"],
   ["{{ 'abc' | hash('sha1') }}", "a9993e364706816aba3e25717850c26c9cd0d89d"],
   ["{{ 'abc' | hash('sha256') }}", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"],
   ["{{ 'abc' | hash('md5') }}", "900150983cd24fb0d6963f7d28e17f72"],
