@@ -258,6 +258,9 @@ async function runItem(
       if (!task.until) break;
       outcome.data.attempts = attempt;
       if (task.register) vars[task.register] = outcome.data;
+      // A fresh Templar each attempt: the one before cached variables computed from the old
+      // result (a `vars:` template reading the registered value never saw it change).
+      tr.templar = new Templar(vars, { where, searchPaths });
       if (tr.templar.isTrue(task.until)) break;
       if (attempt === attempts) {
         outcome.status = "failed";
