@@ -59,6 +59,20 @@ Compiler.compileLookupVal = function (this: Any, node: Any, frame: Any) {
   this._emit(',"subscript")');
 };
 
+// Jinja's conditional expression: the else branch is itself one (`a if b else c if d else e`);
+// nunjucks parses only an `or` expression there. As Jinja's parse_condexpr.
+Parser.parseInlineIf = function (this: Any) {
+  let node = this.parseOr();
+  while (this.skipSymbol("if")) {
+    const inline = new nodes.InlineIf(node.lineno, node.colno);
+    inline.body = node;
+    inline.cond = this.parseOr();
+    inline.else_ = this.skipSymbol("else") ? this.parseInlineIf() : null;
+    node = inline;
+  }
+  return node;
+};
+
 // Jinja balances braces inside an expression, so `{{ {'a': {'b': 1}} }}` is one dict; nunjucks
 // would end the tag at the first "}}". Count open dict braces and split such a "}}" in two.
 const lexer = (nunjucks as Any).lexer;
