@@ -61,3 +61,24 @@ test("a template rendering to something other than a boolean fails the task, nam
   assert.match(res.msg ?? "", /ignore_errors/);
   assert.match(res.msg ?? "", /sometimes/);
 });
+
+test("a task skipped by when is not failed by a keyword template it could not render", async () => {
+  const plays = load(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: skipped
+      debug: { msg: hi }
+      when: extra is defined
+      ignore_errors: "{{ extra.tolerate }}"
+    - name: runs
+      debug: { msg: hi }
+      when: extra is not defined
+      ignore_errors: "{{ extra.tolerate }}"
+`);
+  const r = await run(plays, { hosts: ["h1"] });
+  const [skipped, runs] = r.results("h1");
+  assert.equal(skipped.status, "skipped");
+  assert.equal(runs.status, "failed");
+  assert.match(runs.msg ?? "", /extra/);
+});
