@@ -11,7 +11,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
-import type { Block, Item, RoleContext, Task, TaskKeywords } from "./types.ts";
+import type { Block, BoolKeyword, Item, RoleContext, Task, TaskKeywords } from "./types.ts";
 import type { ModuleDefinition } from "../modules/types.ts";
 import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
 import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
@@ -89,6 +89,11 @@ export function toBool(value: unknown, key: string, where: SourcePosition): bool
   throw new UserError(`"${key}" must be yes or no, got ${JSON.stringify(value)}`, { where });
 }
 
+/** A yes/no task keyword: a template stays a string, rendered per host when the task runs. */
+function toBoolKeyword(value: unknown, key: string, where: SourcePosition): BoolKeyword | undefined {
+  return typeof value === "string" && hasTemplate(value) ? value : toBool(value, key, where);
+}
+
 /** when/changed_when/failed_when/until as a list of conditions. */
 export function toConditions(value: unknown): Array<string | boolean> | undefined {
   if (value === undefined || value === null) return undefined;
@@ -138,17 +143,17 @@ export function parseKeywords(raw: Raw, ctx: ParseContext): TaskKeywords {
   const kw: TaskKeywords = { tags: mergeTags(ctx.tags, toTags(raw.tags)) };
   if (raw.name !== undefined && raw.name !== null) kw.name = String(raw.name);
   if (raw.when !== undefined) kw.when = toConditions(raw.when);
-  if (raw.become !== undefined) kw.become = toBool(raw.become, "become", w("become"));
+  if (raw.become !== undefined) kw.become = toBoolKeyword(raw.become, "become", w("become"));
   if (raw.become_user !== undefined && raw.become_user !== null) kw.becomeUser = String(raw.become_user);
   if (raw.vars !== undefined) kw.vars = toMapping(raw.vars, "vars", w("vars"));
   if (raw.environment !== undefined) kw.environment = toMapping(raw.environment, "environment", w("environment"));
-  if (raw.ignore_errors !== undefined) kw.ignoreErrors = toBool(raw.ignore_errors, "ignore_errors", w("ignore_errors"));
-  if (raw.no_log !== undefined) kw.noLog = toBool(raw.no_log, "no_log", w("no_log"));
-  if (raw.run_once !== undefined) kw.runOnce = toBool(raw.run_once, "run_once", w("run_once"));
+  if (raw.ignore_errors !== undefined) kw.ignoreErrors = toBoolKeyword(raw.ignore_errors, "ignore_errors", w("ignore_errors"));
+  if (raw.no_log !== undefined) kw.noLog = toBoolKeyword(raw.no_log, "no_log", w("no_log"));
+  if (raw.run_once !== undefined) kw.runOnce = toBoolKeyword(raw.run_once, "run_once", w("run_once"));
   if (raw.delegate_to !== undefined && raw.delegate_to !== null) kw.delegateTo = String(raw.delegate_to);
-  if (raw.check_mode !== undefined) kw.checkMode = toBool(raw.check_mode, "check_mode", w("check_mode"));
-  if (raw.diff !== undefined) kw.diff = toBool(raw.diff, "diff", w("diff"));
-  if (raw.any_errors_fatal !== undefined) kw.anyErrorsFatal = toBool(raw.any_errors_fatal, "any_errors_fatal", w("any_errors_fatal"));
+  if (raw.check_mode !== undefined) kw.checkMode = toBoolKeyword(raw.check_mode, "check_mode", w("check_mode"));
+  if (raw.diff !== undefined) kw.diff = toBoolKeyword(raw.diff, "diff", w("diff"));
+  if (raw.any_errors_fatal !== undefined) kw.anyErrorsFatal = toBoolKeyword(raw.any_errors_fatal, "any_errors_fatal", w("any_errors_fatal"));
   if (raw.become_method !== undefined && raw.become_method !== "sudo") {
     throw new UserError(`become_method "${String(raw.become_method)}" is not supported (only sudo)`, { where: w("become_method") });
   }
@@ -447,7 +452,7 @@ function parseTask(raw: Raw, ctx: ParseContext): Item {
   if (retries !== undefined) task.retries = retries;
   const delay = toNumber(raw.delay, "delay", at(raw, "delay", ctx));
   if (delay !== undefined) task.delay = delay;
-  if (raw.ignore_unreachable !== undefined) task.ignoreUnreachable = toBool(raw.ignore_unreachable, "ignore_unreachable", at(raw, "ignore_unreachable", ctx));
+  if (raw.ignore_unreachable !== undefined) task.ignoreUnreachable = toBoolKeyword(raw.ignore_unreachable, "ignore_unreachable", at(raw, "ignore_unreachable", ctx));
   if (until && task.retries === undefined) task.retries = 3; // Ansible's default when until is set
 
   if (task.module === "import_tasks") return importTasks(raw, task, ctx);

@@ -5,24 +5,30 @@
  */
 import type { SourcePosition } from "../errors.ts";
 
+/**
+ * A yes/no keyword as written: a boolean, or a template (`"{{ ansible_check_mode }}"`) the
+ * executor renders per host when the task runs, as Ansible templates keywords.
+ */
+export type BoolKeyword = boolean | string;
+
 /** Keywords shared by tasks and blocks (and inherited from blocks/roles/plays into tasks). */
 export interface TaskKeywords {
   name?: string;
   /** Conditions, all must hold (Jinja2 expressions without braces, or booleans). */
   when?: Array<string | boolean>;
   tags: string[];
-  become?: boolean;
+  become?: BoolKeyword;
   becomeUser?: string;
   /** Per-item or block-level variables (task vars). */
   vars?: Record<string, unknown>;
   environment?: Record<string, unknown>;
-  ignoreErrors?: boolean;
-  noLog?: boolean;
-  runOnce?: boolean;
+  ignoreErrors?: BoolKeyword;
+  noLog?: BoolKeyword;
+  runOnce?: BoolKeyword;
   delegateTo?: string;
-  checkMode?: boolean;
-  diff?: boolean;
-  anyErrorsFatal?: boolean;
+  checkMode?: BoolKeyword;
+  diff?: BoolKeyword;
+  anyErrorsFatal?: BoolKeyword;
 }
 
 export interface RoleContext {
@@ -67,7 +73,7 @@ export interface Task extends TaskKeywords {
   loopFrom?: "with_items" | "with_list" | "with_dict" | "with_fileglob" | "with_first_found";
   /** Added by the loader, not written by the user (the flush_handlers between play sections). */
   implicit?: boolean;
-  ignoreUnreachable?: boolean;
+  ignoreUnreachable?: BoolKeyword;
 }
 
 export interface Block extends TaskKeywords {

@@ -3,7 +3,7 @@
  * registered variables, whether the host is still in the run), what one play (batch) shares,
  * and what a host carries through one play.
  */
-import type { Play, RoleContext, Task } from "../playbook/types.ts";
+import type { BoolKeyword, Play, RoleContext, Task } from "../playbook/types.ts";
 import type { HostStats } from "./events.ts";
 import type { RunOptions } from "./options.ts";
 import type { ConnectionPool } from "./connections.ts";
@@ -99,16 +99,16 @@ export interface Scope {
   params?: Record<string, unknown>;
   role?: RoleContext;
   when: Array<string | boolean>;
-  become?: boolean;
+  become?: BoolKeyword;
   becomeUser?: string;
   environment: Array<Record<string, unknown>>;
-  ignoreErrors?: boolean;
-  noLog?: boolean;
-  runOnce?: boolean;
+  ignoreErrors?: BoolKeyword;
+  noLog?: BoolKeyword;
+  runOnce?: BoolKeyword;
   delegateTo?: string;
-  checkMode?: boolean;
-  diff?: boolean;
-  anyErrorsFatal?: boolean;
+  checkMode?: BoolKeyword;
+  diff?: BoolKeyword;
+  anyErrorsFatal?: BoolKeyword;
   /** Inside the `block:` part of a block that has a rescue: failures there are rescued. */
   rescuable: boolean;
   /** notify of enclosing blocks. */

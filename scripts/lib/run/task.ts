@@ -26,6 +26,7 @@ import type { HostPlay, PlayState, Scope } from "./state.ts";
 import { countResult } from "./stats.ts";
 import type { TaskRun } from "./task-run.ts";
 import { magicVars, setHostFacts, varsFor } from "./vars.ts";
+import { keywordBool } from "./keyword-values.ts";
 import { parseBoolean } from "../boolean.ts";
 
 const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
@@ -58,7 +59,7 @@ export function announce(ps: PlayState, task: Task, isHandler: boolean, only?: s
 /** Runs `task` on one host with the inherited `scope`. */
 export async function runTask(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, isHandler = false): Promise<TaskOutcome> {
   // add_host bypasses the host loop in Ansible: it runs once per play (per loop item).
-  const runOnce = task.runOnce ?? scope.runOnce ?? /(^|\.)add_host$/.test(task.module);
+  const runOnce = onceFor(ps, hp, task, scope) ?? /(^|\.)add_host$/.test(task.module);
   if (runOnce) {
     let shared = ps.once.get(task) as Promise<TaskOutcome> | undefined;
     if (shared) {
@@ -85,17 +86,29 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   if (!isMeta) announce(ps, task, isHandler);
   options.sink({ type: "host-task-start", host, task });
 
-  const noLog = task.noLog ?? scope.noLog ?? false;
   const when = scope.when.length ? [...scope.when, ...(task.when ?? [])] : task.when;
   const baseVars = varsFor(ps, hp, scope, task.vars);
   const where = `host ${host}, task '${task.name ?? task.module}' (${formatPosition(task.where)})`;
   const searchPaths = task.role ? [task.role.path, task.baseDir] : [task.baseDir];
+  const keywordTemplar = () => new Templar(baseVars, { where, searchPaths });
 
   let loopItems: unknown[] | undefined;
   let outcomes: Array<{ label: string; outcome: StepOutcome }> = [];
   let single: StepOutcome | undefined;
+  let noLog = false;
+  let ignoreErrors = false;
+  let check = false;
   try {
-    if (task.loop !== undefined) {
+    noLog = keywordBool(task.noLog ?? scope.noLog, "no_log", keywordTemplar, task.where) ?? false;
+    ignoreErrors = keywordBool(task.ignoreErrors ?? scope.ignoreErrors, "ignore_errors", keywordTemplar, task.where) ?? false;
+    check = isCheck(ps, task, scope, keywordTemplar);
+    keywordBool(task.runOnce ?? scope.runOnce, "run_once", keywordTemplar, task.where); // its error, reported here
+  } catch (e) {
+    // As Ansible, keywords are rendered after `when`: a task that `when` skips does not fail on them.
+    if (!(task.loop === undefined && skippedByWhen(when, keywordTemplar))) single = errorOutcome(e, host, task);
+  }
+  try {
+    if (!single && task.loop !== undefined) {
       const templar = new Templar(baseVars, { where, searchPaths });
       loopItems = await loopList(task, templar);
     }
@@ -191,7 +204,6 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   if (final.hostFacts && final.status !== "failed") setHostFacts(hp, final.hostFacts);
   if (final.status === "failed") hp.lastFailure = { task, result: final.data };
 
-  const ignoreErrors = task.ignoreErrors ?? scope.ignoreErrors ?? false;
   const ignored = final.status === "failed" && ignoreErrors;
   const result: TaskResult = {
     status: final.status,
@@ -203,7 +215,7 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   if (ignored) result.ignored = true;
   if (final.status === "failed" && !ignored && scope.rescuable) result.rescued = true;
   if (loopItems) result.items = outcomes.map((o) => ({ label: o.label, result: itemResult(o.outcome, noLog) }));
-  if (isCheck(ps, task, scope)) result.checkMode = true;
+  if (check) result.checkMode = true;
   if (noLog) {
     result.msg = NO_LOG_MSG;
     result.data = { censored: NO_LOG_MSG, changed: final.data.changed === true };
@@ -335,14 +347,36 @@ export function errorOutcome(e: unknown, host: string, task: Task): StepOutcome 
   return failed(`Unexpected error on host ${host}, task '${task.name ?? task.module}': ${err?.message ?? String(e)}`, { exception: err?.stack });
 }
 
-function isCheck(ps: PlayState, task: Task, scope: Scope): boolean {
-  return task.checkMode ?? scope.checkMode ?? ps.play.checkMode ?? ps.run.options.check;
+function isCheck(ps: PlayState, task: Task, scope: Scope, templar: () => Templar): boolean {
+  return keywordBool(task.checkMode ?? scope.checkMode, "check_mode", templar, task.where) ?? ps.play.checkMode ?? ps.run.options.check;
+}
+
+/** run_once for this host (a template is rendered with its variables; its error is reported by runTaskHere). */
+function onceFor(ps: PlayState, hp: HostPlay, task: Task, scope: Scope): boolean | undefined {
+  const value = task.runOnce ?? scope.runOnce;
+  if (typeof value !== "string") return value;
+  try {
+    return keywordBool(value, "run_once", () => new Templar(varsFor(ps, hp, scope, task.vars), { searchPaths: [task.baseDir] }), task.where);
+  } catch {
+    return false;
+  }
+}
+
+/** `when` is false for this host (an error rendering it counts as not skipped). */
+function skippedByWhen(when: Array<string | boolean> | undefined, templar: () => Templar): boolean {
+  if (!when?.length) return false;
+  try {
+    return !templar().isTrue(when);
+  } catch {
+    return false;
+  }
 }
 
 function makeTaskRun(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars: Record<string, unknown>, templar: Templar): TaskRun {
   const options = ps.run.options;
   const host = hp.state.name;
-  const becomeOn = task.become ?? scope.become ?? ps.play.become ?? asBool(vars.ansible_become) ?? options.connection.become ?? false;
+  const keywordTemplar = () => templar;
+  const becomeOn = keywordBool(task.become ?? scope.become, "become", keywordTemplar, task.where) ?? ps.play.become ?? asBool(vars.ansible_become) ?? options.connection.become ?? false;
   let become: BecomeOptions | undefined;
   const pw = options.connection.becomePassword ?? vars.ansible_become_password ?? vars.ansible_become_pass;
   const password = pw === undefined ? undefined : (() => {
@@ -369,8 +403,8 @@ function makeTaskRun(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars
   let transport: Promise<Transport> | undefined;
   return {
     ps, hp, task, scope, host, vars, templar, become, env,
-    check: isCheck(ps, task, scope),
-    diff: task.diff ?? scope.diff ?? options.diff,
+    check: isCheck(ps, task, scope, keywordTemplar),
+    diff: keywordBool(task.diff ?? scope.diff, "diff", keywordTemplar, task.where) ?? options.diff,
     transport: () => (transport ??= openTransport(ps, hp, templar, vars, delegate)),
     warn: (message) => options.sink({ type: "warning", host, task, message }),
   };

@@ -5,10 +5,12 @@
  */
 import { formatPosition } from "../errors.ts";
 import { selectedByTags } from "../playbook/tags.ts";
-import type { Block, Item, Task } from "../playbook/types.ts";
+import type { Block, BoolKeyword, Item, Task } from "../playbook/types.ts";
 import type { HostPlay, PlayState, Scope } from "./state.ts";
 import { announce, runTask, type TaskOutcome } from "./task.ts";
-import { invalidateBases } from "./vars.ts";
+import { invalidateBases, varsFor } from "./vars.ts";
+import { keywordBool } from "./keyword-values.ts";
+import { Templar } from "../template/templar.ts";
 
 /** The scope a play starts its items with. */
 export function rootScope(): Scope {
@@ -120,15 +122,15 @@ async function runOne(ps: PlayState, hp: HostPlay, task: Task, scope: Scope): Pr
 /** Failure bookkeeping, meta actions and includes after a task ran on a host. */
 export async function afterTask(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, outcome: TaskOutcome): Promise<void> {
   if (outcome.status === "unreachable") {
-    if (!task.ignoreUnreachable) {
+    if (!keywordFor(ps, hp, task, scope, task.ignoreUnreachable, "ignore_unreachable", false)) {
       hp.unreachable = true;
-      onHostFailure(ps, task, scope);
+      onHostFailure(ps, hp, task, scope);
     }
     return;
   }
   if (outcome.status === "failed" && !outcome.ignored) {
     hp.failed = true;
-    if (!scope.rescuable) onHostFailure(ps, task, scope);
+    if (!scope.rescuable) onHostFailure(ps, hp, task, scope);
     return;
   }
   if (outcome.meta) await runMeta(ps, hp, outcome.meta);
@@ -141,8 +143,9 @@ export async function afterTask(ps: PlayState, hp: HostPlay, task: Task, scope: 
 }
 
 /** any_errors_fatal and max_fail_percentage: a host's failure may stop the play for everyone. */
-function onHostFailure(ps: PlayState, task: Task, scope: Scope): void {
-  const fatal = task.anyErrorsFatal ?? scope.anyErrorsFatal ?? ps.play.anyErrorsFatal;
+function onHostFailure(ps: PlayState, hp: HostPlay, task: Task, scope: Scope): void {
+  // A template that cannot be rendered stops the play: the safe reading when a host failed.
+  const fatal = keywordFor(ps, hp, task, scope, task.anyErrorsFatal ?? scope.anyErrorsFatal, "any_errors_fatal", true) ?? ps.play.anyErrorsFatal;
   if (fatal) {
     ps.stopped = true;
     ps.abortPlay = true;
@@ -197,6 +200,16 @@ async function runMeta(ps: PlayState, hp: HostPlay, what: string): Promise<void>
       break;
     default:
       break;
+  }
+}
+
+/** A yes/no keyword read after the task ran: a template is rendered with the host's variables. */
+function keywordFor(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, value: BoolKeyword | undefined, key: string, onError: boolean): boolean | undefined {
+  if (typeof value !== "string") return value;
+  try {
+    return keywordBool(value, key, () => new Templar(varsFor(ps, hp, scope, task.vars), { searchPaths: [task.baseDir] }), task.where);
+  } catch {
+    return onError;
   }
 }
 

@@ -59,6 +59,30 @@ Compiler.compileLookupVal = function (this: Any, node: Any, frame: Any) {
   this._emit(',"subscript")');
 };
 
+// Jinja's conditional expression: the else branch is itself one (`a if b else c if d else e`);
+// nunjucks parses only an `or` expression there. As Jinja's parse_condexpr.
+Parser.parseInlineIf = function (this: Any) {
+  let node = this.parseOr();
+  while (this.skipSymbol("if")) {
+    const inline = new nodes.InlineIf(node.lineno, node.colno);
+    inline.body = node;
+    inline.cond = this.parseOr();
+    inline.else_ = this.skipSymbol("else") ? this.parseInlineIf() : null;
+    node = inline;
+  }
+  return node;
+};
+
+// Jinja's loop filter `{% for x in y if cond(x) %}`: nunjucks parses `y if cond(x)` as a
+// conditional expression evaluated before the loop (x undefined). A bare, else-less one after
+// `in` is the filter: marked here, compiled in compileInlineIf with the loop names bound.
+const jinjaParseFor = Parser.parseFor;
+Parser.parseFor = function (this: Any) {
+  const node = jinjaParseFor.call(this);
+  if (node.arr instanceof nodes.InlineIf && node.arr.else_ === null) node.arr.__loopNames = node.name;
+  return node;
+};
+
 // Jinja balances braces inside an expression, so `{{ {'a': {'b': 1}} }}` is one dict; nunjucks
 // would end the tag at the first "}}". Count open dict braces and split such a "}}" in two.
 const lexer = (nunjucks as Any).lexer;
@@ -287,6 +311,7 @@ Compiler.compileNot = function (this: Any, node: Any, frame: Any) {
   this._emit(")");
 };
 Compiler.compileInlineIf = function (this: Any, node: Any, frame: Any) {
+  if (node.__loopNames) return compileLoopFilter.call(this, node, frame);
   this._emit("(runtime.__truthy(");
   this.compile(node.cond, frame);
   this._emit(") ? ");
@@ -295,6 +320,38 @@ Compiler.compileInlineIf = function (this: Any, node: Any, frame: Any) {
   if (node.else_ !== null) this.compile(node.else_, frame);
   else this._emit('""');
   this._emit(")");
+};
+/**
+ * The kept items of a filtered loop, as a list (so loop.index/length/else count only those):
+ * `runtime.__loopFilter(items, names, function(item) { var x = item; return cond; })`, the
+ * names bound only inside the condition.
+ */
+function compileLoopFilter(this: Any, node: Any, frame: Any) {
+  const names: Any[] = node.__loopNames instanceof nodes.Array ? node.__loopNames.children : [node.__loopNames];
+  const item = this._tmpid();
+  const inner = frame.push();
+  this._emit("runtime.__loopFilter(");
+  this.compile(node.body, frame);
+  this._emit(`, ${names.length}, function(${item}) { `);
+  names.forEach((name, u) => {
+    const id = this._tmpid();
+    this._emit(`var ${id} = ${names.length > 1 ? `${item}[${u}]` : item}; `);
+    inner.set(name.value, id);
+  });
+  this._emit("return runtime.__truthy(");
+  this.compile(node.cond, inner);
+  this._emit("); })");
+}
+runtime.__loopFilter = (value: unknown, names: number, keep: (item: unknown) => boolean) => {
+  if (isUndefined(value)) (value as UndefinedT).fail();
+  value = unwrapSecret(value);
+  if (value === null || value === undefined) return [];
+  let items: unknown[];
+  if (Array.isArray(value)) items = value;
+  else if (typeof value === "string") items = [...value];
+  else if (isMapping(value)) items = names > 1 ? Object.entries(value) : Object.keys(value);
+  else throw new TemplateError(`Cannot loop over ${typeName(value)}`);
+  return items.filter(keep);
 };
 const binary = (helper: string) =>
   function (this: Any, node: Any, frame: Any) {

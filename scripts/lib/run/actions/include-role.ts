@@ -2,6 +2,7 @@
 import type { Block, Item, Task } from "../../playbook/types.ts";
 import { checkIncludeDepth } from "../include-depth.ts";
 import { done } from "../outcome.ts";
+import { sharedInclude } from "../shared-includes.ts";
 import type { ControllerActionRunner } from "./types.ts";
 
 export const includeRole: ControllerActionRunner = async (tr) => {
@@ -9,7 +10,8 @@ export const includeRole: ControllerActionRunner = async (tr) => {
   const name = String(args.name);
   const tasksFrom = typeof args.tasks_from === "string" ? args.tasks_from : undefined;
   checkIncludeDepth(tr, `role ${name}`);
-  const items = tr.ps.run.options.loadIncludedRole(name, tr.task, { tasksFrom });
+  const item = tr.task.loop === undefined ? undefined : tr.vars[tr.task.loopControl?.loopVar ?? "item"];
+  const items = sharedInclude(tr.ps, tr.task, tr.host, [args, item], () => tr.ps.run.options.loadIncludedRole(name, tr.task, { tasksFrom }));
   const handlers: Task[] = [];
   const collect = (list: Item[]) => {
     for (const i of list) if (i.kind === "block") {
