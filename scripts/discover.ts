@@ -25,8 +25,9 @@ Lists the machines that asked the netboot master to boot them, from dnsmasq's lo
 Options:
   --log FILE        dnsmasq's log (syslog, journalctl -u dnsmasq, or its log-facility
                     file); "-" or none: read standard input
-  -i, --inventory   inventory file or folder (repeatable; default inventory/hosts.yml
-                    when it exists); hosts are matched by netboot_mac and netboot_serial
+  -i, --inventory   inventory file or folder (repeatable; default: ANSIBLE_INVENTORY,
+                    ansible.cfg's inventory, else inventory/hosts.yml when it exists);
+                    hosts are matched by netboot_mac and netboot_serial
   --yaml            print only the YAML to paste under netboot_clients
   -h, --help        this text
 `;
@@ -40,6 +41,7 @@ export interface DiscoverIo {
   stderr?: Output;
   readStdin?: () => Promise<string>;
   cwd?: string;
+  env?: Record<string, string | undefined>;
 }
 
 interface Options {
@@ -103,10 +105,13 @@ export async function main(argv: string[], dio: DiscoverIo = {}): Promise<number
       if (!existsSync(file)) throw new UserError(`The log file "${o.log}" does not exist`, { exitCode: ExitCode.error, hint: "give dnsmasq's log with --log FILE, or pipe it in (journalctl -u dnsmasq -o short)" });
       text = readFileSync(file, "utf8");
     }
-    const defaultInventory = resolve(cwd, "inventory/hosts.yml");
-    const inventories = o.inventories.length ? o.inventories.map((i) => resolve(cwd, i)) : existsSync(defaultInventory) ? [defaultInventory] : [];
+    // ansible.cfg and ANSIBLE_* as the runner reads them; no inventory at all is fine here.
+    const { loadCommandSettings, inventorySources, NO_VAULT_FLAGS } = await import("./lib/cli/settings.ts");
+    const { settings } = await loadCommandSettings(NO_VAULT_FLAGS, { cwd, env: dio.env ?? process.env, stderr });
+    const anyInventory = o.inventories.length > 0 || (settings.inventory?.length ?? 0) > 0 || existsSync(resolve(cwd, "inventory", "hosts.yml"));
+    const inventories = anyInventory ? inventorySources(o.inventories, cwd, settings) : [];
     for (const i of inventories) {
-      if (!existsSync(i)) throw new UserError(`The inventory "${i}" does not exist`, { exitCode: ExitCode.error });
+      if (!i.includes(",") && !existsSync(resolve(cwd, i))) throw new UserError(`The inventory "${i}" does not exist`, { exitCode: ExitCode.error });
     }
     const report = buildReport(parseDnsmasqLog(text), registeredClients(inventories));
     stdout.write(o.yamlOnly ? report.yaml : formatReport(report));

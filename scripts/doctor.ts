@@ -33,6 +33,7 @@ export interface DoctorIo {
   stdout?: Output;
   stderr?: Output;
   cwd?: string;
+  env?: Record<string, string | undefined>;
 }
 
 interface Options {
@@ -46,7 +47,8 @@ const HELP = `usage: doctor [-i INVENTORY] [-l|--limit PATTERN] [--json]
 
 Checks every node of the inventory (group "cluster", else all hosts): ${CHECKS.join(", ")}.
 Read-only. One line per host per check; exit 0 when all pass, 2 when any fails.
-  -i, --inventory   inventory file or folder (repeatable; default inventory/hosts.yml)
+  -i, --inventory   inventory file or folder (repeatable; default: ANSIBLE_INVENTORY,
+                    ansible.cfg's inventory, else inventory/hosts.yml)
   -l, --limit       only these hosts (an Ansible pattern)
   --json            print the verdicts as JSON
 `;
@@ -255,10 +257,10 @@ export async function main(argv: string[], io: DoctorIo = {}): Promise<number> {
       stdout.write(HELP);
       return ExitCode.ok;
     }
-    const sources = options.inventory.length > 0 ? options.inventory.map((s) => (s.includes(",") ? s : resolve(cwd, s))) : [resolve(cwd, "inventory", "hosts.yml")];
-    if (options.inventory.length === 0 && !existsSync(sources[0])) {
-      throw new UserError("no inventory: inventory/hosts.yml does not exist here and no -i was given", { exitCode: ExitCode.badOptions, hint: "Pass -i <inventory file>." });
-    }
+    // ansible.cfg and ANSIBLE_* (the inventory, the vault passwords), as the runner reads them.
+    const { loadCommandSettings, inventorySources, NO_VAULT_FLAGS } = await import("./lib/cli/settings.ts");
+    const { settings } = await loadCommandSettings(NO_VAULT_FLAGS, { cwd, env: io.env ?? process.env, stderr });
+    const sources = inventorySources(options.inventory, cwd, settings);
     const inventory = loadInventory(sources);
     let hosts = (inventory.groups.cluster ?? []).length > 0 ? inventory.groups.cluster : inventory.hosts.filter((h) => h !== "localhost");
     if (hosts.length === 0) throw new UserError(`no hosts to check in ${sources.join(", ")}`, { exitCode: ExitCode.error, hint: 'Put the nodes in the inventory (group "cluster"), see inventory/hosts.example.yml.' });

@@ -10,7 +10,7 @@
  * Runnable as `npx zx firstboot ...` (the root `firstboot` file calls main), `node --import
  * tsx scripts/firstboot.ts ...` and `deno run -A scripts/firstboot.ts ...`.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
@@ -104,8 +104,11 @@ async function run(options: FirstbootOptions, s: Session): Promise<number> {
   const layout: Layout = options.layout === "auto" ? check.layout : options.layout;
   const layoutReason = options.layout === "auto" ? check.layoutReason : `${options.layout}: chosen with --layout`;
 
+  // ansible.cfg and ANSIBLE_* (the inventory, the vault passwords), as the runner reads them.
+  const { loadCommandSettings, inventorySources, NO_VAULT_FLAGS } = await import("./lib/cli/settings.ts");
+  const { settings: ansibleSettings } = await loadCommandSettings(NO_VAULT_FLAGS, { cwd: s.cwd, env: s.env, stderr: { write: s.err } });
   const { loadInventory } = await import("./lib/inventory/inventory.ts");
-  const inventory = loadInventory(inventorySources(options, s.cwd));
+  const inventory = loadInventory(inventorySources(options.inventory, s.cwd, ansibleSettings));
   const host = hostSettings(inventory, options.host!, options, s.cwd);
 
   const current = new Map<string, string | undefined>();
@@ -159,13 +162,6 @@ async function run(options: FirstbootOptions, s: Session): Promise<number> {
   }
   s.out(`Wrote ${changed.map((f) => f.name).join(", ")}. ${target.kind === "device" ? "The card can be removed; " : ""}At the first boot ${settings.hostname} ${layout === "firstrun" ? "runs firstrun.sh and reboots once" : "runs cloud-init"}; then: npx zx run playbooks/site.yml --limit ${options.host}\n`);
   return ExitCode.ok;
-}
-
-function inventorySources(options: FirstbootOptions, cwd: string): string[] {
-  if (options.inventory.length > 0) return options.inventory.map((i) => (i.includes(",") && !existsSync(resolve(cwd, i)) ? i : resolve(cwd, i)));
-  const fallback = resolve(cwd, "inventory", "hosts.yml");
-  if (existsSync(fallback)) return [fallback];
-  throw new UsageError("no inventory: inventory/hosts.yml does not exist here and no -i was given", "Pass -i <inventory file or folder>.");
 }
 
 /** Adds the password hash and the Wi-Fi key; the clear texts are registered as secrets at once. */

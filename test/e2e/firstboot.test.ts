@@ -225,6 +225,13 @@ describe("firstboot refusals and the zx entry", { skip: missing }, () => {
     assert.equal(sha256(img), before);
   });
 
+  test("without -i the inventory is ANSIBLE_INVENTORY's, as the runner reads it", () => {
+    const img = image(BOOKWORM_FILES);
+    const r = firstboot("node", ["--host", "pi-1", "--check", img], { ...ENV, ANSIBLE_INVENTORY: inventory });
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.stdout, /Asia\/Tokyo/, "the plan is made from that inventory's variables");
+  });
+
   test("no password in the environment and no terminal: refused, saying which variable to set", () => {
     const img = image(BOOKWORM_FILES);
     const r = firstboot("node", ["--host", "pi-1", "-i", inventory, "--yes", img], { FIRSTBOOT_WIFI_PSK: PASSPHRASE });

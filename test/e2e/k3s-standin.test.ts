@@ -177,6 +177,18 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     assert.equal(k3s("server", ["kubectl", "apply", "-f", "x.yaml"]).rc, 1);
   });
 
+  test("kubectl: -- ends the options as in kubectl (roles put it before inventory names)", () => {
+    const labelled = k3s("server", ["kubectl", "label", "--overwrite", "node", "--", "ag1", "zone=b"]);
+    assert.equal(labelled.rc, 0, labelled.stderr);
+    assert.equal(kubectlNodes()!.find((n) => n.metadata.name === "ag1")!.metadata.labels.zone, "b");
+    assert.equal(k3s("server", ["kubectl", "get", "nodes", "-o", "name", "--", "ag1"]).stdout, "node/ag1\n");
+    // After --, a name that starts with "-" is a name, not a flag.
+    const dashed = k3s("server", ["kubectl", "get", "nodes", "--", "-x"]);
+    assert.equal(dashed.rc, 1);
+    assert.equal(dashed.stderr, 'Error from server (NotFound): nodes "-x" not found\n');
+    k3s("server", ["kubectl", "label", "--overwrite", "node", "--", "ag1", "zone=a"]);
+  });
+
   test("a restarted server keeps its nodes and labels; registration labels are not re-applied", { timeout: 30_000 }, async () => {
     const [server] = children;
     const kubeconfigBefore = readFileSync(join(node("server").etc, "k3s/k3s.yaml"), "utf8");

@@ -15,6 +15,9 @@ import { loadAnsibleConfig, type LoadedAnsibleConfig, type AnsibleSettings } fro
 import { setupVault, type VaultFlags } from "../vault/setup.ts";
 import { UsageError } from "./args.ts";
 
+/** For a command without vault options: ansible.cfg's vault settings (vault_password_file...) still apply. */
+export const NO_VAULT_FLAGS: VaultFlags = { vaultIds: [], vaultPasswordFiles: [], askVaultPass: false };
+
 export interface SettingsIo {
   cwd: string;
   env: Record<string, string | undefined>;

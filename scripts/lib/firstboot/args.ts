@@ -31,7 +31,8 @@ partition, a mounted device and this machine's own disk. Shows what it will writ
 TARGET                    the card's block device (/dev/sdb, see lsblk) or an .img file
 Options:
   --host NAME             the inventory host this card is for (required)
-  -i, --inventory SRC     inventory file or folder (default: inventory/hosts.yml)
+  -i, --inventory SRC     inventory file or folder (default: ANSIBLE_INVENTORY, ansible.cfg's
+                          inventory, else inventory/hosts.yml)
   --authorized-key FILE   public key file(s) to authorize (repeatable; default:
                           base_os_admin_ssh_keys, else ansible_ssh_private_key_file's .pub)
   --timezone TZ           default: base_os_timezone

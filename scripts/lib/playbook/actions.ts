@@ -212,6 +212,9 @@ export const CONTROLLER_ACTIONS: ControllerAction[] = [
     },
     { keyValueOnly: true },
   ),
+  // This runner's own (no Ansible alias): the checks of scripts/doctor.ts, run by
+  // scripts/lib/run/actions/doctor.ts at the end of site.yml.
+  action("doctor", { additionalProperties: false, properties: { strict: { type: ["boolean", "string"], default: false } } }, { aliases: [], keyValueOnly: true }),
 ];
 
 const byName = new Map<string, ControllerAction>();

@@ -4,8 +4,11 @@
  * unregistered Pi, a TFTP read of a serial folder the master lacks), plus full-mode lines in
  * dnsmasq's format (DHCPDISCOVER/OFFER/REQUEST/ACK with the address given).
  */
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseDnsmasqLog, kindOf, bootFolderOf } from "../../../scripts/lib/netboot/dnsmasq-log.ts";
 import { buildReport, formatReport } from "../../../scripts/lib/netboot/discover-report.ts";
 import { main } from "../../../scripts/discover.ts";
@@ -133,4 +136,18 @@ test("the command: reads the log from stdin, errors name the missing file", asyn
   assert.match(err, /The log file "nope.log" does not exist/);
   assert.equal(await main(["--bogus"], io), 5);
   assert.match(err, /Unknown option "--bogus"/);
+});
+
+test("the command: without -i the inventory is ANSIBLE_INVENTORY's, as the runner reads it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "discover-inventory-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "rack.yml"), 'all:\n  hosts:\n    pi-known:\n      netboot_mac: "dc:a6:32:99:99:99"\n');
+  let out = "";
+  const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => t }, readStdin: async () => PROXY_LOG, cwd: dir, env: { HOME: dir } };
+  assert.equal(await main(["--yaml"], io), 0);
+  assert.match(out, /pi-dca632999999:/, "no inventory here: the machine is new");
+  out = "";
+  assert.equal(await main(["--yaml"], { ...io, env: { HOME: dir, ANSIBLE_INVENTORY: "rack.yml" } }), 0);
+  assert.doesNotMatch(out, /dca632999999/, "the machine is known to ANSIBLE_INVENTORY's inventory");
+  assert.match(out, /pi-dca63200000a:/);
 });

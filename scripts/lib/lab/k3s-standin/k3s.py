@@ -1744,6 +1744,11 @@ def kubectl(args):
             i += 1
             return args[i - 1]
 
+        if a == "--":
+            # End of options, as kubectl's flag parser takes it: the rest are operands even if
+            # they start with "-" (roles put it before names from the inventory).
+            positional.extend(args[i:])
+            break
         if a in ("-h", "--help"):
             print(KUBECTL_HELP)
             return 0

@@ -13,6 +13,7 @@ import { waitForConnection } from "./wait-for-connection.ts";
 import { gatherFacts } from "./gather-facts.ts";
 import { addHost } from "./add-host.ts";
 import { groupBy } from "./group-by.ts";
+import { doctor } from "./doctor.ts";
 
 const ACTIONS: Record<string, ControllerActionRunner> = {
   set_fact: setFact,
@@ -31,6 +32,7 @@ const ACTIONS: Record<string, ControllerActionRunner> = {
   setup: gatherFacts,
   add_host: addHost,
   group_by: groupBy,
+  doctor,
 };
 
 /** The runner for a task's module name (short or ansible.builtin./ansible.legacy.), if it is a controller action. */
