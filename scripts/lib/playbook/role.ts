@@ -223,7 +223,7 @@ export function roleItems(
     vars: loadVars,
     where: entry.where,
     stack: ctx.stack,
-    parseContext: { importRole: ctx.importRole, play: options.play },
+    parseContext: { importRole: ctx.importRole, play: options.play, conditional: ctx.conditional || entry.keywords.when !== undefined },
   });
   if (stack.includes(loaded.role.path)) {
     throw new UserError(`Role "${entry.name}" depends on itself (${[...stack, loaded.role.path].map((p) => p.split("/").pop()).join(" -> ")})`, {
