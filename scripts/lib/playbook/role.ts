@@ -16,6 +16,7 @@ import { COMMON_KEYWORDS } from "./keywords.ts";
 import { mergeTags, parseHandlers, parseItems, parseKeywords, readTaskList, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
 import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
 import { REPO_ROOT } from "../repo-root.ts";
+import { collectionRoleCandidates, collectionRoleName } from "./collections.ts";
 
 /** A role as named in `roles:`, a meta dependency, or import_role. */
 export interface RoleEntry {
@@ -60,12 +61,19 @@ function nameOf(name: string, vars: Record<string, unknown>, where: SourcePositi
   return hasTemplate(name) ? renderLoadTimeName(name, vars, where, "role name") : name;
 }
 
-// ansible.cfg's roles_path (a process-wide setting in Ansible too), searched after <playbook dir>/roles.
+// ansible.cfg's roles_path and collections_path (process-wide settings in Ansible too); roles_path
+// is searched after <playbook dir>/roles.
 let configuredRolesPath: readonly string[] = [];
+let configuredCollectionsPath: readonly string[] = [];
 
-/** Sets the roles_path folders (absolute) searched for roles. */
+/** Sets the roles_path folders (absolute) searched for roles (play.ts: Ansible's default when unset). */
 export function setRolesPath(dirs: readonly string[]): void {
   configuredRolesPath = [...dirs];
+}
+
+/** Sets the collections_path folders (absolute) searched for collection roles. */
+export function setCollectionsPath(dirs: readonly string[]): void {
+  configuredCollectionsPath = [...dirs];
 }
 
 /** Where a role lives; a UserError naming the places searched when it is nowhere. */
@@ -73,6 +81,8 @@ export function findRole(name: string, options: { baseDir: string; fromRole?: Ro
   const candidates: string[] = [];
   if (isAbsolute(name)) candidates.push(name);
   else {
+    // namespace.collection.role: an installed collection first, as Ansible (then a folder of that name).
+    candidates.push(...collectionRoleCandidates(name, options.baseDir, configuredCollectionsPath));
     if (name.includes("/")) candidates.push(resolve(options.baseDir, name));
     if (options.fromRole) candidates.push(join(dirname(options.fromRole.path), name));
     candidates.push(
@@ -150,7 +160,7 @@ export interface LoadedRole {
  */
 export function loadRole(name: string, options: RoleLoadOptions): LoadedRole {
   const path = findRole(name, options);
-  const roleName = path.split(/[\\/]/).filter(Boolean).pop() ?? name;
+  const roleName = collectionRoleName(path) ?? path.split(/[\\/]/).filter(Boolean).pop() ?? name;
   const role: RoleContext = {
     name: roleName,
     path,
