@@ -4,7 +4,8 @@
  * defaults/, vars/ and meta/ (dependencies run first, once per play unless allow_duplicates).
  *
  * A role's tasks go in a Block with `role` set, and every item of it carries the role's name
- * as a tag, so `--tags ntp` runs exactly the ntp role (and the roles it depends on).
+ * in roleTags (not in tags: Ansible lists none), so `--tags ntp` runs exactly the ntp role
+ * (and the roles it depends on).
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -135,8 +136,10 @@ export interface RoleLoadOptions {
   handlersFrom?: string;
   /** The role that names this one (its siblings are searched first). */
   fromRole?: RoleContext;
-  /** Tags inherited from the play and the role entry (the role's name is added here). */
+  /** Tags inherited from the play and the role entry. */
   tags?: string[];
+  /** Names of the roles around (the role's own name is added here). */
+  roleTags?: string[];
   /** Variables known at load time (play vars, extra vars, role params) for templated names. */
   vars?: Record<string, unknown>;
   where?: SourcePosition;
@@ -174,7 +177,8 @@ export function loadRole(name: string, options: RoleLoadOptions): LoadedRole {
     file: path,
     baseDir: options.baseDir,
     role,
-    tags: mergeTags(options.tags ?? [], [roleName]),
+    tags: options.tags ?? [],
+    roleTags: mergeTags(options.roleTags ?? [], [roleName]),
     vars: { ...role.defaults, ...(options.vars ?? {}), ...role.vars },
     stack: [...(options.stack ?? []), path],
   };
@@ -230,6 +234,7 @@ export function roleItems(
     defaultsFrom: entry.defaultsFrom,
     handlersFrom: entry.handlersFrom,
     tags: mergeTags(ctx.tags, entryTags),
+    roleTags: ctx.roleTags,
     vars: loadVars,
     where: entry.where,
     stack: ctx.stack,
@@ -246,11 +251,12 @@ export function roleItems(
     options.play.seen.add(key);
   }
 
-  const inheritedTags = mergeTags(ctx.tags, entryTags, [loaded.role.name]);
+  const inheritedTags = mergeTags(ctx.tags, entryTags);
+  const roleTags = mergeTags(ctx.roleTags ?? [], [loaded.role.name]);
   const out: Item[] = [];
   for (const dep of loaded.dependencies) {
     out.push(
-      ...roleItems(dep, { ...ctx, role: loaded.role, tags: inheritedTags, vars: loadVars }, {
+      ...roleItems(dep, { ...ctx, role: loaded.role, tags: inheritedTags, roleTags, vars: loadVars }, {
         play: options.play,
         origin: "role",
         dedupe: true,

@@ -41,6 +41,8 @@ export interface ParseContext {
   role?: RoleContext;
   /** Tags inherited from the play, roles, blocks and imports around. */
   tags: string[];
+  /** Names of the roles around (TaskKeywords.roleTags). */
+  roleTags?: string[];
   /** Variables known at load time (play vars + extra vars), for templated import names. */
   vars: Record<string, unknown>;
   /** Files being imported, outermost first (cycle detection). */
@@ -145,6 +147,7 @@ function toMapping(value: unknown, key: string, where: SourcePosition): Record<s
 export function parseKeywords(raw: Raw, ctx: ParseContext): TaskKeywords {
   const w = (k: string) => at(raw, k, ctx);
   const kw: TaskKeywords = { tags: mergeTags(ctx.tags, toTags(raw.tags)) };
+  if (ctx.roleTags?.length) kw.roleTags = ctx.roleTags;
   if (raw.name !== undefined && raw.name !== null) kw.name = String(raw.name);
   if (raw.when !== undefined) kw.when = toConditions(raw.when);
   if (raw.become !== undefined) kw.become = toBool(raw.become, "become", w("become"));
@@ -486,7 +489,7 @@ function parseTask(raw: Raw, ctx: ParseContext): Item {
   // `--tags ntp` selects a role by name (its tasks carry it); an include_role of that role must
   // be selected too, or the included tasks are never reached.
   if (task.module === "include_role" && typeof args.name === "string" && !hasTemplate(args.name)) {
-    task.tags = mergeTags(task.tags ?? [], [args.name.split("/").filter(Boolean).pop() ?? args.name]);
+    task.roleTags = mergeTags(task.roleTags ?? [], [args.name.split("/").filter(Boolean).pop() ?? args.name]);
   }
   return task;
 }
