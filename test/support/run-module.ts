@@ -1,6 +1,6 @@
 /**
- * Drives one module over a real Transport without the executor, for lab tests:
- * validate args as the executor does, plan, apply when changed (and not check mode).
+ * Drives one module over a real Transport without the executor, for lab tests: validate args
+ * as the executor does, then the executor's own plan → apply step (planThenApply).
  *
  *   const t = labTransport(lab, "node1");
  *   const first = await runModule(t, "hostname", { name: "n1" });   // changed
@@ -13,6 +13,7 @@ import type { Transport } from "../../scripts/lib/transport/types.ts";
 import { createTransport } from "../../scripts/lib/transport/connect.ts";
 import { getModule } from "../../scripts/lib/modules/registry.ts";
 import { ModuleFailure, type FileDiff } from "../../scripts/lib/modules/types.ts";
+import { planThenApply } from "../../scripts/lib/modules/plan-apply.ts";
 import { validateModuleArgs } from "../../scripts/lib/playbook/validate-args.ts";
 import { TransportContext } from "./transport-context.ts";
 
@@ -43,20 +44,10 @@ export async function runModule(
   const ctx = new TransportContext(transport, { check: options.check, diff: options.diff ?? true, baseDir: options.baseDir ?? tmpdir(), vars: options.vars });
   const started = Date.now();
   try {
-    const plan = await module.plan(valid, ctx);
-    if (plan.skipped) return { changed: false, failed: false, skipped: plan.skipped, reason: plan.reason, result: plan.result ?? {}, commands: ctx.commandCount, warnings: ctx.warnings, elapsedMs: Date.now() - started };
-    let msg = plan.msg;
-    let result = plan.result ?? {};
-    if (plan.changed && !ctx.check && module.apply) {
-      const applied = await module.apply(plan, valid, ctx);
-      if (applied) {
-        msg = applied.msg ?? msg;
-        result = { ...result, ...(applied.result ?? {}) };
-      }
-    }
-    return { changed: plan.changed, failed: false, reason: plan.reason, msg, result, diff: plan.diff, commands: ctx.commandCount, warnings: ctx.warnings, elapsedMs: Date.now() - started };
+    const step = await planThenApply(module, valid, ctx);
+    return { changed: step.changed, failed: false, skipped: step.skipped, reason: step.reason, msg: step.msg, result: step.result, diff: step.diff, commands: ctx.commandCount, warnings: ctx.warnings, elapsedMs: Date.now() - started };
   } catch (e) {
-    if (e instanceof ModuleFailure) return { changed: false, failed: true, msg: e.message, result: e.result, commands: ctx.commandCount, warnings: ctx.warnings, elapsedMs: Date.now() - started };
+    if (e instanceof ModuleFailure) return { changed: e.result.changed === true, failed: true, msg: e.message, result: e.result, commands: ctx.commandCount, warnings: ctx.warnings, elapsedMs: Date.now() - started };
     throw e;
   }
 }

@@ -16,6 +16,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ExitCode, UserError, type SourcePosition } from "../errors.ts";
 import { parseIni } from "./ini.ts";
+import { parseBoolean } from "../boolean.ts";
 
 export interface AnsibleSettings {
   inventory?: string[];
@@ -148,9 +149,9 @@ function convert(spec: SettingSpec, raw: string, base: string, home: string, ori
     case "string":
       return raw;
     case "boolean": {
-      const v = raw.trim().toLowerCase();
-      if (["y", "yes", "on", "1", "true", "t"].includes(v)) return true;
-      if (["n", "no", "off", "0", "false", "f", ""].includes(v)) return false;
+      // Ansible's words (boolean.ts); an empty value is false, as in Ansible's config.
+      const v = raw.trim() === "" ? false : parseBoolean(raw);
+      if (v !== undefined) return v;
       throw bad(`${origin}: ${spec.key} must be true or false, got ${JSON.stringify(raw)}`, where, "Use true/false (or yes/no).");
     }
     case "integer":

@@ -114,7 +114,7 @@ interface KubeNode {
 
 function items(json: string): KubeNode[] {
   const parsed = JSON.parse(json) as { items?: KubeNode[] };
-  if (!Array.isArray(parsed.items)) throw new Error("no items in the kubectl output");
+  if (!Array.isArray(parsed.items)) throw new Error("No items in the kubectl output");
   return parsed.items;
 }
 

@@ -9,7 +9,7 @@ import { basename } from "node:path";
 import { stringify } from "yaml";
 import { UserError } from "../errors.ts";
 import type { Inventory } from "../inventory/inventory.ts";
-import { InventoryBuilder } from "../inventory/load.ts";
+import { InventoryBuilder } from "../inventory/builder.ts";
 import { parseIniInventory } from "../inventory/ini.ts";
 
 export function iniToYaml(file: string): string {

@@ -4,7 +4,7 @@
  */
 import { UserError } from "../errors.ts";
 import { expandHostRange } from "./host-ranges.ts";
-import type { InventoryBuilder } from "./load.ts";
+import type { InventoryBuilder } from "./builder.ts";
 
 export function parseIniInventory(builder: InventoryBuilder, text: string, file: string): void {
   let group = "ungrouped";

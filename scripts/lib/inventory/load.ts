@@ -11,7 +11,8 @@ import { decryptVaultText } from "../vault/keyring.ts";
 import { expandHostRange } from "./host-ranges.ts";
 import { loadVarsDir } from "./group-vars.ts";
 import { parseIniInventory } from "./ini.ts";
-import type { Inventory } from "./inventory.ts";
+import type { Inventory } from "./types.ts";
+import { InventoryBuilder, type GroupData } from "./builder.ts";
 
 export interface LoadInventoryOptions {
   /** The playbook's folder: its group_vars/ and host_vars/ win over the inventory's. */
@@ -20,61 +21,6 @@ export interface LoadInventoryOptions {
 
 const GROUP_KEYS = ["hosts", "vars", "children"];
 const LOCALHOST_NAMES = ["localhost", "127.0.0.1", "::1"];
-
-interface GroupData {
-  name: string;
-  /** Hosts listed directly under the group, in order. */
-  hosts: string[];
-  children: string[];
-  parents: Set<string>;
-  vars: Record<string, unknown>;
-}
-
-/** Accumulates groups and hosts from any number of sources, then computes the Inventory. */
-export class InventoryBuilder {
-  readonly groups = new Map<string, GroupData>();
-  readonly hostOrder: string[] = [];
-  readonly hostInlineVars = new Map<string, Record<string, unknown>>();
-  readonly hostWhere = new Map<string, SourcePosition | undefined>();
-  readonly groupWhere = new Map<string, SourcePosition | undefined>();
-
-  constructor() {
-    this.group("all");
-    this.group("ungrouped");
-  }
-
-  group(name: string, where?: SourcePosition): GroupData {
-    let g = this.groups.get(name);
-    if (!g) {
-      g = { name, hosts: [], children: [], parents: new Set(), vars: {} };
-      this.groups.set(name, g);
-      this.groupWhere.set(name, where);
-    }
-    return g;
-  }
-
-  host(name: string, where?: SourcePosition, vars?: Record<string, unknown>): void {
-    if (!this.hostInlineVars.has(name)) {
-      this.hostOrder.push(name);
-      this.hostInlineVars.set(name, {});
-      this.hostWhere.set(name, where);
-    }
-    if (vars) Object.assign(this.hostInlineVars.get(name)!, vars);
-  }
-
-  addHostToGroup(group: string, host: string): void {
-    const g = this.group(group);
-    if (!g.hosts.includes(host)) g.hosts.push(host);
-  }
-
-  addChild(parent: string, child: string, where?: SourcePosition): void {
-    if (parent === child) throw new UserError(`Group "${child}" cannot be its own child`, { where });
-    const p = this.group(parent);
-    const c = this.group(child, where);
-    if (!p.children.includes(child)) p.children.push(child);
-    c.parents.add(parent);
-  }
-}
 
 /** Loads every source (later sources add to earlier ones) into one Inventory. */
 export function loadInventory(sources: string[], options: LoadInventoryOptions = {}): Inventory {

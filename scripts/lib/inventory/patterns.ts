@@ -7,7 +7,7 @@ import { boundedRegExp } from "../bounded-regex.ts";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { UserError, ExitCode } from "../errors.ts";
-import type { Inventory } from "./inventory.ts";
+import type { Inventory } from "./types.ts";
 
 const LOCALHOST_NAMES = ["localhost", "127.0.0.1", "::1"];
 

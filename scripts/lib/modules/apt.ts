@@ -19,8 +19,6 @@ import { RULES, requireValues } from "./support/values.ts";
 
 export interface AptArgs {
   name?: string | string[];
-  pkg?: string | string[];
-  package?: string | string[];
   state: "present" | "absent" | "latest" | "installed" | "removed" | "fixed";
   update_cache?: boolean;
   update_cache_retries?: number;
@@ -58,9 +56,7 @@ interface AptState {
 const schema = {
   ...schemaHeader("apt", "Manages apt packages (Debian, Raspberry Pi OS)."),
   properties: {
-    name: { type: ["string", "array"], items: { type: "string" }, description: "Package name(s), optionally `name=version` (version may end with *)." },
-    pkg: { type: ["string", "array"], items: { type: "string" }, description: "Alias of name." },
-    package: { type: ["string", "array"], items: { type: "string" }, description: "Alias of name." },
+    name: { type: ["string", "array"], items: { type: "string" }, aliases: ["pkg", "package"], description: "Package name(s), optionally `name=version` (version may end with *)." },
     state: { type: "string", enum: ["present", "absent", "latest", "installed", "removed", "fixed"], default: "present" },
     update_cache: { type: "boolean", description: "Run apt-get update first (when older than cache_valid_time)." },
     update_cache_retries: { type: "integer", description: "Accepted for compatibility." },
@@ -74,11 +70,7 @@ const schema = {
     dpkg_options: { type: "string", default: "force-confdef,force-confold", description: "Comma-separated dpkg options." },
     lock_timeout: { type: "integer", default: 120, description: "Seconds to wait for the dpkg lock." },
   },
-  allOf: [
-    { not: { required: ["name", "pkg"] } },
-    { not: { required: ["name", "package"] } },
-    { not: { required: ["name", "deb"] } },
-  ],
+  not: { required: ["name", "deb"] },
 };
 
 /** "nginx=1.22*" -> { name, version }. */
@@ -155,7 +147,7 @@ export const apt: ModuleDefinition<AptArgs, AptState> = {
   aliases: [],
   schema,
   async plan(args, ctx) {
-    const specs = requireValues("apt", "name", listArg(args.name ?? args.pkg ?? args.package), RULES.debianPackage);
+    const specs = requireValues("apt", "name", listArg(args.name), RULES.debianPackage);
     requireValues("apt", "dpkg_options", listArg(args.dpkg_options), RULES.dpkgOption);
     const state = args.state === "installed" ? "present" : args.state === "removed" ? "absent" : args.state === "fixed" ? "present" : args.state;
     if (args.deb) return planDeb(args, ctx);
@@ -163,7 +155,7 @@ export const apt: ModuleDefinition<AptArgs, AptState> = {
     const names = wanted.map((w) => w.name);
     if (names.length === 0 && !args.update_cache && !args.autoremove) {
       // An empty list (a role's empty package variable) is a no-op, as in Ansible.
-      if ((args.name ?? args.pkg ?? args.package) !== undefined) return { changed: false, reason: "no packages given" };
+      if (args.name !== undefined) return { changed: false, reason: "no packages given" };
       throw new ModuleFailure("apt needs name, deb, update_cache or autoremove");
     }
     const parts = [cacheAgeScript()];

@@ -29,12 +29,8 @@ const schema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    path: { type: "string", description: "The file to modify." },
-    dest: { type: "string", description: "Alias of path." },
-    destfile: { type: "string", description: "Alias of path." },
-    name: { type: "string", description: "Alias of path." },
-    block: { type: "string", description: "The text to insert between the markers." },
-    content: { type: "string", description: "Alias of block." },
+    path: { type: "string", aliases: ["dest", "destfile", "name"], description: "The file to modify." },
+    block: { type: "string", aliases: ["content"], default: "", description: "The text to insert between the markers." },
     // The markers are lines the next run searches for: a newline would never match again.
     marker: { type: "string", default: "# {mark} ANSIBLE MANAGED BLOCK", ...schemaPattern(RULES.singleLine), description: "Marker line template; {mark} becomes marker_begin/marker_end." },
     marker_begin: { type: "string", default: "BEGIN", ...schemaPattern(RULES.singleLine) },
@@ -50,18 +46,11 @@ const schema = {
     ...FILE_ATTRIBUTE_PROPERTIES,
   },
   allOf: [
-    { oneOf: [{ required: ["path"] }, { required: ["dest"] }, { required: ["destfile"] }, { required: ["name"] }] },
+    { required: ["path"] },
     { not: { required: ["insertafter", "insertbefore"] } },
-    { not: { required: ["block", "content"] } },
   ],
 };
 
-export function normalizeBlockinfileArgs(raw: Record<string, unknown>): BlockinfileArgs {
-  const a = { ...raw } as Record<string, unknown>;
-  a.path ??= a.dest ?? a.destfile ?? a.name;
-  a.block ??= a.content ?? "";
-  return revealSecrets(a) as unknown as BlockinfileArgs;
-}
 
 /** Python's str.splitlines(True) for the line kinds config files have. */
 function splitLinesKeepEnds(text: string): string[] {
@@ -142,10 +131,10 @@ export function editBlock(original: string | undefined, args: BlockinfileArgs): 
 export const blockinfile: ModuleDefinition<BlockinfileArgs, TextEditState> = {
   name: "blockinfile",
   aliases: [],
-  secretArgs: ["block", "content", "insertafter", "insertbefore"],
+  secretArgs: ["block", "insertafter", "insertbefore"],
   schema,
-  async plan(rawArgs, ctx) {
-    const args = normalizeBlockinfileArgs(rawArgs as unknown as Record<string, unknown>);
+  async plan(received, ctx) {
+    const args = revealSecrets(received);
     const present = (args.state ?? "present") === "present";
     return planTextEdit(
       ctx,
@@ -163,7 +152,7 @@ export const blockinfile: ModuleDefinition<BlockinfileArgs, TextEditState> = {
       },
     );
   },
-  apply(plan, rawArgs, ctx) {
-    return applyTextEdit(ctx, normalizeBlockinfileArgs(rawArgs as unknown as Record<string, unknown>), plan);
+  apply(plan, args, ctx) {
+    return applyTextEdit(ctx, revealSecrets(args), plan);
   },
 };

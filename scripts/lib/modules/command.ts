@@ -9,7 +9,7 @@ import { quote } from "../shell/quote.ts";
 import { Secret } from "../shell/secret.ts";
 import { splitArgs } from "./support/shlex.ts";
 import type { CommandArgs, CommandState } from "./support/run-command.ts";
-import { COMMAND_COMMON_PROPERTIES, applyCommand, planCommand, withChdir } from "./support/run-command.ts";
+import { COMMAND_COMMON_PROPERTIES, applyCommand, createsOrRemoves, planCommand, withChdir } from "./support/run-command.ts";
 
 const schema = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -29,14 +29,14 @@ const schema = {
 function words(args: CommandArgs): Array<string | Secret> {
   if (args.argv) return args.argv.map((w) => (w instanceof Secret ? w : String(w)));
   const line = args._raw_params ?? args.cmd;
-  if (line === undefined) throw new ModuleFailure("no command given");
+  if (line === undefined) throw new ModuleFailure("No command given");
   if (line instanceof Secret) return splitArgs(line.reveal()).map((w) => new Secret(w));
   return splitArgs(line);
 }
 
 function commandState(args: CommandArgs): CommandState {
   const argv = words(args);
-  if (argv.length === 0) throw new ModuleFailure("no command given");
+  if (argv.length === 0) throw new ModuleFailure("No command given");
   return {
     script: withChdir(argv.map((w) => quote(w)).join(" "), args.chdir),
     shown: argv.map((w) => String(w)),
@@ -49,6 +49,7 @@ export const command: ModuleDefinition<CommandArgs, CommandState> = {
   schema,
   freeForm: "_raw_params",
   nonIdempotent: true,
+  planDecides: createsOrRemoves,
   secretArgs: ["_raw_params", "cmd", "argv", "stdin"],
   plan: (args, ctx) => planCommand(args, ctx, commandState(args)),
   apply: (plan, args, ctx) => applyCommand(args, ctx, plan.state ?? commandState(args)),

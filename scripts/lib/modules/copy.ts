@@ -44,8 +44,7 @@ const schema = {
     content: { description: "Inline content to write (dicts/lists are written as JSON)." },
     dest: { type: "string", description: "Target path; a trailing / (or an existing directory) means dest/<basename of src>." },
     backup: { type: "boolean", default: false },
-    force: { type: "boolean", description: "Default true. false: only create the file when it does not exist." },
-    thirsty: { type: "boolean", description: "Alias of force." },
+    force: { type: "boolean", aliases: ["thirsty"], description: "Default true. false: only create the file when it does not exist." },
     validate: { type: "string", description: "Command to validate the file before use (%s is the temp file)." },
     remote_src: { type: "boolean", default: false, description: "src is a path on the target." },
     follow: { type: "boolean", default: false },
@@ -58,12 +57,6 @@ const schema = {
   required: ["dest"],
   oneOf: [{ required: ["src"] }, { required: ["content"] }],
 };
-
-function normalize(raw: Record<string, unknown>): CopyArgs {
-  const a = { ...raw } as Record<string, unknown>;
-  a.force ??= a.thirsty;
-  return a as unknown as CopyArgs;
-}
 
 function contentValue(content: unknown): string | Secret {
   if (content instanceof Secret || typeof content === "string") return content;
@@ -86,7 +79,7 @@ function singleRequest(args: CopyArgs, ctx: ModuleContext): PutFileRequest {
     follow: args.follow,
   };
   if (args.content !== undefined) {
-    if (args.dest.endsWith("/")) throw new ModuleFailure("can not use content with a dir as dest");
+    if (args.dest.endsWith("/")) throw new ModuleFailure("Can not use content with a dir as dest");
     return { ...common, content: contentValue(args.content), afterHeader: "dynamically generated" };
   }
   if (args.remote_src) {
@@ -206,8 +199,7 @@ export const copy: ModuleDefinition<CopyArgs, PutFileState | TreeState> = {
   aliases: [],
   secretArgs: ["content"],
   schema,
-  async plan(rawArgs, ctx) {
-    const args = normalize(rawArgs as unknown as Record<string, unknown>);
+  async plan(args, ctx) {
     const dir = isLocalDirectory(args, ctx);
     if (dir) return planTree(args, ctx, dir);
     const req = singleRequest(args, ctx);
@@ -216,8 +208,7 @@ export const copy: ModuleDefinition<CopyArgs, PutFileState | TreeState> = {
     }
     return planPutFile(ctx, req);
   },
-  async apply(plan, rawArgs, ctx) {
-    const args = normalize(rawArgs as unknown as Record<string, unknown>);
+  async apply(plan, args, ctx) {
     if (plan.state && "tree" in plan.state) {
       await applyTree(args, ctx, plan.state);
       return { msg: plan.msg };

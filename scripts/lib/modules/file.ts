@@ -35,9 +35,7 @@ const schema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    path: { type: "string", description: "Path to manage." },
-    dest: { type: "string", description: "Alias of path." },
-    name: { type: "string", description: "Alias of path." },
+    path: { type: "string", aliases: ["dest", "name"], description: "Path to manage." },
     state: { type: "string", enum: ["file", "directory", "link", "hard", "absent", "touch"], description: "Default: the current state, or file." },
     src: { type: "string", description: "Target of the link (link/hard); relative to the link's directory." },
     recurse: { type: "boolean", default: false, description: "Apply owner/group/mode to everything below a directory." },
@@ -49,15 +47,9 @@ const schema = {
     modification_time_format: { type: "string", description: "Only the default %Y%m%d%H%M.%S is supported." },
     ...FILE_ATTRIBUTE_PROPERTIES,
   },
-  oneOf: [{ required: ["path"] }, { required: ["dest"] }, { required: ["name"] }],
+  required: ["path"],
   allOf: [{ if: { properties: { state: { enum: ["link", "hard"] } }, required: ["state"] }, then: { required: ["src"] } }],
 };
-
-function normalize(raw: Record<string, unknown>): FileArgs {
-  const a = { ...raw } as Record<string, unknown>;
-  a.path ??= a.dest ?? a.name;
-  return a as unknown as FileArgs;
-}
 
 interface FileApplyState {
   /** The one command apply runs. */
@@ -111,7 +103,7 @@ function exactMode(mode: string | number): string | undefined {
 }
 
 async function planFile(args: FileArgs, ctx: ModuleContext): Promise<Plan<FileApplyState>> {
-  if (!args.path) throw new ModuleFailure("missing required argument: path");
+  if (!args.path) throw new ModuleFailure("Missing required argument: path");
   const wish: AttributeWish = { mode: args.mode, owner: args.owner, group: args.group };
   const recurseCheck = args.recurse ? recurseFind(args.path, wish) : undefined;
   const r = await ctx.run(probeScript(args, recurseCheck));
@@ -272,7 +264,7 @@ export const file: ModuleDefinition<FileArgs, FileApplyState> = {
   name: "file",
   aliases: [],
   schema,
-  plan: (rawArgs, ctx) => planFile(normalize(rawArgs as unknown as Record<string, unknown>), ctx),
+  plan: (args, ctx) => planFile(args, ctx),
   async apply(plan, _args, ctx): Promise<ApplyResult> {
     const command = plan.state!.command;
     if (!command) return { msg: plan.msg };

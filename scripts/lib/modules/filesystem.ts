@@ -16,9 +16,7 @@ import { requireSuccess, schemaHeader, probeSection, probeValues } from "./suppo
 
 interface FilesystemArgs {
   dev: string;
-  device?: string;
   fstype?: string;
-  type?: string;
   opts?: string;
   force: boolean;
   resizefs: boolean;
@@ -110,22 +108,20 @@ export const filesystem: ModuleDefinition<FilesystemArgs, { command: string }> =
   schema: {
     ...schemaHeader("filesystem", "Makes a filesystem on a block device; refuses a device that holds anything unless force."),
     properties: {
-      dev: { type: "string", ...schemaPattern(RULES.devicePath), description: "Target block device (or a regular file), an absolute path." },
-      device: { type: "string", ...schemaPattern(RULES.devicePath), description: "Alias of dev." },
-      fstype: { type: "string", enum: ["ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "f2fs", "swap", "exfat", "ntfs"], description: "Filesystem type." },
-      type: { type: "string", description: "Alias of fstype." },
+      dev: { type: "string", aliases: ["device"], ...schemaPattern(RULES.devicePath), description: "Target block device (or a regular file), an absolute path." },
+      fstype: { type: "string", aliases: ["type"], enum: ["ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "f2fs", "swap", "exfat", "ntfs"], description: "Filesystem type." },
       opts: { type: "string", description: "Options for mkfs (e.g. \"-L data\")." },
       force: { type: "boolean", default: false, description: "Create even when the device holds a signature (DESTROYS its data)." },
       resizefs: { type: "boolean", default: false, description: "Not supported: accepted, warns." },
       state: { type: "string", enum: ["present", "absent"], default: "present" },
     },
-    oneOf: [{ required: ["dev"] }, { required: ["device"] }],
+    required: ["dev"],
     if: { properties: { state: { const: "present" } } },
-    then: { anyOf: [{ required: ["fstype"] }, { required: ["type"] }] },
+    then: { required: ["fstype"] },
   },
   async plan(args, ctx) {
-    const dev = args.dev ?? args.device!;
-    const fstype = args.fstype ?? args.type;
+    const dev = args.dev;
+    const fstype = args.fstype;
     const r = requireSuccess(await ctx.run(signatureProbe(dev)), `Cannot inspect ${dev}`);
     const sig = parseSignature(r.stdout);
     const result = { dev, fstype, found: sig.exists ? { type: sig.type ?? null, pttype: sig.ptType ?? null, label: sig.label ?? null, uuid: sig.uuid ?? null, size: sig.size ?? null, mountpoints: sig.mountpoints, partitions: sig.partitions } : null };
@@ -150,7 +146,7 @@ export const filesystem: ModuleDefinition<FilesystemArgs, { command: string }> =
     return { changed: true, msg, state: { command }, result };
   },
   async apply(plan, args, ctx) {
-    const dev = args.dev ?? args.device!;
+    const dev = args.dev;
     const r = requireSuccess(await ctx.run(plan.state!.command, { timeoutMs: 30 * 60_000 }), `Cannot create the filesystem on ${dev}`);
     const uuid = /^uuid=(\S+)$/m.exec(r.stdout)?.[1];
     return { msg: plan.msg, result: uuid ? { uuid } : {} };

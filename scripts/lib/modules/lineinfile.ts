@@ -29,16 +29,11 @@ const schema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    path: { type: "string", description: "The file to modify." },
-    dest: { type: "string", description: "Alias of path." },
-    destfile: { type: "string", description: "Alias of path." },
-    name: { type: "string", description: "Alias of path." },
+    path: { type: "string", aliases: ["dest", "destfile", "name"], description: "The file to modify." },
     // Ansible writes a "line" holding newlines as several lines that never match it again
     // (changed on every run); one line only here, blockinfile writes blocks.
-    line: { type: "string", ...schemaPattern(RULES.singleLine), description: "The line to insert/replace into the file (one line; use blockinfile for several)." },
-    value: { type: "string", ...schemaPattern(RULES.singleLine), description: "Alias of line." },
-    regexp: { type: "string", description: "Python regular expression to look for in every line." },
-    regex: { type: "string", description: "Alias of regexp." },
+    line: { type: "string", aliases: ["value"], ...schemaPattern(RULES.singleLine), description: "The line to insert/replace into the file (one line; use blockinfile for several)." },
+    regexp: { type: "string", aliases: ["regex"], description: "Python regular expression to look for in every line." },
     search_string: { type: "string", description: "Literal string to look for in every line." },
     state: { type: "string", enum: ["present", "absent"], default: "present" },
     insertafter: { type: "string", description: "EOF, BOF or a regex: insert after the last matching line." },
@@ -52,7 +47,7 @@ const schema = {
     ...FILE_ATTRIBUTE_PROPERTIES,
   },
   allOf: [
-    { oneOf: [{ required: ["path"] }, { required: ["dest"] }, { required: ["destfile"] }, { required: ["name"] }] },
+    { required: ["path"] },
     { not: { required: ["insertafter", "insertbefore"] } },
     { not: { required: ["regexp", "search_string"] } },
     { not: { required: ["backrefs", "search_string"] } },
@@ -60,13 +55,6 @@ const schema = {
 };
 
 /** Aliases -> canonical names (Ansible's dest/destfile/name, value, regex). */
-export function normalizeLineinfileArgs(raw: Record<string, unknown>): LineinfileArgs {
-  const a = { ...raw } as Record<string, unknown>;
-  a.path ??= a.dest ?? a.destfile ?? a.name;
-  a.line ??= a.value;
-  a.regexp ??= a.regex;
-  return revealSecrets(a) as unknown as LineinfileArgs;
-}
 
 /** Ansible's lineinfile present(): returns the new text and "line added"/"line replaced"/"". */
 export function presentLines(before: string | undefined, args: LineinfileArgs): { after: string; msg: string } {
@@ -180,20 +168,20 @@ function checkArgs(args: LineinfileArgs): void {
   const state = args.state ?? "present";
   if (state === "present" && args.line === undefined) throw new ModuleFailure("line is required with state=present");
   if (state === "absent" && args.line === undefined && args.regexp === undefined && args.search_string === undefined) {
-    throw new ModuleFailure("one of line, search_string, or regexp is required with state=absent");
+    throw new ModuleFailure("One of line, search_string, or regexp is required with state=absent");
   }
 }
 
 export const lineinfile: ModuleDefinition<LineinfileArgs, TextEditState> = {
   name: "lineinfile",
   aliases: [],
-  secretArgs: ["line", "value", "regexp", "regex", "search_string", "insertafter", "insertbefore"],
+  secretArgs: ["line", "regexp", "search_string", "insertafter", "insertbefore"],
   schema,
-  async plan(rawArgs, ctx) {
-    const args = normalizeLineinfileArgs(rawArgs as unknown as Record<string, unknown>);
+  async plan(received, ctx) {
+    const args = revealSecrets(received);
     checkArgs(args);
     // The schema sees a secret line only as a placeholder: check its text here.
-    if (args.line !== undefined) requireValue("lineinfile", "line", args.line, RULES.singleLine, { secret: ((rawArgs as { line?: unknown }).line ?? (rawArgs as { value?: unknown }).value) instanceof Secret });
+    if (args.line !== undefined) requireValue("lineinfile", "line", args.line, RULES.singleLine, { secret: (received.line as unknown) instanceof Secret });
     if (args.regexp === "" || args.search_string === "") {
       ctx.warn(`The ${args.regexp === "" ? "regular expression" : "search string"} is an empty string, which will match every line in the file.`);
     }
@@ -218,7 +206,7 @@ export const lineinfile: ModuleDefinition<LineinfileArgs, TextEditState> = {
       },
     );
   },
-  apply(plan, rawArgs, ctx) {
-    return applyTextEdit(ctx, normalizeLineinfileArgs(rawArgs as unknown as Record<string, unknown>), plan);
+  apply(plan, args, ctx) {
+    return applyTextEdit(ctx, revealSecrets(args), plan);
   },
 };

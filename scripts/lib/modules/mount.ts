@@ -16,8 +16,7 @@ import { RULES, schemaPattern } from "./support/values.ts";
 import { unescapeMountField } from "../facts/mounts.ts";
 
 interface MountArgs {
-  path?: string;
-  name?: string;
+  path: string;
   src?: string;
   fstype?: string;
   opts: string;
@@ -64,8 +63,7 @@ export const mount: ModuleDefinition<MountArgs, MountState> = {
   schema: {
     ...schemaHeader("mount", "Controls fstab entries and active mounts."),
     properties: {
-      path: { type: "string", description: "The mount point." },
-      name: { type: "string", description: "Alias of path." },
+      path: { type: "string", aliases: ["name"], description: "The mount point." },
       src: { type: "string", description: "Device (UUID=..., LABEL=..., /dev/..., or a directory for bind)." },
       // src and path are escaped as fstab does (\040); the other fields are single words.
       fstype: { type: "string", ...schemaPattern(RULES.word), description: "Filesystem type (none for bind)." },
@@ -77,14 +75,13 @@ export const mount: ModuleDefinition<MountArgs, MountState> = {
       boot: { type: "boolean", default: true, description: "false adds noauto." },
       backup: { type: "boolean", default: false },
     },
-    required: ["state"],
-    oneOf: [{ required: ["path"] }, { required: ["name"] }],
+    required: ["path", "state"],
     allOf: [
       { if: { properties: { state: { enum: ["mounted", "present"] } }, required: ["state"] }, then: { required: ["src", "fstype"] } },
     ],
   },
   async plan(args, ctx) {
-    const path = (args.path ?? args.name!).replace(/(.)\/+$/, "$1");
+    const path = args.path.replace(/(.)\/+$/, "$1");
     const probe = [
       fileProbeScript(args.fstab, { content: true }),
       // Field 5 of mountinfo is the mount point, octal-escaped like fstab.
@@ -138,7 +135,7 @@ export const mount: ModuleDefinition<MountArgs, MountState> = {
   },
   async apply(plan, args, ctx) {
     const s = plan.state!;
-    const path = args.path ?? args.name!;
+    const path = args.path;
     // Unmount before the entry goes (absent), write the entry before mounting (mounted).
     const unmountFirst = args.state === "absent" || args.state === "unmounted";
     if (unmountFirst && s.commands.length) requireSuccess(await ctx.run(s.commands.join(" && ")), `Cannot unmount ${path}`);

@@ -24,7 +24,7 @@ const schema = {
 
 function rawState(args: CommandArgs): CommandState {
   const line = args._raw_params;
-  if (line === undefined) throw new ModuleFailure("no command given");
+  if (line === undefined) throw new ModuleFailure("No command given");
   const text = line instanceof Secret ? line.reveal() : line;
   return {
     script: args.executable ? `${quote(args.executable)} -c ${quote(line)}` : text,

@@ -24,10 +24,7 @@ const schema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    path: { type: "string", description: "The file to modify." },
-    dest: { type: "string", description: "Alias of path." },
-    destfile: { type: "string", description: "Alias of path." },
-    name: { type: "string", description: "Alias of path." },
+    path: { type: "string", aliases: ["dest", "destfile", "name"], description: "The file to modify." },
     regexp: { type: "string", description: "Python regular expression (MULTILINE) to look for." },
     replace: { type: "string", default: "", description: "Replacement; may use \\1 and \\g<name> backreferences." },
     after: { type: "string", description: "Only replace after the first match of this pattern." },
@@ -38,15 +35,8 @@ const schema = {
     others: { type: "object", description: "Accepted for compatibility; ignored." },
     ...FILE_ATTRIBUTE_PROPERTIES,
   },
-  required: ["regexp"],
-  oneOf: [{ required: ["path"] }, { required: ["dest"] }, { required: ["destfile"] }, { required: ["name"] }],
+  required: ["path", "regexp"],
 };
-
-export function normalizeReplaceArgs(raw: Record<string, unknown>): ReplaceArgs {
-  const a = { ...raw } as Record<string, unknown>;
-  a.path ??= a.dest ?? a.destfile ?? a.name;
-  return revealSecrets(a) as unknown as ReplaceArgs;
-}
 
 /** Ansible's replace: returns the new text and "N replacements made" (or "" when none). */
 export function replaceText(contents: string, args: ReplaceArgs): EditOutcome {
@@ -85,15 +75,15 @@ export const replace: ModuleDefinition<ReplaceArgs, TextEditState> = {
   aliases: [],
   secretArgs: ["regexp", "replace", "after", "before"],
   schema,
-  async plan(rawArgs, ctx) {
-    const args = normalizeReplaceArgs(rawArgs as unknown as Record<string, unknown>);
+  async plan(received, ctx) {
+    const args = revealSecrets(received);
     return planTextEdit(ctx, args, (before) => replaceText(before ?? "", args), {
       missing: () => {
         throw new ModuleFailure(`Path ${args.path} does not exist !`, { rc: 257 });
       },
     });
   },
-  apply(plan, rawArgs, ctx) {
-    return applyTextEdit(ctx, normalizeReplaceArgs(rawArgs as unknown as Record<string, unknown>), plan);
+  apply(plan, args, ctx) {
+    return applyTextEdit(ctx, revealSecrets(args), plan);
   },
 };

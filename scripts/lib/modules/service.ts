@@ -15,7 +15,6 @@ interface ServiceArgs {
   state?: "started" | "stopped" | "restarted" | "reloaded";
   enabled?: boolean;
   arguments?: string;
-  args?: string;
   pattern?: string;
   runlevel?: string;
   sleep?: number;
@@ -39,8 +38,7 @@ export const service: ModuleDefinition<ServiceArgs, ServiceState> = {
       name: { type: "string", ...schemaPattern(RULES.serviceName), description: "Service name." },
       state: { type: "string", enum: ["started", "stopped", "restarted", "reloaded"] },
       enabled: { type: "boolean" },
-      arguments: { type: "string", description: "Extra arguments for the init script (SysV only)." },
-      args: { type: "string", description: "Alias of arguments." },
+      arguments: { type: "string", aliases: ["args"], description: "Extra arguments for the init script (SysV only)." },
       pattern: { type: "string", description: "Accepted for compatibility; ignored." },
       runlevel: { type: "string", description: "Accepted for compatibility; ignored." },
       sleep: { type: "integer", description: "Seconds between stop and start when restarting (SysV only)." },
@@ -63,7 +61,7 @@ export const service: ModuleDefinition<ServiceArgs, ServiceState> = {
     if (!/^script=yes$/m.test(r.stdout)) throw new ModuleFailure(`Could not find the requested service ${args.name}: host ${ctx.host}`);
     const running = /^status=0$/m.test(r.stdout);
     const enabled = /^enabled=yes$/m.test(r.stdout);
-    const extra = raw(args.arguments ?? args.args ? ` ${sh`${(args.arguments ?? args.args)!.split(/\s+/).filter(Boolean)}`}` : "");
+    const extra = raw(args.arguments ? ` ${sh`${args.arguments.split(/\s+/).filter(Boolean)}`}` : "");
     const commands: string[] = [];
     const done: string[] = [];
     if (args.enabled === true && !enabled) { commands.push(sh`update-rc.d ${args.name} defaults && update-rc.d ${args.name} enable`); done.push("enabled"); }

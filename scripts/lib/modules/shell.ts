@@ -7,7 +7,7 @@ import { ModuleFailure } from "./types.ts";
 import { quote } from "../shell/quote.ts";
 import { Secret } from "../shell/secret.ts";
 import type { CommandArgs, CommandState } from "./support/run-command.ts";
-import { COMMAND_COMMON_PROPERTIES, applyCommand, planCommand, withChdir } from "./support/run-command.ts";
+import { COMMAND_COMMON_PROPERTIES, applyCommand, createsOrRemoves, planCommand, withChdir } from "./support/run-command.ts";
 
 const schema = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -25,7 +25,7 @@ const schema = {
 function shellState(args: CommandArgs): CommandState {
   const line = args._raw_params ?? args.cmd;
   if (line === undefined || String(line instanceof Secret ? line.reveal() : line).trim() === "") {
-    throw new ModuleFailure("no command given");
+    throw new ModuleFailure("No command given");
   }
   const shellPath = args.executable ?? "/bin/sh";
   return {
@@ -40,6 +40,7 @@ export const shell: ModuleDefinition<CommandArgs, CommandState> = {
   schema,
   freeForm: "_raw_params",
   nonIdempotent: true,
+  planDecides: createsOrRemoves,
   secretArgs: ["_raw_params", "cmd", "stdin"],
   plan: (args, ctx) => planCommand(args, ctx, shellState(args)),
   apply: (plan, args, ctx) => applyCommand(args, ctx, plan.state ?? shellState(args)),

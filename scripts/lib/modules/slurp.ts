@@ -8,8 +8,7 @@ import { sh } from "../shell/quote.ts";
 import { maskSecrets } from "../shell/secret.ts";
 
 interface SlurpArgs {
-  src?: string;
-  path?: string;
+  src: string;
 }
 
 const schema = {
@@ -19,10 +18,9 @@ const schema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    src: { type: "string", description: "The file to read." },
-    path: { type: "string", description: "Alias of src." },
+    src: { type: "string", aliases: ["path"], description: "The file to read." },
   },
-  oneOf: [{ required: ["src"] }, { required: ["path"] }],
+  required: ["src"],
 };
 
 export const slurp: ModuleDefinition<SlurpArgs> = {
@@ -30,8 +28,7 @@ export const slurp: ModuleDefinition<SlurpArgs> = {
   aliases: [],
   schema,
   async plan(args, ctx) {
-    const src = args.src ?? args.path;
-    if (!src) throw new ModuleFailure("missing required argument: src");
+    const src = args.src;
     const r = await ctx.run(
       sh`p=${src}; if [ -d "$p" ]; then echo slurp.dir; elif [ ! -e "$p" ]; then echo slurp.missing; elif [ ! -r "$p" ]; then echo slurp.unreadable; else printf 'slurp.content '; base64 -w0 < "$p" && echo; fi`,
     );

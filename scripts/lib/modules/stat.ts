@@ -11,7 +11,7 @@ interface StatArgs {
   path: string;
   follow?: boolean;
   get_checksum?: boolean;
-  checksum_algorithm?: string;
+  checksum_algorithm: string;
   get_mime?: boolean;
   get_attributes?: boolean;
 }
@@ -25,19 +25,15 @@ const schema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    path: { type: "string", description: "The path to inspect." },
-    dest: { type: "string", description: "Alias of path." },
-    name: { type: "string", description: "Alias of path." },
+    path: { type: "string", aliases: ["dest", "name"], description: "The path to inspect." },
     follow: { type: "boolean", default: false, description: "Follow symbolic links." },
     get_checksum: { type: "boolean", default: true, description: "Compute the checksum of regular files." },
-    checksum_algorithm: { type: "string", enum: ALGORITHMS, description: "Checksum algorithm." },
-    checksum_algo: { type: "string", enum: ALGORITHMS, description: "Alias of checksum_algorithm." },
-    checksum: { type: "string", enum: ALGORITHMS, description: "Alias of checksum_algorithm." },
+    checksum_algorithm: { type: "string", enum: ALGORITHMS, default: "sha1", aliases: ["checksum_algo", "checksum"], description: "Checksum algorithm." },
     get_mime: { type: "boolean", default: true, description: "Accepted for compatibility (mime type via file(1) when present)." },
     get_md5: { type: "boolean", description: "Accepted for compatibility; ignored." },
     get_attributes: { type: "boolean", default: true, description: "Accepted for compatibility; ignored." },
   },
-  oneOf: [{ required: ["path"] }, { required: ["dest"] }, { required: ["name"] }],
+  required: ["path"],
 };
 
 /** The one probe: stat fields, link info, access tests and the checksum. */
@@ -119,12 +115,9 @@ export const stat: ModuleDefinition<StatArgs> = {
   aliases: [],
   schema,
   async plan(args, ctx) {
-    const a = args as StatArgs & { dest?: string; name?: string; checksum_algo?: string; checksum?: string };
-    const path = a.path ?? a.dest ?? a.name;
-    if (!path) throw new ModuleFailure("missing required argument: path");
-    const algorithm = a.checksum_algorithm ?? a.checksum_algo ?? a.checksum ?? "sha1";
-    if (!ALGORITHMS.includes(algorithm)) throw new ModuleFailure(`unsupported checksum_algorithm ${algorithm}`);
-    const r = await ctx.run(statScript(path, a.follow === true, a.get_checksum === false ? undefined : algorithm));
+    const path = args.path;
+    const algorithm = args.checksum_algorithm;
+    const r = await ctx.run(statScript(path, args.follow === true, args.get_checksum === false ? undefined : algorithm));
     if (r.rc !== 0) throw new ModuleFailure(`Cannot stat ${path}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
     const st = parseStat(r.stdout, path);
     return { changed: false, reason: st.exists ? `${path} exists` : `${path} does not exist`, result: { stat: st } };

@@ -502,7 +502,7 @@ async function apply(planned: Plan<StaticIpState>, args: StaticIpArgs, ctx: Modu
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new ModuleFailure(
-      `could not reach ${ctx.host} at ${s.newIp} after the switch; the node restores ${oldText} within ${timeout} s (${why})`,
+      `Could not reach ${ctx.host} at ${s.newIp} after the switch; the node restores ${oldText} within ${timeout} s (${why})`,
       { rollback_in: timeout },
     );
   }
@@ -539,7 +539,7 @@ async function apply(planned: Plan<StaticIpState>, args: StaticIpArgs, ctx: Modu
   const confirmed = await ctx.run(cancelRollback(s));
   if (confirmed.rc !== 0 || !confirmed.stdout.includes("cancelled")) {
     throw new ModuleFailure(
-      `could not confirm the new address on ${ctx.host} in time (the rollback may already run): ${confirmed.stderr.trim() || "timer not pending"}`,
+      `Could not confirm the new address on ${ctx.host} in time (the rollback may already run): ${confirmed.stderr.trim() || "timer not pending"}`,
     );
   }
 

@@ -67,11 +67,9 @@ export const sysctl: ModuleDefinition<SysctlArgs, SysctlState> = {
   schema: {
     ...schemaHeader("sysctl", "Manages kernel parameters in a sysctl file and live."),
     properties: {
-      name: { type: "string", ...schemaPattern(RULES.sysctlKey), description: "The parameter (net.ipv4.ip_forward)." },
-      key: { type: "string", ...schemaPattern(RULES.sysctlKey), description: "Alias of name." },
+      name: { type: "string", aliases: ["key"], ...schemaPattern(RULES.sysctlKey), description: "The parameter (net.ipv4.ip_forward)." },
       // One line of the sysctl file: a newline would add a line that `sysctl -p` applies.
-      value: { type: ["string", "number", "boolean"], ...schemaPattern(RULES.singleLine), description: "Its value (one line)." },
-      val: { type: ["string", "number", "boolean"], ...schemaPattern(RULES.singleLine), description: "Alias of value." },
+      value: { type: ["string", "number", "boolean"], aliases: ["val"], ...schemaPattern(RULES.singleLine), description: "Its value (one line)." },
       sysctl_file: { type: "string", default: "/etc/sysctl.conf" },
       reload: { type: "boolean", default: true, description: "sysctl -p FILE when the file changed." },
       state: { type: "string", enum: ["present", "absent"], default: "present" },
@@ -80,12 +78,11 @@ export const sysctl: ModuleDefinition<SysctlArgs, SysctlState> = {
     },
     required: ["name"],
     if: { properties: { state: { const: "present" } } },
-    then: { anyOf: [{ required: ["value"] }, { required: ["val"] }] },
+    then: { required: ["value"] },
   },
-  async plan(rawArgs, ctx) {
-    const a = rawArgs as SysctlArgs & { key?: string; val?: SysctlArgs["value"] };
-    const name = a.name ?? a.key!;
-    const value = a.state === "present" ? valueText(a.value ?? a.val) : undefined;
+  async plan(a, ctx) {
+    const name = a.name;
+    const value = a.state === "present" ? valueText(a.value) : undefined;
     requireValue("sysctl", "name", name, RULES.sysctlKey);
     if (value !== undefined) requireValue("sysctl", "value", value, RULES.singleLine);
     const probe = [sh`echo @@live; sysctl -n -- ${normalizeKey(name)} 2>/dev/null || echo @@unknown`, "echo @@file", fileProbeScript(a.sysctl_file, { content: true })].join("\n");
@@ -111,9 +108,8 @@ export const sysctl: ModuleDefinition<SysctlArgs, SysctlState> = {
     if (done.length === 0) return { changed: false, reason: `${name}${value !== undefined ? ` = ${value}` : " absent"} in ${a.sysctl_file}${a.sysctl_set ? " and live" : ""}`, result };
     return { changed: true, msg: `${name}: ${done.join(", ")}`, state, diff, result };
   },
-  async apply(plan, rawArgs, ctx) {
-    const a = rawArgs as SysctlArgs & { key?: string };
-    const name = a.name ?? a.key!;
+  async apply(plan, a, ctx) {
+    const name = a.name;
     const s = plan.state!;
     if (s.content !== undefined) await writeFileAtomic(ctx, a.sysctl_file, s.content, { makeParents: true });
     if (s.set !== undefined) requireSuccess(await ctx.run(sh`sysctl -w -- ${`${normalizeKey(name)}=${s.set}`}`), `Cannot set ${name}`);

@@ -11,15 +11,11 @@ import { requireSuccess, schemaHeader, probeValues } from "./support/system.ts";
 
 export interface SystemdArgs {
   name?: string;
-  service?: string;
-  unit?: string;
   state?: "started" | "stopped" | "restarted" | "reloaded";
   enabled?: boolean;
   masked?: boolean;
   daemon_reload: boolean;
-  "daemon-reload"?: boolean;
   daemon_reexec: boolean;
-  "daemon-reexec"?: boolean;
   scope: "system" | "user" | "global";
   no_block: boolean;
   force?: boolean;
@@ -38,16 +34,12 @@ interface SystemdState {
 }
 
 export const SYSTEMD_PROPERTIES = {
-  name: { type: "string", description: "Unit name (.service assumed when no suffix)." },
-  service: { type: "string", description: "Alias of name." },
-  unit: { type: "string", description: "Alias of name." },
+  name: { type: "string", aliases: ["service", "unit"], description: "Unit name (.service assumed when no suffix)." },
   state: { type: "string", enum: ["started", "stopped", "restarted", "reloaded"] },
   enabled: { type: "boolean", description: "Start at boot." },
   masked: { type: "boolean", description: "Masked (cannot be started at all)." },
-  daemon_reload: { type: "boolean", default: false, description: "systemctl daemon-reload before anything else." },
-  "daemon-reload": { type: "boolean", description: "Alias of daemon_reload." },
-  daemon_reexec: { type: "boolean", default: false, description: "systemctl daemon-reexec before anything else." },
-  "daemon-reexec": { type: "boolean", description: "Alias of daemon_reexec." },
+  daemon_reload: { type: "boolean", default: false, aliases: ["daemon-reload"], description: "systemctl daemon-reload before anything else." },
+  daemon_reexec: { type: "boolean", default: false, aliases: ["daemon-reexec"], description: "systemctl daemon-reexec before anything else." },
   scope: { type: "string", enum: ["system", "user", "global"], default: "system" },
   no_block: { type: "boolean", default: false, description: "Do not wait for the job to finish." },
   force: { type: "boolean", description: "Override existing symlinks when enabling." },
@@ -72,8 +64,8 @@ const ENABLED = new Set(["enabled", "enabled-runtime", "linked", "linked-runtime
 export function systemdProbe(args: SystemdArgs, check: boolean, name: string | undefined): string {
   const scope = args.scope === "system" ? "" : ` --${args.scope}`;
   const lines: string[] = [];
-  if (!check && (args.daemon_reexec || args["daemon-reexec"])) lines.push(`systemctl${scope} daemon-reexec || exit 1`);
-  if (!check && (args.daemon_reload || args["daemon-reload"])) lines.push(`systemctl${scope} daemon-reload || exit 1`);
+  if (!check && args.daemon_reexec) lines.push(`systemctl${scope} daemon-reexec || exit 1`);
+  if (!check && args.daemon_reload) lines.push(`systemctl${scope} daemon-reload || exit 1`);
   if (name) lines.push(sh`systemctl${raw(scope)} show -p Id,LoadState,ActiveState,SubState,UnitFileState -- ${name}`);
   return lines.join("\n") || ":";
 }
@@ -150,10 +142,10 @@ export function planUnit(args: SystemdArgs, name: string, status: UnitStatus, ho
 }
 
 export async function planSystemd(args: SystemdArgs, ctx: ModuleContext): Promise<Plan<SystemdState>> {
-  const name = args.name ?? args.service ?? args.unit;
+  const name = args.name;
   const r = requireSuccess(await ctx.run(systemdProbe(args, ctx.check, name)), name ? `Cannot query unit ${name}` : "systemctl daemon-reload failed");
   if (!name) {
-    const did = [args.daemon_reexec || args["daemon-reexec"] ? "daemon re-executed" : "", args.daemon_reload || args["daemon-reload"] ? "daemon reloaded" : ""].filter(Boolean);
+    const did = [args.daemon_reexec ? "daemon re-executed" : "", args.daemon_reload ? "daemon reloaded" : ""].filter(Boolean);
     if (did.length === 0) throw new ModuleFailure("systemd needs name, daemon_reload or daemon_reexec");
     return { changed: false, reason: ctx.check ? `${did.join(", ")} (skipped in check mode)` : did.join(", ") };
   }
@@ -166,7 +158,6 @@ export const systemd: ModuleDefinition<SystemdArgs, SystemdState> = {
   schema: {
     ...schemaHeader("systemd", "Controls systemd units: state, enabled, masked, daemon-reload."),
     properties: SYSTEMD_PROPERTIES,
-    allOf: [{ not: { required: ["name", "service"] } }, { not: { required: ["name", "unit"] } }],
   },
   plan: planSystemd,
   async apply(plan, _args, ctx) {

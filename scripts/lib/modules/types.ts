@@ -1,8 +1,8 @@
 /**
- * The module contract (DESIGN.md): a module declares a JSON Schema for its arguments and two
- * steps. `plan` is read-only and says whether anything would change (with a reason when not);
- * `apply` makes the change, atomically, and is only called when the plan says changed and the
- * run is not in check mode.
+ * The module contract (ARCHITECTURE.md): a module declares a JSON Schema for its arguments
+ * and two steps. `plan` is read-only and says whether anything would change (with a reason
+ * when not); `apply` makes the change, atomically, and is only called when the plan says
+ * changed and the run is not in check mode. plan-apply.ts is the one place that enforces this.
  */
 import type { ExecResult } from "../transport/types.ts";
 import type { Secret } from "../shell/secret.ts";
@@ -88,6 +88,11 @@ export interface ModuleDefinition<Args = any, State = any> {
    * unless creates/removes say so; changed_when then decides.
    */
   nonIdempotent?: boolean;
+  /**
+   * For a nonIdempotent module: true when these arguments let plan decide (command's
+   * creates/removes), so check mode trusts the plan instead of skipping the task.
+   */
+  planDecides?(args: Args): boolean;
   /**
    * Arguments this module takes as Secrets (it reveals them only where they go: a stdin, a
    * 0600 file, a command never shown). Every other argument rendered from a secret reaches

@@ -20,7 +20,6 @@ interface UserArgs {
   shell?: string;
   home?: string;
   create_home: boolean;
-  createhome?: boolean;
   move_home: boolean;
   system: boolean;
   password?: string | Secret;
@@ -60,8 +59,7 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
       // Fields of an /etc/passwd line.
       shell: { type: "string", ...schemaPattern(RULES.singleLine) },
       home: { type: "string", ...schemaPattern(RULES.singleLine) },
-      create_home: { type: "boolean", default: true },
-      createhome: { type: "boolean", description: "Alias of create_home." },
+      create_home: { type: "boolean", default: true, aliases: ["createhome"] },
       move_home: { type: "boolean", default: false, description: "Move the old home to the new home." },
       system: { type: "boolean", default: false },
       password: { type: "string", description: "Crypted password hash (e.g. from password_hash('sha512'))." },
@@ -100,7 +98,7 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
     for (const g of [...(wantGroups ?? []), ...(args.group && !/^\d+$/.test(args.group) ? [args.group] : [])]) {
       if (!known.has(g)) throw new ModuleFailure(`Group ${g} does not exist`);
     }
-    const createHome = args.createhome ?? args.create_home;
+    const createHome = args.create_home;
     if (!entry) {
       const opts: string[] = [];
       if (args.uid !== undefined) opts.push(sh`-u ${args.uid}`);

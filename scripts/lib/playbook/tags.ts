@@ -3,7 +3,13 @@
  * unless skipped explicitly, `never` runs only when asked for by name, `tagged`/`untagged`/
  * `all` are the special selectors, and --skip-tags wins over --tags.
  */
-import type { TagFilter } from "../run/options.ts";
+/** --tags and --skip-tags. */
+export interface TagFilter {
+  /** --tags (empty: all, i.e. everything but `never`). */
+  only: string[];
+  /** --skip-tags */
+  skip: string[];
+}
 
 const UNTAGGED = "untagged";
 

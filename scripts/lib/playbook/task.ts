@@ -22,6 +22,7 @@ import { parseFreeForm } from "./free-form.ts";
 import { validateModuleArgs } from "./validate-args.ts";
 import { validateStructure } from "./structure.ts";
 import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
+import { parseBoolean } from "../boolean.ts";
 
 /** Play-wide role bookkeeping: handlers collected, roles seen (run once unless allow_duplicates). */
 export interface PlayRoles {
@@ -79,17 +80,12 @@ function at(raw: unknown, key: string, ctx: ParseContext): SourcePosition {
 
 // ---------------------------------------------------------------- keyword values
 
-const TRUE_STRINGS = /^(?:yes|true|on|y|1)$/i;
-const FALSE_STRINGS = /^(?:no|false|off|n|0)$/i;
-
 /** A yes/no keyword; templated values are not supported for keywords (clear error). */
 export function toBool(value: unknown, key: string, where: SourcePosition): boolean | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === "boolean") return value;
-  if (typeof value === "number" && (value === 0 || value === 1)) return value === 1;
+  const parsed = parseBoolean(value);
+  if (parsed !== undefined) return parsed;
   if (typeof value === "string") {
-    if (TRUE_STRINGS.test(value)) return true;
-    if (FALSE_STRINGS.test(value)) return false;
     if (hasTemplate(value)) {
       throw new UserError(`"${key}: ${value}": a template is not supported for ${key}`, {
         where,
@@ -367,7 +363,7 @@ function parseLoopControl(value: unknown): Task["loopControl"] {
   if (v.index_var !== undefined) lc.indexVar = String(v.index_var);
   if (v.label !== undefined) lc.label = String(v.label);
   if (v.pause !== undefined) lc.pause = Number(v.pause);
-  if (v.extended !== undefined) lc.extended = v.extended === true || (typeof v.extended === "string" && TRUE_STRINGS.test(v.extended));
+  if (v.extended !== undefined) lc.extended = parseBoolean(v.extended) === true;
   return lc;
 }
 

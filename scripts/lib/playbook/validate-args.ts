@@ -4,11 +4,12 @@
  *
  * SCHEMA CONVENTION for module authors (draft-07, `type: "object"`, `additionalProperties:
  * false`, one `properties` entry per option, Ansible's option names):
- * - Types: `boolean` options accept yes/no/true/false/on/off/1/0 (strings too, as Ansible);
+ * - Types: `boolean` options accept Ansible's words (yes/no, on/off, y/n, t/f, 1/0: boolean.ts);
  *   `integer`/`number` options accept numeric strings (ajv coerceTypes). Give `default`s in the
  *   schema: they are filled in before the module sees the arguments.
- * - Aliases (Ansible's `dest` for `path`...): declare each alias as its own property
- *   ("Alias of path.") and normalise in the module.
+ * - Aliases (Ansible's `dest` for `path`...): `path: { type: "string", aliases: ["dest"] }`.
+ *   The module receives `path` only; `path` and `dest` together are mutually exclusive
+ *   (arg-aliases.ts; scripts/gen-schemas.ts writes the aliases out for editors).
  * - Exactly one of a, b, c: `oneOf: [{ required: ["a"] }, { required: ["b"] }, { required: ["c"] }]`
  *   (none given -> "one of a, b, c is required"; several -> "mutually exclusive").
  * - At least one of a, b: `anyOf: [{ required: ["a"] }, { required: ["b"] }]`.
@@ -30,6 +31,8 @@ import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
 import { positionOfKey } from "../yaml/load.ts";
 import { Secret } from "../shell/secret.ts";
 import { compileSchema, type Validator } from "./schema-cache.ts";
+import { resolveAliases } from "./arg-aliases.ts";
+import { parseBoolean } from "../boolean.ts";
 
 type Schema = Record<string, unknown>;
 
@@ -46,9 +49,6 @@ function validatorFor(schema: Schema): Validator {
 }
 
 const TEMPLATE = /\{\{|\{%/;
-const BOOLEAN_STRINGS: Record<string, boolean> = {
-  yes: true, no: false, y: true, n: false, true: true, false: false, on: true, off: false, "1": true, "0": false,
-};
 
 function isTemplated(v: unknown): boolean {
   return typeof v === "string" && TEMPLATE.test(v);
@@ -66,8 +66,8 @@ function coerceBooleans(args: Record<string, unknown>, schema: Schema): void {
   for (const [key, value] of Object.entries(args)) {
     const types = typesOf(props[key]);
     if (types.includes("boolean") && !types.includes("string")) {
-      if (typeof value === "string" && value.toLowerCase() in BOOLEAN_STRINGS) args[key] = BOOLEAN_STRINGS[value.toLowerCase()];
-      else if (typeof value === "number" && (value === 0 || value === 1)) args[key] = value === 1;
+      const parsed = typeof value === "string" || typeof value === "number" ? parseBoolean(value) : undefined;
+      if (parsed !== undefined) args[key] = parsed;
     }
   }
 }
@@ -155,14 +155,12 @@ function requiredBranches(branches: unknown): string[][] | undefined {
   return out;
 }
 
-function optionName(path: string): string {
-  return path.split("/").slice(1).join(".");
-}
-
 /** One user-facing message (or undefined to drop the error) and the key it is about. */
-function explain(e: ErrorObject, data: Record<string, unknown>, schema: Schema, defaulted: Set<string>): { message: string; key?: string } | undefined {
-  const option = optionName(e.instancePath);
-  const top = e.instancePath.split("/")[1];
+function explain(e: ErrorObject, data: Record<string, unknown>, schema: Schema, defaulted: Set<string>, written: Map<string, string>): { message: string; key?: string } | undefined {
+  // An option given by its alias is named as the user wrote it.
+  const [, first, ...rest] = e.instancePath.split("/");
+  const top = first === undefined ? undefined : written.get(first) ?? first;
+  const option = [top, ...rest].filter((p) => p !== undefined).join(".");
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
@@ -260,15 +258,23 @@ export function validateModuleArgs(
 ): Record<string, unknown> {
   const secrets: Secret[] = [];
   const data = withoutSecrets(args, secrets) as Record<string, unknown>;
+  const aliases = resolveAliases(data, module.schema);
   coerceBooleans(data, module.schema);
   // Mutual exclusion is about what the user wrote (Ansible checks it before defaults).
   const defaulted = fillDefaults(data, module.schema);
   const validate = validatorFor(module.schema);
-  if (validate(data)) return restoreSecrets(data, secrets) as Record<string, unknown>;
+  const valid = validate(data);
+  if (valid && aliases.conflicts.length === 0) return restoreSecrets(data, secrets) as Record<string, unknown>;
 
   const problems: Array<{ message: string; where: SourcePosition }> = [];
   const seen = new Set<string>();
-  const errors = validate.errors ?? [];
+  for (const names of aliases.conflicts) {
+    const message = `options ${names.map((n) => `"${n}"`).join(" and ")} are mutually exclusive`;
+    seen.add(message);
+    const keyWhere = positionOfKey(args, names[1]);
+    problems.push({ message, where: keyWhere && keyWhere.line !== undefined ? keyWhere : where });
+  }
+  const errors = valid ? [] : validate.errors ?? [];
   // A failing oneOf/anyOf also reports each branch's errors; the summary says it better.
   const summarised = errors.filter((e) => (e.keyword === "oneOf" || e.keyword === "anyOf") && requiredBranches(e.schema)).map((e) => e.schemaPath);
   for (const e of errors) {
@@ -276,7 +282,7 @@ export function validateModuleArgs(
     if (options.templated && underTemplate(data, e.instancePath)) continue;
     // An anyOf over types (string or list) fails with one type error per branch.
     if (e.keyword === "type" && /\/anyOf\/\d+\/type$/.test(e.schemaPath)) continue;
-    const explained = explain(e, data, module.schema, defaulted);
+    const explained = explain(e, data, module.schema, defaulted, aliases.written);
     if (!explained || seen.has(explained.message)) continue;
     seen.add(explained.message);
     const keyWhere = explained.key !== undefined ? positionOfKey(args, explained.key) : undefined;

@@ -1,37 +1,25 @@
 /**
  * Runs one module on one host: render the arguments (omit dropped), validate them now that
- * they are values, build the ModuleContext, plan (read-only, ideally one round trip), and
- * apply only when the plan says changed and the run is not in check mode.
+ * they are values, build the ModuleContext, then planThenApply: plan (read-only, ideally one
+ * round trip), and apply only when the plan says changed and the run is not in check mode.
+ * The module tests (test/support/run-module.ts, test/unit/modules/fixtures.test.ts) run the
+ * same planThenApply.
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { UserError } from "../errors.ts";
-import { ModuleFailure, type ModuleContext, type ModuleDefinition } from "../modules/types.ts";
+import type { ModuleContext, ModuleDefinition } from "../modules/types.ts";
+import { planThenApply } from "../modules/plan-apply.ts";
 import { validateModuleArgs } from "../playbook/validate-args.ts";
-import { plainValue } from "../shell/secret.ts";
 import { dropOmitted } from "../template/templar.ts";
 import type { Task } from "../playbook/types.ts";
 import { done, skipped, type StepOutcome } from "./outcome.ts";
 import type { TaskRun } from "./task-run.ts";
 
-/**
- * The arguments with Secrets replaced by their text (remembered, so output still masks it
- * where the module echoes it), except those the module takes as Secrets.
- */
-function revealSecretArgs(args: Record<string, unknown>, keep: readonly string[]): Record<string, unknown> {
-  let out: Record<string, unknown> | undefined;
-  for (const [k, v] of Object.entries(args)) {
-    if (keep.includes(k) || typeof v !== "object" || v === null) continue;
-    const r = plainValue(v);
-    if (r !== v) (out ??= { ...args })[k] = r;
-  }
-  return out ?? args;
-}
-
 /** Runs `module` for the task run (errors propagate: the caller turns them into failures). */
 export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<StepOutcome> {
   const rendered = dropOmitted(tr.templar.render(tr.task.args)) as Record<string, unknown>;
-  const args = revealSecretArgs(validateModuleArgs(module, rendered, tr.task.where, { templated: false }), module.secretArgs ?? []);
+  const args = validateModuleArgs(module, rendered, tr.task.where, { templated: false });
   const transport = await tr.transport();
   const ctx: ModuleContext = {
     host: tr.host,
@@ -50,41 +38,12 @@ export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<
     reconnect: (options) => transport.reconnect(options),
     warn: (message) => tr.warn(message),
   };
-  const plan = await module.plan(args, ctx);
-  if (plan.skipped) return skipped(plan.skipped, plan.result);
-  // A command-like module cannot know what its command would do: in check mode it does not run,
-  // unless creates/removes let its plan decide.
-  if (module.nonIdempotent && tr.check && plan.changed && args.creates === undefined && args.removes === undefined) {
-    return skipped("check mode: command not run", plan.result);
-  }
-  const diff = tr.diff ? plan.diff : undefined;
-  if (!plan.changed) {
-    const out = done(false, plan.reason, plan.result);
-    out.diff = diff;
-    return out;
-  }
-  let msg = plan.msg;
-  let data: Record<string, unknown> = { ...plan.result };
-  let hostFacts: Record<string, unknown> | undefined;
-  if (!tr.check && module.apply) {
-    let applied;
-    try {
-      applied = await module.apply(plan, args, ctx);
-    } catch (e) {
-      // A failure while applying happened after something ran: Ansible reports such results as changed.
-      if (e instanceof ModuleFailure && e.result.changed === undefined) e.result.changed = true;
-      throw e;
-    }
-    if (applied) {
-      msg = applied.msg ?? msg;
-      data = { ...data, ...applied.result };
-      hostFacts = applied.hostVars;
-    }
-  }
-  const out = done(true, msg, data);
-  out.diff = diff;
-  if (diff) out.data.diff = diff;
-  out.hostFacts = hostFacts;
+  const step = await planThenApply(module, args, ctx);
+  if (step.skipped !== undefined) return skipped(step.skipped, step.result);
+  const out = done(step.changed, step.changed ? step.msg : step.reason, step.result);
+  out.diff = step.diff;
+  if (step.changed && step.diff) out.data.diff = step.diff;
+  out.hostFacts = step.hostVars;
   return out;
 }
 

@@ -6,13 +6,9 @@ import type { Inventory } from "../inventory/inventory.ts";
 import type { EventSink, HostStats } from "./events.ts";
 import type { Item, Task } from "../playbook/types.ts";
 import type { ExecResult, Transport } from "../transport/types.ts";
+import type { TagFilter } from "../playbook/tags.ts";
 
-export interface TagFilter {
-  /** --tags (empty: all, i.e. everything but `never`). */
-  only: string[];
-  /** --skip-tags */
-  skip: string[];
-}
+export type { TagFilter } from "../playbook/tags.ts";
 
 export interface ConnectionOverrides {
   /** -u */

@@ -26,6 +26,7 @@ import type { HostPlay, PlayState, Scope } from "./state.ts";
 import { countResult } from "./stats.ts";
 import type { TaskRun } from "./task-run.ts";
 import { magicVars, setHostFacts, varsFor } from "./vars.ts";
+import { parseBoolean } from "../boolean.ts";
 
 const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
@@ -372,10 +373,10 @@ function makeTaskRun(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars
   };
 }
 
+/** A boolean variable (ansible_become): any other value is false, as Ansible's non-strict boolean(). */
 function asBool(v: unknown): boolean | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === "boolean") return v;
-  return ["yes", "true", "1", "on"].includes(String(v).toLowerCase());
+  return parseBoolean(v) ?? false;
 }
 
 /** The connection variables of a host, rendered (ansible_host may be a template). */

@@ -11,6 +11,8 @@
 import type { RoleContext } from "../playbook/types.ts";
 import { markSecret, Secret } from "../shell/secret.ts";
 import type { HostPlay, PlayState, Scope } from "./state.ts";
+import { hostView } from "../template/hostvars.ts";
+import { lazyViews } from "../template/templar.ts";
 
 /** Fact names that Ansible also exposes as top-level `ansible_<name>`. */
 function factAliases(facts: Record<string, unknown>): Record<string, unknown> {
@@ -125,7 +127,10 @@ export function magicVars(ps: PlayState, host: string): Record<string, unknown> 
 
 /**
  * `hostvars`: every inventory host's variables, built only when a template reads a host
- * (getters), so a play that never uses hostvars pays nothing.
+ * (getters), so a play that never uses hostvars pays nothing. A lazy view: templates read the
+ * one variable they name, rendered in that host's context (as Ansible), never the whole
+ * mapping (which would render every host's every variable, and loop on those that read
+ * hostvars themselves).
  */
 export function makeHostvars(ps: PlayState, hostPlayOf: (host: string) => HostPlay): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -134,10 +139,12 @@ export function makeHostvars(ps: PlayState, hostPlayOf: (host: string) => HostPl
       enumerable: true,
       // Without `hostvars` itself (as Ansible): `debug: var=hostvars[inventory_hostname]` must not be circular.
       get: () => {
-        const { hostvars: _self, ...vars } = varsFor(ps, hostPlayOf(host), { vars: {} });
-        return vars;
+        const all = varsFor(ps, hostPlayOf(host), { vars: {} });
+        const { hostvars: _self, ...vars } = all;
+        return hostView(vars, all);
       },
     });
   }
+  lazyViews.add(out);
   return out;
 }

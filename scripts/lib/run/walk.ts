@@ -1,14 +1,13 @@
 /**
  * Walks a host through items in order: tags, --start-at-task and --step decide which tasks
  * run; blocks give rescue/always and pass their keywords down; includes run their items in
- * place; meta actions and failures change what the host does next.
+ * place; meta actions and failures change what the host does next; handlers run when flushed.
  */
 import { formatPosition } from "../errors.ts";
 import { selectedByTags } from "../playbook/tags.ts";
 import type { Block, Item, Task } from "../playbook/types.ts";
-import { flushHandlers } from "./handlers.ts";
 import type { HostPlay, PlayState, Scope } from "./state.ts";
-import { runTask, type TaskOutcome } from "./task.ts";
+import { announce, runTask, type TaskOutcome } from "./task.ts";
 import { invalidateBases } from "./vars.ts";
 
 /** The scope a play starts its items with. */
@@ -199,4 +198,35 @@ async function runMeta(ps: PlayState, hp: HostPlay, what: string): Promise<void>
     default:
       break;
   }
+}
+
+/**
+ * Handlers (here because running one is walking it: a handler's includes and meta actions go
+ * through afterTask, and may flush again): run at the end of the play (batch) and at meta:
+ * flush_handlers, once each, in the order of the handlers section, only on hosts that were
+ * notified (and are not failed). Hosts run each handler in parallel; handlers are walked in
+ * order, and a handler notified by an earlier one still runs in the same flush.
+ */
+export async function flushHandlers(ps: PlayState, hosts: HostPlay[]): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    let ran = false;
+    for (const handler of [...ps.handlers]) {
+      const targets = hosts.filter((hp) => hp.notified.has(handler) && !hostDone(ps, hp));
+      if (targets.length === 0) continue;
+      ran = true;
+      for (const hp of targets) hp.notified.delete(handler);
+      announce(ps, handler, true, targets.map((hp) => hp.state.name));
+      await Promise.all(targets.map((hp) => runHandler(ps, hp, handler)));
+      // A handler may run again at a later flush: announce it afresh then.
+      ps.announced.delete(handler);
+    }
+    if (!ran || !hosts.some((hp) => hp.notified.size > 0 && !hostDone(ps, hp))) return;
+  }
+}
+
+async function runHandler(ps: PlayState, hp: HostPlay, handler: Task): Promise<void> {
+  const scope = rootScope();
+  scope.role = handler.role;
+  const outcome = await runTask(ps, hp, handler, scope, true);
+  await afterTask(ps, hp, handler, scope, outcome);
 }

@@ -17,6 +17,7 @@ import { isMapping, pyCompare, pyEquals, pyRepr, pySplit, pyStr, splitKwargs, tr
 import { pythonRegex } from "./regex.ts";
 import { sha512Crypt } from "./sha512-crypt.ts";
 import { ipaddrFilter } from "./ipaddr.ts";
+import { parseBoolean } from "../boolean.ts";
 
 // deno-lint-ignore no-explicit-any
 type Env = any;
@@ -50,10 +51,7 @@ function uniqueList(list: unknown[]): unknown[] {
 
 function toBool(value: unknown): boolean {
   value = unwrapSecret(value);
-  if (typeof value === "boolean") return value;
-  if (value === null || value === undefined) return false;
-  if (typeof value === "number") return value === 1;
-  return ["yes", "on", "1", "true", "y", "t"].includes(String(value).trim().toLowerCase());
+  return parseBoolean(value) === true;
 }
 
 function toInt(value: unknown, fallback = 0, base = 10): number {

@@ -33,14 +33,19 @@ export function createHostvars(hosts: string[], varsOf: (host: string) => Record
   return hostvars;
 }
 
-function hostView(vars: Record<string, unknown>): Record<string, unknown> {
+/**
+ * One host's variables whose templated values render on read in that host's context.
+ * `context` (default: `vars`) is what the Templar sees, e.g. `vars` plus `hostvars` itself when
+ * the view leaves `hostvars` out so that listing it is not circular.
+ */
+export function hostView(vars: Record<string, unknown>, context: Record<string, unknown> = vars): Record<string, unknown> {
   let templar: Templar | undefined;
   const view = new Proxy(vars, {
     get(t, key) {
       if (typeof key !== "string" || !Object.hasOwn(t, key)) return Reflect.get(t, key);
       const raw = t[key];
       if (!holdsTemplate(raw)) return raw;
-      templar ??= new Templar(vars);
+      templar ??= new Templar(context);
       return templar.lookup(key);
     },
   });

@@ -12,6 +12,7 @@ import { SshTransport, type SshTransportOptions } from "./ssh.ts";
 import { SshConfig, expandPath, parseJump } from "./ssh-config.ts";
 import { parseSshArgs, type SshArgs } from "./ssh-args.ts";
 import { makeHostKeyCheck, type HostKeyPolicy } from "./known-hosts.ts";
+import { parseBoolean } from "../boolean.ts";
 
 /** How to reach one host, from its Ansible connection variables. */
 export interface ConnectionSettings {
@@ -69,15 +70,6 @@ function text(value: unknown): string | undefined {
   return String(value);
 }
 
-function bool(value: unknown): boolean | undefined {
-  if (value === undefined || value === null || value === "") return undefined;
-  if (typeof value === "boolean") return value;
-  const s = String(value).toLowerCase();
-  if (["yes", "true", "on", "1", "y"].includes(s)) return true;
-  if (["no", "false", "off", "0", "n"].includes(s)) return false;
-  return undefined;
-}
-
 /** Reads a host's Ansible connection variables (and -u, --private-key, -c overrides). */
 export function connectionSettingsFromVars(
   host: string,
@@ -111,7 +103,7 @@ export function connectionSettingsFromVars(
     password: text(vars.ansible_password ?? vars.ansible_ssh_pass ?? vars.ansible_ssh_password),
     knownHostsFiles: [join(homedir(), ".ssh", "known_hosts")],
     acceptNewHostKeys: overrides.acceptNewHostKeys ?? false,
-    strictHostKeyChecking: bool(vars.ansible_ssh_host_key_checking ?? vars.ansible_host_key_checking) ?? overrides.hostKeyChecking ?? true,
+    strictHostKeyChecking: parseBoolean(vars.ansible_ssh_host_key_checking ?? vars.ansible_host_key_checking) ?? overrides.hostKeyChecking ?? true,
     connectTimeoutMs: timeoutS * 1000,
     commandTimeoutMs: 0,
     sshArgs: sshArgs || undefined,

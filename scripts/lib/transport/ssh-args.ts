@@ -27,7 +27,7 @@ export function shellWords(text: string): string[] {
     const c = text[i];
     if (c === "'") {
       const end = text.indexOf("'", i + 1);
-      if (end < 0) throw new Error(`unterminated ' in ssh arguments: ${text}`);
+      if (end < 0) throw new Error(`Unterminated ' in ssh arguments: ${text}`);
       current += text.slice(i + 1, end);
       i = end;
       inWord = true;
@@ -37,7 +37,7 @@ export function shellWords(text: string): string[] {
         if (text[j] === "\\" && j + 1 < text.length) j++;
         current += text[j];
       }
-      if (j >= text.length) throw new Error(`unterminated " in ssh arguments: ${text}`);
+      if (j >= text.length) throw new Error(`Unterminated " in ssh arguments: ${text}`);
       i = j;
       inWord = true;
     } else if (c === "\\" && i + 1 < text.length) {

@@ -423,7 +423,7 @@ export class SshTransport implements Transport {
       if (!(e instanceof ShellClosedError)) throw e;
       // The client's 'close' may come right after the channel's: look once the loop turns.
       await new Promise((r) => setImmediate(r));
-      if (this.client !== client) throw new Error("connection closed while the command ran");
+      if (this.client !== client) throw new Error("Connection closed while the command ran");
       return { rc: -1, stdout: e.stdout, stderr: `${e.stderr}no exit status received\n` };
     }
     // 137 (KILL) at the deadline is the target's `timeout`: report it as ours, like runChannel.
@@ -559,7 +559,7 @@ function runChannel(
           // No exit status: the connection died under the command (reboot, network). The
           // client's 'close' may come right after the channel's: look once the loop turns.
           setImmediate(() => {
-            if (connectionLost()) reject(new Error("connection closed while the command ran"));
+            if (connectionLost()) reject(new Error("Connection closed while the command ran"));
             else resolve({ rc: -1, stdout: Buffer.concat(out).toString("utf8"), stderr: stderr + "no exit status received\n" });
           });
           return;

@@ -37,8 +37,9 @@
  * }
  *
  * The harness validates args as the executor does (validateModuleArgs: defaults filled in,
- * Ansible booleans coerced, Secrets kept), runs plan, then apply when
- * the plan says changed and the case is not check mode, and asserts the expectations. An
+ * Ansible booleans coerced, Secrets kept), runs the executor's own plan → apply step
+ * (planThenApply: apply only when the plan says changed and the case is not check mode; in
+ * check mode a command it cannot probe is skipped), and asserts the expectations. An
  * unmatched command fails the case with the command printed. A response's "stdout" may be
  * given as an array of lines (joined with "\n", plus a final newline).
  */
@@ -53,7 +54,7 @@ import { allModules, getModule } from "../../../scripts/lib/modules/registry.ts"
 import { Secret } from "../../../scripts/lib/shell/secret.ts";
 import { formatFileProbe } from "../../../scripts/lib/modules/remote-file.ts";
 import { unframeUpload } from "../../../scripts/lib/modules/support/upload.ts";
-import type { Plan } from "../../../scripts/lib/modules/types.ts";
+import { planThenApply, type ModuleStep } from "../../../scripts/lib/modules/plan-apply.ts";
 import { FakeContext, matcher } from "../../support/fake-context.ts";
 import type { ScriptedResponse } from "../../support/fake-context.ts";
 
@@ -153,22 +154,15 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
   assert.equal(expect.invalid, undefined, `arguments should be rejected by the ${module.name} schema: ${JSON.stringify(fixture.args)}`);
 
   try {
-    let plan: Plan | undefined;
-    let msg: string | undefined;
+    let step: ModuleStep | undefined;
     let result: Record<string, unknown> = {};
     let error: Error | undefined;
     try {
-      plan = await module.plan(args, ctx);
-      msg = plan.msg;
-      result = { ...(plan.result ?? {}) };
-      if (plan.changed && !ctx.check && !plan.skipped && module.apply) {
-        const applied = await module.apply(plan, args, ctx);
-        if (applied?.msg !== undefined) msg = applied.msg;
-        Object.assign(result, applied?.result ?? {});
-      }
+      step = await planThenApply(module, args, ctx);
+      result = step.result;
     } catch (e) {
       error = e as Error;
-      if ((e as { result?: Record<string, unknown> }).result) result = { ...result, ...(e as { result: Record<string, unknown> }).result };
+      if ((e as { result?: Record<string, unknown> }).result) result = { ...(e as { result: Record<string, unknown> }).result };
     }
     const issued = ctx.commands.map((c) => c.command);
     const dump = `\ncommands issued:\n${issued.map((c, i) => `--- ${i}\n${c}`).join("\n")}`;
@@ -179,10 +173,10 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
     } else if (error) {
       throw new Error(`${error.message}${dump}`, { cause: error });
     }
-    if (expect.changed !== undefined) assert.equal(plan?.changed, expect.changed, `changed${dump}`);
-    if (expect.reason !== undefined) assertText(plan?.reason, expect.reason, "reason");
-    if (expect.msg !== undefined) assertText(msg, expect.msg, "msg");
-    if (expect.skipped !== undefined) assertText(plan?.skipped, expect.skipped, "skipped");
+    if (expect.changed !== undefined) assert.equal(step?.changed, expect.changed, `changed${dump}`);
+    if (expect.reason !== undefined) assertText(step?.reason, expect.reason, "reason");
+    if (expect.msg !== undefined) assertText(step?.msg, expect.msg, "msg");
+    if (expect.skipped !== undefined) assertText(step?.skipped, expect.skipped, "skipped");
     if (expect.commands !== undefined) {
       assert.equal(issued.length, expect.commands.length, `number of commands${dump}`);
       expect.commands.forEach((c, i) => assertText(issued[i], c, `command ${i}${dump}`));
@@ -197,7 +191,7 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
     for (const s of expect.stdin ?? []) {
       assert.ok(ctx.commands.some((c) => matcher(s)(stdinText(c.stdin))), `no stdin matches ${JSON.stringify(s)}`);
     }
-    if (expect.diff !== undefined) assert.deepEqual(plan?.diff ?? [], expect.diff, "diff");
+    if (expect.diff !== undefined) assert.deepEqual(step?.diff ?? [], expect.diff, "diff");
     if (expect.result !== undefined) assertSubset(result, expect.result, "result");
   } finally {
     ctx.cleanup();

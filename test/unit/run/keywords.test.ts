@@ -95,6 +95,7 @@ describe("more task keywords", () => {
       name: "fake_always",
       aliases: [],
       nonIdempotent: true,
+      planDecides: (args: { creates?: string }) => args.creates !== undefined,
       schema: { type: "object", properties: { creates: { type: "string" } }, additionalProperties: false },
       plan: async () => ({ changed: true, msg: "would run" }),
       apply: async () => void applied++,

@@ -104,12 +104,12 @@ export function listZip(buf: Buffer): ArchiveMember[] {
       break;
     }
   }
-  if (eocd < 0) throw new Error("not a zip file (no end of central directory)");
+  if (eocd < 0) throw new Error("Not a zip file (no end of central directory)");
   const count = buf.readUInt16LE(eocd + 10);
   let off = buf.readUInt32LE(eocd + 16);
   const out: ArchiveMember[] = [];
   for (let n = 0; n < count; n++) {
-    if (buf.readUInt32LE(off) !== 0x02014b50) throw new Error("corrupt zip central directory");
+    if (buf.readUInt32LE(off) !== 0x02014b50) throw new Error("Corrupt zip central directory");
     const size = buf.readUInt32LE(off + 24);
     const nameLen = buf.readUInt16LE(off + 28);
     const extraLen = buf.readUInt16LE(off + 30);
@@ -132,7 +132,7 @@ export function listArchive(file: string, bytes: Buffer, format: ArchiveFormat):
   if (format === "tar.gz") return listTar(gunzipSync(bytes));
   // No decompressor in node for these: the controller's tar lists names (compared by existence).
   const r = spawnSync("tar", ["-tf", file], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`cannot list ${file}: ${r.stderr.trim()}`);
+  if (r.status !== 0) throw new Error(`Cannot list ${file}: ${r.stderr.trim()}`);
   return r.stdout
     .split("\n")
     .filter(Boolean)

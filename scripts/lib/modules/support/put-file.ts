@@ -61,7 +61,7 @@ export async function planPutFile(ctx: ModuleContext, req: PutFileRequest): Prom
     path = posix.join(req.dest, req.basename);
     state = parseFileProbe(r.stdout, "n");
   } else if (state.type === "directory") {
-    throw new ModuleFailure(`can not use content with a dir as dest (${req.dest} is a directory)`);
+    throw new ModuleFailure(`Can not use content with a dir as dest (${req.dest} is a directory)`);
   }
   // Check mode: the directory may come from an earlier task that check mode only simulated;
   // Ansible reports the file as a change then, not as an error.

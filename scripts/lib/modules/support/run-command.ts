@@ -28,6 +28,11 @@ export interface CommandState {
   shown: string | string[];
 }
 
+/** creates/removes let the plan say whether the command would run (ModuleDefinition.planDecides). */
+export function createsOrRemoves(args: CommandArgs): boolean {
+  return args.creates !== undefined || args.removes !== undefined;
+}
+
 /**
  * Plans a command-like module. The command always "would run" unless creates/removes say it
  * already did; in check mode Ansible skips it (or reports changed when creates/removes were
@@ -35,7 +40,7 @@ export interface CommandState {
  */
 export async function planCommand(args: CommandArgs, ctx: ModuleContext, state: CommandState): Promise<Plan<CommandState>> {
   const shownCmd = maskShown(state.shown);
-  if (args.creates !== undefined || args.removes !== undefined) {
+  if (createsOrRemoves(args)) {
     const checks: string[] = [];
     if (args.chdir) checks.push(`cd -- ${quote(args.chdir)} 2>/dev/null || :`);
     if (args.creates !== undefined) checks.push(globExists(args.creates, "creates-exists"));
