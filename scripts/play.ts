@@ -9,6 +9,7 @@
  * inventory, executor and reports are imported only when the command needs them.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
@@ -94,7 +95,11 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   // ansible.cfg and ANSIBLE_* under the flags; then the vault passwords, before any YAML is read.
   const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
   const { settings } = await loadCommandSettings(options, io);
-  (await import("./lib/playbook/role.ts")).setRolesPath(settings.rolesPath ?? []);
+  const roles = await import("./lib/playbook/role.ts");
+  const { defaultCollectionsPath, defaultRolesPath } = await import("./lib/playbook/collections.ts");
+  const home = io.env.HOME ?? homedir();
+  roles.setRolesPath(settings.rolesPath ?? defaultRolesPath(home));
+  roles.setCollectionsPath(settings.collectionsPath ?? defaultCollectionsPath(home));
   const needsInventory = options.listHosts || !(options.syntaxCheck || options.listTasks || options.listTags);
   const sources = needsInventory ? inventorySources(options.inventory, io.cwd, settings) : [];
   const inventoryModule = needsInventory || options.extraVars.length > 0 ? await import("./lib/inventory/inventory.ts") : undefined;

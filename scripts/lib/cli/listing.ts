@@ -31,7 +31,7 @@ export function listTasks(playbook: Playbook, filter: TagFilter, cwd = process.c
   playbook.plays.forEach((play, i) => {
     out.push(playHeader(play, i), "    tasks:");
     for (const task of flattenTasks(play.items)) {
-      if (selectedByTags(task.tags, filter)) out.push(`      ${taskTitle(task)}\tTAGS: ${tagList(task.tags)}`);
+      if (selectedByTags(task.tags, filter, task.roleTags)) out.push(`      ${taskTitle(task)}\tTAGS: ${tagList(task.tags)}`);
     }
     out.push("");
   });

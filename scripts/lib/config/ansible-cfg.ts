@@ -24,6 +24,7 @@ export interface AnsibleSettings {
   privateKeyFile?: string;
   hostKeyChecking?: boolean;
   rolesPath?: string[];
+  collectionsPath?: string[];
   forks?: number;
   timeout?: number;
   become?: boolean;
@@ -53,6 +54,9 @@ export const SUPPORTED_SETTINGS: readonly SettingSpec[] = [
   { name: "privateKeyFile", section: "defaults", key: "private_key_file", env: "ANSIBLE_PRIVATE_KEY_FILE", kind: "path" },
   { name: "hostKeyChecking", section: "defaults", key: "host_key_checking", env: "ANSIBLE_HOST_KEY_CHECKING", kind: "boolean" },
   { name: "rolesPath", section: "defaults", key: "roles_path", env: "ANSIBLE_ROLES_PATH", kind: "pathspec" },
+  { name: "collectionsPath", section: "defaults", key: "collections_path", env: "ANSIBLE_COLLECTIONS_PATH", kind: "pathspec" },
+  // The older (plural) names of the same setting, still read by ansible-core.
+  { name: "collectionsPath", section: "defaults", key: "collections_paths", env: "ANSIBLE_COLLECTIONS_PATHS", kind: "pathspec" },
   { name: "forks", section: "defaults", key: "forks", env: "ANSIBLE_FORKS", kind: "integer" },
   { name: "timeout", section: "defaults", key: "timeout", env: "ANSIBLE_TIMEOUT", kind: "integer" },
   { name: "become", section: "privilege_escalation", key: "become", env: "ANSIBLE_BECOME", kind: "boolean" },

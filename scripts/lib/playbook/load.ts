@@ -5,7 +5,8 @@
  *
  * What the executor can rely on:
  * - Tags are flattened: every Task/Block carries its own tags plus all inherited ones (play,
- *   role name, role entry, blocks, imports), so `selectedByTags(task.tags, filter)` decides.
+ *   role entry, blocks, imports) and, apart, the names of its roles (roleTags), so
+ *   `selectedByTags(task.tags, filter, task.roleTags)` decides.
  * - Other keywords (when, become, become_user, vars, environment, ignore_errors, no_log, ...)
  *   stay on the Block that wrote them (a role entry, `block:`, import_tasks/import_role); the
  *   executor applies a Block's keywords to its children (all `when`s must hold; the innermost
@@ -239,12 +240,13 @@ export function loadTaskFile(file: string, context: TaskFileContext): Item[] {
     baseDir: context.baseDir,
     role: context.role,
     tags: inheritedTags,
+    roleTags: context.inherited?.roleTags,
     vars: { ...(context.role?.defaults ?? {}), ...(context.vars ?? {}), ...(context.role?.vars ?? {}) },
     stack: [path],
     importRole,
   };
   const items = parseItems(readTaskList(path), ctx);
-  const { tags: _t, ...rest } = context.inherited ?? {};
+  const { tags: _t, roleTags: _r, ...rest } = context.inherited ?? {};
   if (Object.values(rest).every((v) => v === undefined)) return items;
   const block: Block = { ...rest, tags: inheritedTags, kind: "block", block: items, rescue: [], always: [], where: { file: path }, origin: "included" };
   if (context.role) block.role = context.role;
@@ -260,13 +262,13 @@ export interface LoadRoleOptions {
   handlersFrom?: string;
   /** The role that includes this one (its siblings are searched first). */
   fromRole?: RoleContext;
-  /** Tags inherited by the role's tasks (the role's name is always added). */
+  /** Tags inherited by the role's tasks (the role's name goes to their roleTags). */
   tags?: string[];
   where?: SourcePosition;
 }
 
 /**
- * Loads a role's files: its context, its task items (each tagged with the role's name) and
+ * Loads a role's files: its context, its task items (the role's name in their roleTags) and
  * its handlers. Dependencies are not included; use `includeRole` for the full expansion.
  */
 export function loadRole(name: string, options: LoadRoleOptions): { role: RoleContext; items: Item[]; handlers: Task[] } {
@@ -292,7 +294,7 @@ export function includeRole(name: string, from: Task, options: { tasksFrom?: str
   };
   const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [], importRole };
   const apply = applyKeywords(from, ctx);
-  const items = roleItems(entry, { ...ctx, tags: apply?.tags ?? [] }, { origin: "include_role", dedupe: false });
+  const items = roleItems(entry, { ...ctx, tags: apply?.tags ?? [], roleTags: from.roleTags }, { origin: "include_role", dedupe: false });
   return apply ? wrap(items, apply, from) : items;
 }
 
@@ -319,6 +321,6 @@ export function includeTasks(file: string, from: Task): Item[] {
   const path = resolveTaskFile(file, { role: from.role, includingFile: from.where.file, baseDir: from.baseDir }, from.where);
   const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [], importRole };
   const apply = applyKeywords(from, ctx);
-  const inherited: Partial<TaskKeywords> = { ...(apply ?? {}), tags: mergeTags(from.tags, apply?.tags ?? []) };
+  const inherited: Partial<TaskKeywords> = { ...(apply ?? {}), tags: mergeTags(from.tags, apply?.tags ?? []), roleTags: from.roleTags };
   return loadTaskFile(path, { role: from.role, baseDir: from.baseDir, inherited });
 }

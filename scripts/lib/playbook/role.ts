@@ -4,7 +4,8 @@
  * defaults/, vars/ and meta/ (dependencies run first, once per play unless allow_duplicates).
  *
  * A role's tasks go in a Block with `role` set, and every item of it carries the role's name
- * as a tag, so `--tags ntp` runs exactly the ntp role (and the roles it depends on).
+ * in roleTags (not in tags: Ansible lists none), so `--tags ntp` runs exactly the ntp role
+ * (and the roles it depends on).
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -16,6 +17,7 @@ import { COMMON_KEYWORDS } from "./keywords.ts";
 import { mergeTags, parseHandlers, parseItems, parseKeywords, readTaskList, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
 import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
 import { REPO_ROOT } from "../repo-root.ts";
+import { collectionRoleCandidates, collectionRoleName } from "./collections.ts";
 
 /** A role as named in `roles:`, a meta dependency, or import_role. */
 export interface RoleEntry {
@@ -60,12 +62,19 @@ function nameOf(name: string, vars: Record<string, unknown>, where: SourcePositi
   return hasTemplate(name) ? renderLoadTimeName(name, vars, where, "role name") : name;
 }
 
-// ansible.cfg's roles_path (a process-wide setting in Ansible too), searched after <playbook dir>/roles.
+// ansible.cfg's roles_path and collections_path (process-wide settings in Ansible too); roles_path
+// is searched after <playbook dir>/roles.
 let configuredRolesPath: readonly string[] = [];
+let configuredCollectionsPath: readonly string[] = [];
 
-/** Sets the roles_path folders (absolute) searched for roles. */
+/** Sets the roles_path folders (absolute) searched for roles (play.ts: Ansible's default when unset). */
 export function setRolesPath(dirs: readonly string[]): void {
   configuredRolesPath = [...dirs];
+}
+
+/** Sets the collections_path folders (absolute) searched for collection roles. */
+export function setCollectionsPath(dirs: readonly string[]): void {
+  configuredCollectionsPath = [...dirs];
 }
 
 /** Where a role lives; a UserError naming the places searched when it is nowhere. */
@@ -73,6 +82,8 @@ export function findRole(name: string, options: { baseDir: string; fromRole?: Ro
   const candidates: string[] = [];
   if (isAbsolute(name)) candidates.push(name);
   else {
+    // namespace.collection.role: an installed collection first, as Ansible (then a folder of that name).
+    candidates.push(...collectionRoleCandidates(name, options.baseDir, configuredCollectionsPath));
     if (name.includes("/")) candidates.push(resolve(options.baseDir, name));
     if (options.fromRole) candidates.push(join(dirname(options.fromRole.path), name));
     candidates.push(
@@ -125,8 +136,10 @@ export interface RoleLoadOptions {
   handlersFrom?: string;
   /** The role that names this one (its siblings are searched first). */
   fromRole?: RoleContext;
-  /** Tags inherited from the play and the role entry (the role's name is added here). */
+  /** Tags inherited from the play and the role entry. */
   tags?: string[];
+  /** Names of the roles around (the role's own name is added here). */
+  roleTags?: string[];
   /** Variables known at load time (play vars, extra vars, role params) for templated names. */
   vars?: Record<string, unknown>;
   where?: SourcePosition;
@@ -150,7 +163,7 @@ export interface LoadedRole {
  */
 export function loadRole(name: string, options: RoleLoadOptions): LoadedRole {
   const path = findRole(name, options);
-  const roleName = path.split(/[\\/]/).filter(Boolean).pop() ?? name;
+  const roleName = collectionRoleName(path) ?? path.split(/[\\/]/).filter(Boolean).pop() ?? name;
   const role: RoleContext = {
     name: roleName,
     path,
@@ -164,7 +177,8 @@ export function loadRole(name: string, options: RoleLoadOptions): LoadedRole {
     file: path,
     baseDir: options.baseDir,
     role,
-    tags: mergeTags(options.tags ?? [], [roleName]),
+    tags: options.tags ?? [],
+    roleTags: mergeTags(options.roleTags ?? [], [roleName]),
     vars: { ...role.defaults, ...(options.vars ?? {}), ...role.vars },
     stack: [...(options.stack ?? []), path],
   };
@@ -220,10 +234,11 @@ export function roleItems(
     defaultsFrom: entry.defaultsFrom,
     handlersFrom: entry.handlersFrom,
     tags: mergeTags(ctx.tags, entryTags),
+    roleTags: ctx.roleTags,
     vars: loadVars,
     where: entry.where,
     stack: ctx.stack,
-    parseContext: { importRole: ctx.importRole, play: options.play },
+    parseContext: { importRole: ctx.importRole, play: options.play, conditional: ctx.conditional || entry.keywords.when !== undefined },
   });
   if (stack.includes(loaded.role.path)) {
     throw new UserError(`Role "${entry.name}" depends on itself (${[...stack, loaded.role.path].map((p) => p.split("/").pop()).join(" -> ")})`, {
@@ -236,11 +251,12 @@ export function roleItems(
     options.play.seen.add(key);
   }
 
-  const inheritedTags = mergeTags(ctx.tags, entryTags, [loaded.role.name]);
+  const inheritedTags = mergeTags(ctx.tags, entryTags);
+  const roleTags = mergeTags(ctx.roleTags ?? [], [loaded.role.name]);
   const out: Item[] = [];
   for (const dep of loaded.dependencies) {
     out.push(
-      ...roleItems(dep, { ...ctx, role: loaded.role, tags: inheritedTags, vars: loadVars }, {
+      ...roleItems(dep, { ...ctx, role: loaded.role, tags: inheritedTags, roleTags, vars: loadVars }, {
         play: options.play,
         origin: "role",
         dedupe: true,

@@ -14,16 +14,18 @@ export interface TagFilter {
 const UNTAGGED = "untagged";
 
 /**
- * Whether a task with these (already inherited) tags runs under --tags/--skip-tags.
+ * Whether a task with these (already inherited) tags runs under --tags/--skip-tags. The names
+ * of its roles (`roleTags`) match by name too, but do not make the task "tagged".
  *
  * @example selectedByTags(["ntp"], { only: ["ntp"], skip: [] }) // true
+ * @example selectedByTags([], { only: ["ntp"], skip: [] }, ["ntp"]) // true
  */
-export function selectedByTags(taskTags: string[], filter: TagFilter): boolean {
+export function selectedByTags(taskTags: string[], filter: TagFilter, roleTags: readonly string[] = []): boolean {
   const tags = new Set(taskTags.length > 0 ? taskTags : [UNTAGGED]);
   const untagged = taskTags.length === 0;
   const only = filter.only.length > 0 ? filter.only : ["all"];
   const skip = filter.skip;
-  const intersects = (list: string[]) => list.some((t) => tags.has(t));
+  const intersects = (list: string[]) => list.some((t) => tags.has(t) || roleTags.includes(t));
 
   let run: boolean;
   if (tags.has("always")) run = true;

@@ -42,10 +42,17 @@ export interface ParseContext {
   role?: RoleContext;
   /** Tags inherited from the play, roles, blocks and imports around. */
   tags: string[];
+  /** Names of the roles around (TaskKeywords.roleTags). */
+  roleTags?: string[];
   /** Variables known at load time (play vars + extra vars), for templated import names. */
   vars: Record<string, unknown>;
   /** Files being imported, outermost first (cycle detection). */
   stack: string[];
+  /**
+   * Inside a `when:` (a block's, an import's, a role entry's): the tasks may never run, so a
+   * module's arguments are checked when it runs, as Ansible does, not when the file loads.
+   */
+  conditional?: boolean;
   /**
    * Loads a role for import_role (provided by role.ts, avoiding an import cycle). Returns the
    * items to put in place (dependency blocks, then the role's block).
@@ -141,6 +148,7 @@ function toMapping(value: unknown, key: string, where: SourcePosition): Record<s
 export function parseKeywords(raw: Raw, ctx: ParseContext): TaskKeywords {
   const w = (k: string) => at(raw, k, ctx);
   const kw: TaskKeywords = { tags: mergeTags(ctx.tags, toTags(raw.tags)) };
+  if (ctx.roleTags?.length) kw.roleTags = ctx.roleTags;
   if (raw.name !== undefined && raw.name !== null) kw.name = String(raw.name);
   if (raw.when !== undefined) kw.when = toConditions(raw.when);
   if (raw.become !== undefined) kw.become = toBoolKeyword(raw.become, "become", w("become"));
@@ -191,7 +199,7 @@ function parseBlock(raw: Raw, ctx: ParseContext): Block {
     );
   }
   const kw = parseKeywords(raw, ctx);
-  const inner: ParseContext = { ...ctx, tags: kw.tags };
+  const inner: ParseContext = { ...ctx, tags: kw.tags, conditional: ctx.conditional || kw.when !== undefined };
   const block: Block = {
     ...kw,
     kind: "block",
@@ -399,7 +407,7 @@ function importTasks(raw: Raw, task: Task, ctx: ParseContext): Block {
   if (ctx.stack.includes(file)) {
     throw new UserError(`import_tasks of "${name}" imports itself (${[...ctx.stack, file].join(" -> ")})`, { where });
   }
-  const inner: ParseContext = { ...ctx, file, tags: task.tags, stack: [...ctx.stack, file] };
+  const inner: ParseContext = { ...ctx, file, tags: task.tags, stack: [...ctx.stack, file], conditional: ctx.conditional || task.when !== undefined };
   const { kind: _k, module: _m, args: _a, where: _w, baseDir: _b, role: _r, ...keywords } = task;
   const block: Block = {
     ...keywords,
@@ -417,13 +425,28 @@ function importTasks(raw: Raw, task: Task, ctx: ParseContext): Block {
   return block;
 }
 
+/**
+ * A module's arguments checked at load, so a mistake in a task every host runs is named before
+ * anything runs. Under a `when:` the task may never run (a yum-only `enablerepo`, a typo on a
+ * RedHat-only path): Ansible checks arguments only when a task runs, so such a task keeps its
+ * arguments as written and the executor checks them for the host that runs it.
+ */
+function checkArgsAtLoad(def: Pick<ModuleDefinition, "name" | "schema">, args: Raw, where: SourcePosition, mayBeSkipped: boolean): Raw {
+  try {
+    return validateModuleArgs(def, args, where, { templated: true });
+  } catch (e) {
+    if (mayBeSkipped && e instanceof UserError) return args;
+    throw e;
+  }
+}
+
 function parseTask(raw: Raw, ctx: ParseContext): Item {
   const found = findModuleKey(raw, ctx);
   const where = positionOf(raw) ?? { file: ctx.file };
   const moduleWhere = at(raw, found.key, ctx);
   const def = found.resolved.def;
   let args = moduleArgs(raw, found, ctx);
-  args = validateModuleArgs(def, args, moduleWhere, { templated: true });
+  args = checkArgsAtLoad(def, args, moduleWhere, found.resolved.kind === "module" && (raw.when !== undefined || ctx.conditional === true));
   const task: Task = {
     ...parseKeywords(raw, ctx),
     kind: "task",
@@ -458,7 +481,7 @@ function parseTask(raw: Raw, ctx: ParseContext): Item {
   if (task.module === "import_tasks") return importTasks(raw, task, ctx);
   if (task.module === "import_role") {
     if (task.loop !== undefined) throw new UserError(`import_role cannot loop`, { where, hint: "Use include_role with loop." });
-    const items = ctx.importRole(String(args.name), raw, args, { ...ctx, tags: task.tags }, moduleWhere);
+    const items = ctx.importRole(String(args.name), raw, args, { ...ctx, tags: task.tags, conditional: ctx.conditional || task.when !== undefined }, moduleWhere);
     const { kind: _k, module: _m, args: _a, where: _w, baseDir: _b, role: _r, ...keywords } = task;
     const block: Block = { ...keywords, kind: "block", block: items, rescue: [], always: [], where, origin: "import_role" };
     if (ctx.role) block.role = ctx.role;
@@ -467,7 +490,7 @@ function parseTask(raw: Raw, ctx: ParseContext): Item {
   // `--tags ntp` selects a role by name (its tasks carry it); an include_role of that role must
   // be selected too, or the included tasks are never reached.
   if (task.module === "include_role" && typeof args.name === "string" && !hasTemplate(args.name)) {
-    task.tags = mergeTags(task.tags ?? [], [args.name.split("/").filter(Boolean).pop() ?? args.name]);
+    task.roleTags = mergeTags(task.roleTags ?? [], [args.name.split("/").filter(Boolean).pop() ?? args.name]);
   }
   return task;
 }

@@ -17,6 +17,11 @@ export interface TaskKeywords {
   /** Conditions, all must hold (Jinja2 expressions without braces, or booleans). */
   when?: Array<string | boolean>;
   tags: string[];
+  /**
+   * Names of the roles around (and of an include_role's role): `--tags ntp` selects the ntp
+   * role, a convenience of this runner. Never listed: Ansible gives a role's tasks no tags.
+   */
+  roleTags?: string[];
   become?: BoolKeyword;
   becomeUser?: string;
   /** Per-item or block-level variables (task vars). */

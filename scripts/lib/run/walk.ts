@@ -108,7 +108,7 @@ async function askStep(ps: PlayState, task: Task): Promise<boolean> {
 async function runOne(ps: PlayState, hp: HostPlay, task: Task, scope: Scope): Promise<void> {
   const options = ps.run.options;
   // Tasks not selected by tags are silently left out (not reported).
-  if (!selectedByTags(task.tags, options.tags)) return;
+  if (!selectedByTags(task.tags, options.tags, task.roleTags)) return;
   if (!hp.state.started) {
     if (!options.startAtTask || !matchesStart(task, options.startAtTask)) return;
     hp.state.started = true;

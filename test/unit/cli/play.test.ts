@@ -43,7 +43,17 @@ describe("play.ts as a process", () => {
   test("--list-tasks with --tags needs neither inventory nor executor", () => {
     const r = play(["playbooks/site.yml", "--list-tasks", "--tags", "motd"], `${fixtures}site`);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /play #1 \(pis\): Configure the cluster\tTAGS: \[base\]\n {4}tasks:\n {6}common : Common task\tTAGS: \[base, common, motd\]\n\n/);
+    assert.match(r.stdout, /play #1 \(pis\): Configure the cluster\tTAGS: \[base\]\n {4}tasks:\n {6}common : Common task\tTAGS: \[base, motd\]\n\n/);
+  });
+
+  test("--tags <role> selects the role's tasks (and its dependencies'); --list-tasks shows only Ansible's tags", () => {
+    const r = play(["playbooks/site.yml", "--list-tasks", "--tags", "common"], `${fixtures}site`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, / {4}tasks:\n {6}common : Common task\tTAGS: \[base\]\n {6}common : Common extra\tTAGS: \[base\]\n {6}common : Common task\tTAGS: \[base, motd\]\n/);
+    const skipped = play(["playbooks/site.yml", "--list-tasks", "--skip-tags", "ntp"], `${fixtures}site`);
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.doesNotMatch(skipped.stdout, /ntp : /);
+    assert.match(skipped.stdout, /common : Common task\tTAGS: \[base, motd\]/);
   });
 
   test("--list-hosts uses inventory/hosts.yml of the working directory and --limit", () => {
@@ -107,7 +117,7 @@ describe("main() in process", () => {
   test("--list-tags", async () => {
     const out = capture();
     assert.equal(await main(["playbooks/site.yml", "--list-tags"], { stdout: out.stream, cwd: `${fixtures}site` }), 0);
-    assert.match(out.text(), /TASK TAGS: \[base, blocky, common, extra, motd, ntp\]/);
+    assert.match(out.text(), /TASK TAGS: \[base, blocky, extra, motd\]/);
   });
 
   test("no inventory for a real run: exit 5 with a clear message", async () => {

@@ -95,21 +95,25 @@ describe("roles", () => {
     assert.deepEqual(common.vars, { common_x: 1 });
   });
 
-  test("every role task carries the role's name as a tag, plus play and entry tags", () => {
+  test("a role task carries play and entry tags; its roles' names are roleTags, not tags (Ansible lists none)", () => {
     const t = named("Ensure NTP server is set");
-    assert.deepEqual(t.tags, ["base", "ntp"]);
+    assert.deepEqual(t.tags, ["base"]);
+    assert.deepEqual(t.roleTags, ["ntp"]);
     assert.equal(t.role?.name, "ntp");
     const viaMotd = tasks(play.items).filter((x) => x.name === "Common task");
-    assert.deepEqual(viaMotd.map((x) => x.tags), [["base", "ntp", "common"], ["base", "motd", "common"]]);
+    assert.deepEqual(viaMotd.map((x) => x.tags), [["base"], ["base", "motd"]]);
+    assert.deepEqual(viaMotd.map((x) => x.roleTags), [["ntp", "common"], ["common"]]);
   });
 
-  test("an include_role task carries the included role's name as a tag (so --tags <role> reaches it)", () => {
+  test("an include_role task carries the included role's name as a role tag (so --tags <role> reaches it)", () => {
     const dir = mkdtempSync(join(site, "tmp-"));
     try {
       writeFileSync(join(dir, "inc.yml"), "- hosts: all\n  tasks:\n    - ansible.builtin.include_role: {name: ntp}\n      tags: [x]\n    - include_role: {name: '{{ r }}'}\n");
       const [fixed, templated] = loadPlaybook(join(dir, "inc.yml")).plays[0].items as Task[];
-      assert.deepEqual(fixed.tags, ["x", "ntp"]);
+      assert.deepEqual(fixed.tags, ["x"]);
+      assert.deepEqual(fixed.roleTags, ["ntp"]);
       assert.deepEqual(templated.tags ?? [], []);
+      assert.deepEqual(templated.roleTags ?? [], []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -119,7 +123,8 @@ describe("roles", () => {
     const t = named("Common extra");
     assert.equal(t.module, "raw");
     assert.equal(t.role?.name, "common");
-    assert.deepEqual(t.tags, ["base", "ntp", "common"]);
+    assert.deepEqual(t.tags, ["base"]);
+    assert.deepEqual(t.roleTags, ["ntp", "common"]);
   });
 
   test("role handlers join the play's handlers (before the play's own)", () => {
@@ -133,7 +138,8 @@ describe("roles", () => {
     const r = loadRole("ntp", { baseDir: join(site, "playbooks") });
     assert.equal(r.role.name, "ntp");
     assert.equal(r.items[0].kind, "task");
-    assert.deepEqual(r.items[0].tags, ["ntp"]);
+    assert.deepEqual(r.items[0].tags, []);
+    assert.deepEqual(r.items[0].roleTags, ["ntp"]);
     assert.deepEqual(r.handlers.map((h) => h.name), ["Restart ntp"]);
   });
 

@@ -40,6 +40,14 @@ for (const [taskTags, only, skip, expected] of cases) {
   });
 }
 
+test("a role's name selects its tasks by name, without making them tagged (Ansible gives roles no tags)", () => {
+  assert.equal(selectedByTags([], { only: ["ntp"], skip: [] }, ["ntp"]), true);
+  assert.equal(selectedByTags([], { only: [], skip: ["ntp"] }, ["ntp"]), false);
+  assert.equal(selectedByTags([], { only: ["untagged"], skip: [] }, ["ntp"]), true);
+  assert.equal(selectedByTags([], { only: ["tagged"], skip: [] }, ["ntp"]), false);
+  assert.equal(selectedByTags(["x"], { only: ["k3s"], skip: [] }, ["ntp"]), false);
+});
+
 test("splitTagList splits repeated comma lists", () => {
   assert.deepEqual(splitTagList(["a,b", " c ", ",,d"]), ["a", "b", "c", "d"]);
 });
