@@ -7,10 +7,10 @@
  * Runnable as `npx zx adhoc ...` (the `adhoc` file at the repo root), `node --import tsx
  * scripts/adhoc.ts ...` and `deno run -A scripts/adhoc.ts ...`.
  */
-import { isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { isAbsolute, join, relative } from "node:path";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { ADHOC_HELP, parseAdhocArgs, type AdhocOptions } from "./lib/adhoc/args.ts";
+import { runIfMain } from "./lib/cli/run-if-main.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -137,16 +137,4 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
   }
 }
 
-function isMainModule(): boolean {
-  const meta = import.meta as ImportMeta & { main?: boolean };
-  if (typeof meta.main === "boolean") return meta.main;
-  const script = process.argv[1];
-  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
-}
-
-if (isMainModule()) {
-  const deno = (globalThis as unknown as { Deno?: { args: string[] } }).Deno;
-  main(deno ? deno.args : process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta, main);

@@ -10,12 +10,12 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { UsageError } from "./lib/cli/args.ts";
 import { loadInventory } from "./lib/inventory/inventory.ts";
 import { parseDnsmasqLog } from "./lib/netboot/dnsmasq-log.ts";
 import { buildReport, formatReport, type RegisteredClient } from "./lib/netboot/discover-report.ts";
+import { runIfMain } from "./lib/cli/run-if-main.ts";
 
 export const DISCOVER_HELP = `Usage: discover [--log FILE] [-i INVENTORY]... [--yaml]
 
@@ -127,16 +127,4 @@ export async function main(argv: string[], dio: DiscoverIo = {}): Promise<number
   }
 }
 
-function isMainModule(): boolean {
-  const meta = import.meta as ImportMeta & { main?: boolean };
-  if (typeof meta.main === "boolean") return meta.main;
-  const script = process.argv[1];
-  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
-}
-
-if (isMainModule()) {
-  const deno = (globalThis as unknown as { Deno?: { args: string[] } }).Deno;
-  main(deno ? deno.args : process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta, main);

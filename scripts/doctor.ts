@@ -11,8 +11,7 @@
  * `k3s kubectl get ... -o json` on the first server.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { resolve, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { userInfo } from "node:os";
 import { parse } from "yaml";
 import { ExitCode, UserError } from "./lib/errors.ts";
@@ -24,6 +23,7 @@ import { connectionSettingsFromVars, createTransport } from "./lib/transport/con
 import type { Transport } from "./lib/transport/types.ts";
 import { CHECKS, type CheckName, hostnamesUnique, iscsid, longhornSchedulable, memoryCgroup, nodesReady, ssdMount, staticAddress, timeSync, type Verdict } from "./lib/doctor/checks.ts";
 import { parseProbe, probeCommand, type HostProbe } from "./lib/doctor/probe.ts";
+import { runIfMain } from "./lib/cli/run-if-main.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -284,16 +284,4 @@ export async function main(argv: string[], io: DoctorIo = {}): Promise<number> {
 }
 
 /** True when this file is the program (node/tsx or deno), not an import of `doctor`/tests. */
-function isMainModule(): boolean {
-  const meta = import.meta as ImportMeta & { main?: boolean };
-  if (meta.main !== undefined) return meta.main;
-  const script = process.argv[1];
-  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
-}
-
-if (isMainModule()) {
-  const deno = (globalThis as { Deno?: { args: string[] } }).Deno;
-  main(deno ? deno.args : process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta, main);

@@ -11,10 +11,10 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { UsageError } from "./lib/cli/args.ts";
 import { INVENTORY_HELP, parseInventoryArgs, type InventoryOptions } from "./lib/inventory-edit/args.ts";
+import { runIfMain } from "./lib/cli/run-if-main.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -199,16 +199,4 @@ async function convert(file: string, isIni: boolean, options: InventoryOptions, 
   return ExitCode.ok;
 }
 
-function isMainModule(): boolean {
-  const meta = import.meta as ImportMeta & { main?: boolean };
-  if (typeof meta.main === "boolean") return meta.main;
-  const script = process.argv[1];
-  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
-}
-
-if (isMainModule()) {
-  const deno = (globalThis as unknown as { Deno?: { args: string[] } }).Deno;
-  main(deno ? deno.args : process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta, main);

@@ -10,7 +10,6 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { UsageError } from "./lib/cli/args.ts";
 import { loadAnsibleConfig } from "./lib/config/ansible-cfg.ts";
@@ -19,6 +18,7 @@ import { encryptVault, isVaulted } from "./lib/vault/format.ts";
 import { decryptWith, type VaultSecret } from "./lib/vault/keyring.ts";
 import { loadVaultSecrets, splitVaultId } from "./lib/vault/sources.ts";
 import { editInEditor, writeAtomically } from "./lib/vault/files.ts";
+import { runIfMain } from "./lib/cli/run-if-main.ts";
 
 interface Output {
   write(text: string | Uint8Array): unknown;
@@ -234,16 +234,4 @@ async function encryptStrings(o: VaultCliOptions, io: Io, encrypt: (b: Uint8Arra
   if (io.stdout.isTTY) io.stderr.write("Encryption successful\n");
 }
 
-function isMainModule(): boolean {
-  const meta = import.meta as ImportMeta & { main?: boolean };
-  if (typeof meta.main === "boolean") return meta.main;
-  const script = process.argv[1];
-  return script !== undefined && resolve(script) === fileURLToPath(import.meta.url);
-}
-
-if (isMainModule()) {
-  const deno = (globalThis as unknown as { Deno?: { args: string[] } }).Deno;
-  main(deno ? deno.args : process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta, main);
