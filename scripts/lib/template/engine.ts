@@ -95,9 +95,16 @@ Tokenizer.nextToken = function (this: Any) {
     this.__braces--;
     return tok;
   }
+  // `list.0` and `item.0.name` (Jinja's attribute-style index): the digits after a dot are a
+  // name; taken here, before nunjucks would read `0.name` as the float `0.`.
+  const digits = this.in_code && this.__lastValue === "." ? /^\d+/.exec(this.str.slice(this.index, this.index + 20)) : null;
+  if (digits) {
+    const tok = { type: lexer.TOKEN_SYMBOL, value: digits[0], lineno: this.lineno, colno: this.colno };
+    for (let i = 0; i < digits[0].length; i++) this.forward();
+    this.__lastValue = tok.value;
+    return tok;
+  }
   const tok = originalNextToken.call(this);
-  // `list.0` (Jinja's attribute-style index): the number after a dot becomes a name.
-  if (tok?.type === lexer.TOKEN_INT && this.__lastValue === ".") tok.type = lexer.TOKEN_SYMBOL;
   if (tok && tok.type !== lexer.TOKEN_WHITESPACE) this.__lastValue = tok.value;
   if (tok?.type === lexer.TOKEN_LEFT_CURLY) this.__braces = (this.__braces ?? 0) + 1;
   else if (tok?.type === lexer.TOKEN_RIGHT_CURLY) this.__braces = Math.max(0, (this.__braces ?? 0) - 1);

@@ -10,7 +10,7 @@ import { UserError } from "../../../scripts/lib/errors.ts";
 const WHERE = "host pi-1, task 'Set hostname' (roles/base-os/tasks/main.yml:12)";
 
 describe("native values and text", () => {
-  const t = new Templar({ n: 8, l: [1, "a"], d: { k: [true] }, b: false, s: "text", none: null });
+  const t = new Templar({ n: 8, l: [1, "a"], d: { k: [true] }, b: false, s: "text", none: null, pairs: [{ name: "a" }, [2]] });
   const cases: Array<[string, unknown]> = [
     ["{{ n }}", 8],
     ["{{ l }}", [1, "a"]],
@@ -57,6 +57,9 @@ describe("native values and text", () => {
     ["{{ l[-1] }}", "a"],
     ["{{ l.0 }}", 1],
     ["{{ d.k.0 }}", true],
+    // An index then an attribute (with_subelements' item.0.username): not the float `0.`.
+    ["{{ pairs.0.name }}-{{ pairs.1.0 }}", "a-2"],
+    ["{{ 0.5 + 1.25 }}", 1.75],
     ["{% for k in d %}{{ k }}{% endfor %}", "k"],
     ["{{ l[0:1] }}", [1]],
     ["{{ s[1:3] }}", "ex"],
