@@ -26,7 +26,7 @@ export const COMMON_KEYWORDS = [
 
 /** Loop lookups converted to `loop` (with_items flattens one level, as Ansible). */
 export const WITH_LOOKUPS = ["with_items", "with_list", "with_dict", "with_fileglob", "with_first_found", "with_flattened", "with_indexed_items", "with_sequence", "with_together", "with_nested", "with_subelements", "with_random_choice", "with_lines"] as const;
-export const SUPPORTED_WITH = new Set(["with_items", "with_list", "with_dict", "with_fileglob", "with_first_found"]);
+export const SUPPORTED_WITH = new Set(["with_items", "with_list", "with_dict", "with_fileglob", "with_first_found", "with_subelements"]);
 
 export const TASK_ONLY_KEYWORDS = [
   "action",

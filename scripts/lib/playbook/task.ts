@@ -357,6 +357,7 @@ function parseLoop(raw: Raw, ctx: ParseContext): Pick<Task, "loop" | "loopFrom">
   }
   if (key === "with_list") return { loop: value };
   if (key === "with_first_found") return { loop: value, loopFrom: "with_first_found" };
+  if (key === "with_subelements") return { loop: value, loopFrom: "with_subelements" };
   return { loop: value, loopFrom: "with_fileglob" };
 }
 

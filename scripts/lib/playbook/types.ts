@@ -72,10 +72,11 @@ export interface Task extends TaskKeywords {
    * "with_items" the executor flattens the rendered list one level, for "with_fileglob" it
    * expands the rendered patterns on the controller (role files/, then baseDir/files, then
    * baseDir), for "with_first_found" it runs the first_found lookup on the rendered terms (role
-   * templates/ for template tasks, vars/ for include_vars, else files/, as Ansible's `_subdir`).
+   * templates/ for template tasks, vars/ for include_vars, else files/, as Ansible's `_subdir`),
+   * for "with_subelements" the subelements lookup on the rendered terms.
    * Literal with_items/with_dict lists are converted at load time already.
    */
-  loopFrom?: "with_items" | "with_list" | "with_dict" | "with_fileglob" | "with_first_found";
+  loopFrom?: "with_items" | "with_list" | "with_dict" | "with_fileglob" | "with_first_found" | "with_subelements";
   /** Added by the loader, not written by the user (the flush_handlers between play sections). */
   implicit?: boolean;
   ignoreUnreachable?: BoolKeyword;

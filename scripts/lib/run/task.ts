@@ -13,7 +13,7 @@ import { getControllerAction } from "../playbook/actions.ts";
 import type { Item, Task } from "../playbook/types.ts";
 import { markSecret, maskSecrets, maskValue, plainValue, registerSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { TemplateError, Templar } from "../template/templar.ts";
-import { type FileKind, firstFound } from "../template/lookups.ts";
+import { type FileKind, firstFound, subelements } from "../template/lookups.ts";
 import { markUnsafe } from "../template/unsafe.ts";
 import { pyStr } from "../template/python.ts";
 import { UnreachableError, type BecomeOptions, type Transport } from "../transport/types.ts";
@@ -491,6 +491,10 @@ function notify(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, vars: Rec
 /** The loop's items: rendered; with_items flattened one level, with_dict as key/value pairs, with_fileglob expanded. */
 async function loopList(task: Task, templar: Templar): Promise<unknown[]> {
   let value = templar.render(task.loop);
+  if (task.loopFrom === "with_subelements") {
+    if (!Array.isArray(value)) throw new UserError("with_subelements needs a list: [the list, \"its key\"] (and optionally {skip_missing: true})", { where: task.where });
+    return subelements(value);
+  }
   if (typeof value === "string" && task.loopFrom !== "with_fileglob" && task.loopFrom !== "with_first_found") {
     throw new UserError(`loop needs a list, got the string ${JSON.stringify(value)}`, { where: task.where, hint: "Write loop: \"{{ var }}\" with a list variable, or use split()." });
   }

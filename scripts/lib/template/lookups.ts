@@ -1,6 +1,7 @@
 /**
  * lookup()/query()/q() as Ansible's, for the plugins that make sense without spawning anything:
- * env, file, vars, template, items, list, dict, indexed_items, first_found, inventory_hostnames.
+ * env, file, vars, template, items, list, dict, indexed_items, first_found, subelements,
+ * inventory_hostnames.
  * pipe and other process-running lookups are refused: templates never start processes.
  */
 import { readFileSync } from "node:fs";
@@ -82,6 +83,8 @@ function runLookup(name: string, terms: unknown[], kw: Record<string, unknown>):
       return terms.flatMap((t) => (isMapping(t) ? Object.keys(t).map((k) => ({ key: k, value: t[k] })) : []));
     case "sequence":
       return sequence(terms, kw);
+    case "subelements":
+      return subelements(terms);
     case "inventory_hostnames": {
       const groups = host().lookup("groups");
       if (!isMapping(groups)) throw new TemplateError("lookup('inventory_hostnames') needs the groups variable");
@@ -90,7 +93,7 @@ function runLookup(name: string, terms: unknown[], kw: Record<string, unknown>):
     }
   }
   throw new TemplateError(`Unknown lookup plugin "${name}"`, {
-    hint: "Supported: env, file, template, vars, first_found, items, list, indexed_items, dict, sequence, inventory_hostnames.",
+    hint: "Supported: env, file, template, vars, first_found, items, list, indexed_items, dict, sequence, subelements, inventory_hostnames.",
   });
 }
 
@@ -130,6 +133,56 @@ export function firstFound(terms: unknown[], kw: Record<string, unknown>, kind: 
   throw new TemplateError("No file was found when using first_found.", {
     hint: `Tried ${candidates.map((c) => JSON.stringify(c)).join(", ") || "no file"} (in the role's ${kind}/ folder, then the playbook's). Add skip: true to skip the task when none exists.`,
   });
+}
+
+/**
+ * Ansible's subelements: terms are [list or dict of mappings, "key" or "a.b", optional
+ * {skip_missing}]; one [parent, element] pair per element of each parent's list. As Ansible, the
+ * list is taken out of the parent in the pair, and skipped parents (registered results) are left out.
+ */
+export function subelements(terms: unknown[]): unknown[] {
+  const usage = "lookup('subelements') takes a list (or dict) of mappings, the key of their lists, and optionally {skip_missing: true}";
+  if (terms.length < 2 || terms.length > 3) throw new TemplateError(`${usage}; got ${terms.length} terms`);
+  const [source, key, flags = {}] = terms;
+  if ((!Array.isArray(source) && !isMapping(source)) || typeof key !== "string") throw new TemplateError(usage);
+  if (!isMapping(flags)) throw new TemplateError(`${usage}; the third term is ${typeName(flags)}`);
+  if (isMapping(source) && source.skipped !== undefined && source.skipped !== false) return [];
+  const parents = Array.isArray(source) ? source : Object.values(source);
+  const skipMissing = typeof flags.skip_missing === "string" ? /^(y|yes|on|true|1)$/i.test(flags.skip_missing) : Boolean(flags.skip_missing);
+  const path = key.split(".");
+  const out: unknown[] = [];
+  for (const parent of parents) {
+    if (!isMapping(parent)) throw new TemplateError(`subelements lookup expects a dictionary, got '${pyStr(parent)}'`);
+    if (parent.skipped !== undefined && parent.skipped !== false) continue;
+    let holder: Record<string, unknown> = parent;
+    let found = true;
+    for (const [i, k] of path.entries()) {
+      const last = i === path.length - 1;
+      if (!(k in holder) || (!last && !isMapping(holder[k]))) {
+        if (skipMissing) {
+          found = false;
+          break;
+        }
+        throw new TemplateError(`could not find '${k}' key in iterated item '${pyStr(holder)}'`, { hint: "Add skip_missing: true as the third term to skip such items." });
+      }
+      if (!last) holder = holder[k] as Record<string, unknown>;
+    }
+    if (!found) continue;
+    const list = holder[path[path.length - 1]];
+    if (!Array.isArray(list)) throw new TemplateError(`the key '${key}' should point to a list, got '${pyStr(list)}'`);
+    // Ansible pops the list out of the parent it pairs: item.0 has no such key.
+    const copy = structuredCopyWithout(parent, path);
+    for (const element of list) out.push([copy, element]);
+  }
+  return out;
+}
+
+/** A copy of `value` without the key at `path` (the nested mappings on the way copied too). */
+function structuredCopyWithout(value: Record<string, unknown>, path: string[]): Record<string, unknown> {
+  const copy = { ...value };
+  if (path.length === 1) delete copy[path[0]];
+  else copy[path[0]] = structuredCopyWithout(value[path[0]] as Record<string, unknown>, path.slice(1));
+  return copy;
 }
 
 function sequence(terms: unknown[], kw: Record<string, unknown>): unknown[] {
