@@ -33,9 +33,9 @@ export interface JsonReportData {
   stats: Record<string, HostStats>;
 }
 
-/** A task's name as shown: its name, or the module name when it has none. */
-export function taskTitle(task: Task): string {
-  const name = task.name ?? task.module;
+/** A task's name as shown: its (templated) name, or the module name when it has none. */
+export function taskTitle(task: Task, templatedName?: string): string {
+  const name = templatedName ?? task.name ?? task.module;
   return task.role ? `${task.role.name} : ${name}` : name;
 }
 
@@ -78,7 +78,7 @@ export class JsonReport {
         break;
       case "task-start": {
         this.closeTask(now);
-        const entry: JsonTaskEntry = { task: { name: taskTitle(event.task), id: randomUUID(), duration: { start: now }, path: location(event.task.where) }, hosts: {} };
+        const entry: JsonTaskEntry = { task: { name: taskTitle(event.task, event.name), id: randomUUID(), duration: { start: now }, path: location(event.task.where) }, hosts: {} };
         this.#tasks.set(event.task, entry);
         play?.tasks.push(entry);
         break;

@@ -91,7 +91,7 @@ export class PlainReport {
         break;
       case "task-start":
         if (event.task.implicit) break;
-        o.write(`${banner(`${event.isHandler ? "RUNNING HANDLER" : "TASK"} [${taskTitle(event.task)}]`)}\n`);
+        o.write(`${banner(`${event.isHandler ? "RUNNING HANDLER" : "TASK"} [${taskTitle(event.task, event.name)}]`)}\n`);
         break;
       case "host-task-result":
         o.write(formatResult(event.host, event.task, event.result, o));

@@ -38,7 +38,8 @@ export interface HostStats {
 
 export type RunEvent =
   | { type: "play-start"; play: Play; hosts: string[] }
-  | { type: "task-start"; play: Play; task: Task; hosts: string[]; isHandler: boolean }
+  /** `name`: the task's name templated as Ansible shows it at task start (first host's variables). */
+  | { type: "task-start"; play: Play; task: Task; hosts: string[]; isHandler: boolean; name?: string }
   | { type: "host-task-start"; host: string; task: Task }
   | { type: "host-task-result"; host: string; task: Task; result: TaskResult; isHandler: boolean }
   | { type: "warning"; host?: string; task?: Task; message: string }

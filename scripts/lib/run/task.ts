@@ -45,15 +45,28 @@ export interface TaskOutcome {
   changed: boolean;
 }
 
-/** Emits task-start once per task and play (the first host to reach it announces it). */
-export function announce(ps: PlayState, task: Task, isHandler: boolean, only?: string[]): void {
+/**
+ * Emits task-start once per task and play (the first host to reach it announces it). A name
+ * with `{{ }}` is templated with that host's variables, as Ansible's strategy does before its
+ * task-start callback (an undefined variable leaves the name as written).
+ */
+export function announce(ps: PlayState, task: Task, isHandler: boolean, only?: string[], vars?: () => Record<string, unknown>): void {
   if (ps.announced.has(task)) return;
   ps.announced.add(task);
   const hosts = (only ?? ps.batch).filter((h) => {
     const hp = ps.hosts.get(h);
     return hp && !hp.failed && !hp.unreachable && !hp.ended;
   });
-  ps.run.options.sink({ type: "task-start", play: ps.play, task, hosts, isHandler });
+  ps.run.options.sink({ type: "task-start", play: ps.play, task, hosts, isHandler, name: templatedName(task, vars) });
+}
+
+function templatedName(task: Task, vars: (() => Record<string, unknown>) | undefined): string | undefined {
+  if (!vars || !task.name?.includes("{{")) return undefined;
+  try {
+    return maskSecrets(pyStr(new Templar(vars()).render(task.name)));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs `task` on one host with the inherited `scope`. */
@@ -83,7 +96,7 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
   const started = Date.now();
   // meta tasks are the strategy's own steps in Ansible: no banner, no recap count (below).
   const isMeta = /(^|\.)meta$/.test(task.module);
-  if (!isMeta) announce(ps, task, isHandler);
+  if (!isMeta) announce(ps, task, isHandler, undefined, () => varsFor(ps, hp, scope, task.vars));
   options.sink({ type: "host-task-start", host, task });
 
   const when = scope.when.length ? [...scope.when, ...(task.when ?? [])] : task.when;
