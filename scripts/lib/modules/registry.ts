@@ -44,6 +44,8 @@ import { reboot } from "./reboot.ts";
 import { postgresqlUser } from "./postgresql_user.ts";
 import { postgresqlDb } from "./postgresql_db.ts";
 import { ping } from "./ping.ts";
+import { serviceFacts } from "./service_facts.ts";
+import { packageFacts } from "./package_facts.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -82,6 +84,8 @@ const MODULES: ModuleDefinition[] = [
   postgresqlUser,
   postgresqlDb,
   ping,
+  serviceFacts,
+  packageFacts,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
