@@ -46,6 +46,7 @@ import { postgresqlDb } from "./postgresql_db.ts";
 import { ping } from "./ping.ts";
 import { serviceFacts } from "./service_facts.ts";
 import { packageFacts } from "./package_facts.ts";
+import { ufw } from "./ufw.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -86,6 +87,7 @@ const MODULES: ModuleDefinition[] = [
   ping,
   serviceFacts,
   packageFacts,
+  ufw,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
