@@ -47,6 +47,7 @@ import { ping } from "./ping.ts";
 import { serviceFacts } from "./service_facts.ts";
 import { packageFacts } from "./package_facts.ts";
 import { ufw } from "./ufw.ts";
+import { iptables } from "./iptables.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -88,6 +89,7 @@ const MODULES: ModuleDefinition[] = [
   serviceFacts,
   packageFacts,
   ufw,
+  iptables,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
