@@ -44,6 +44,10 @@ import { reboot } from "./reboot.ts";
 import { postgresqlUser } from "./postgresql_user.ts";
 import { postgresqlDb } from "./postgresql_db.ts";
 import { ping } from "./ping.ts";
+import { serviceFacts } from "./service_facts.ts";
+import { packageFacts } from "./package_facts.ts";
+import { ufw } from "./ufw.ts";
+import { iptables } from "./iptables.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -82,6 +86,10 @@ const MODULES: ModuleDefinition[] = [
   postgresqlUser,
   postgresqlDb,
   ping,
+  serviceFacts,
+  packageFacts,
+  ufw,
+  iptables,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

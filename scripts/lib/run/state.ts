@@ -17,6 +17,8 @@ export interface HostState {
   inventoryVars: Record<string, unknown>;
   /** Gathered facts (ansible_facts), cached for the run; undefined until gathered. */
   facts?: Record<string, unknown>;
+  /** Facts a module returned (service_facts, package_facts, hostname), as Ansible merges them into the host's facts. */
+  moduleFacts?: Record<string, unknown>;
   /** set_fact and register results: above task vars, below extra vars; kept across plays. */
   hostFacts: Record<string, unknown>;
   /** Bumped whenever hostFacts or facts change: per-task variable views cached before are stale. */
