@@ -41,8 +41,8 @@ const schema = {
     force: { type: "boolean", default: true, description: "false: only create the file when it does not exist." },
     validate: { type: "string", description: "Command to validate the file before use (%s is the temp file)." },
     newline_sequence: { type: "string", enum: ["\n", "\r", "\r\n"], default: "\n" },
-    trim_blocks: { type: "boolean", default: true, description: "Accepted; the renderer's defaults apply." },
-    lstrip_blocks: { type: "boolean", default: false, description: "Accepted; the renderer's defaults apply." },
+    trim_blocks: { type: "boolean", default: true, description: "Remove the first newline after a block tag (Jinja's trim_blocks)." },
+    lstrip_blocks: { type: "boolean", default: false, description: "Strip spaces and tabs before a block tag on its line (Jinja's lstrip_blocks)." },
     output_encoding: { type: "string", enum: ["utf-8", "utf8"], default: "utf-8" },
     follow: { type: "boolean", default: false },
     block_start_string: { type: "string" },
@@ -61,7 +61,7 @@ function request(args: TemplateArgs, ctx: ModuleContext): PutFileRequest {
   let text: string;
   let secret = false;
   try {
-    const rendered = ctx.renderTemplate(readFileSync(local, "utf8"), local);
+    const rendered = ctx.renderTemplate(readFileSync(local, "utf8"), local, { trimBlocks: args.trim_blocks, lstripBlocks: args.lstrip_blocks });
     // A template that read a secret is secret content: no diff of it, created 0600 (see put-file).
     secret = rendered instanceof Secret;
     text = rendered instanceof Secret ? rendered.reveal() : rendered;

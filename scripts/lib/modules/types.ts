@@ -33,7 +33,8 @@ export interface ModuleContext {
    */
   findFile(kind: "files" | "templates" | "vars", path: string): string;
   /** Renders Jinja2 text with the task's variables (for the template module); a Secret when it read a secret. */
-  renderTemplate(text: string, sourceName: string): string | Secret;
+  /** `options`: the template module's trim_blocks/lstrip_blocks (Jinja's defaults: true/false). */
+  renderTemplate(text: string, sourceName: string, options?: { trimBlocks?: boolean; lstripBlocks?: boolean }): string | Secret;
   /** Reconnects to the host (after a reboot, or at a new address for static-ip). */
   reconnect(options?: { address?: string; timeoutMs?: number }): Promise<void>;
   /** A warning shown with the task result. */

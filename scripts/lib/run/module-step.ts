@@ -35,7 +35,7 @@ export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<
         env: tr.env || options.env ? { ...tr.env, ...options.env } : undefined,
       }),
     findFile: (kind, path) => findControllerFile(tr.task, kind, path),
-    renderTemplate: (text, sourceName) => tr.templar.renderFile(text, sourceName),
+    renderTemplate: (text, sourceName, options) => tr.templar.renderFile(text, sourceName, options),
     reconnect: (options) => transport.reconnect(options),
     warn: (message) => tr.warn(message),
   };

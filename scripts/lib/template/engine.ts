@@ -512,15 +512,42 @@ function checkExpressionNesting(source: string): void {
   });
 }
 
-/** Compiles (once per distinct source text) a template. */
-export function compile(source: string, name: string): Any {
-  let t = compiled.get(source);
+/** Jinja's block whitespace options (the template module's trim_blocks/lstrip_blocks, a `#jinja2:` header). */
+export interface BlockWhitespace {
+  trimBlocks: boolean;
+  lstripBlocks: boolean;
+}
+
+const DEFAULT_WHITESPACE: BlockWhitespace = { trimBlocks: true, lstripBlocks: false };
+const environments = new Map<string, Any>();
+
+/**
+ * The environment with other block whitespace options: nunjucks reads them from env.opts when
+ * it compiles, so a child of the one environment (same filters, tests, globals) with its own opts.
+ */
+function environmentFor(ws: BlockWhitespace): Any {
+  if (ws.trimBlocks === DEFAULT_WHITESPACE.trimBlocks && ws.lstripBlocks === DEFAULT_WHITESPACE.lstripBlocks) return environment;
+  const key = `${ws.trimBlocks}/${ws.lstripBlocks}`;
+  let env = environments.get(key);
+  if (!env) {
+    env = Object.create(environment);
+    env.opts = { ...environment.opts, trimBlocks: ws.trimBlocks, lstripBlocks: ws.lstripBlocks };
+    environments.set(key, env);
+  }
+  return env;
+}
+
+/** Compiles (once per distinct source text and whitespace options) a template. */
+export function compile(source: string, name: string, ws: BlockWhitespace = DEFAULT_WHITESPACE): Any {
+  const env = environmentFor(ws);
+  const key = env === environment ? source : `${ws.trimBlocks}/${ws.lstripBlocks}\0${source}`;
+  let t = compiled.get(key);
   if (!t) {
     checkExpressionNesting(source);
     const text = /\bis\s/.test(source) ? inCode(source, (code) => code.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`)) : source;
-    t = new nunjucks.Template(text, environment, name, true);
+    t = new nunjucks.Template(text, env, name, true);
     if (compiled.size > 20000) compiled.clear();
-    compiled.set(source, t);
+    compiled.set(key, t);
   }
   return t;
 }

@@ -14,7 +14,7 @@ import { hostname, userInfo } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { registerDerivedSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { UserError } from "../errors.ts";
-import { active, compile, environment, memberLookup, unwrapError, type VariableSource } from "./engine.ts";
+import { active, compile, environment, memberLookup, unwrapError, type BlockWhitespace, type VariableSource } from "./engine.ts";
 import { isUndefined, renderSite, TemplateError, Undefined } from "./errors.ts";
 import { secretUse, truthy, unwrapSecret } from "./python.ts";
 import { installFilters } from "./filters.ts";
@@ -124,15 +124,16 @@ export class Templar implements VariableSource {
    * Renders a whole template file (the template module, lookup('template')): full Jinja2,
    * trim_blocks on, lstrip_blocks off, with Ansible's template variables (ansible_managed, ...).
    */
-  renderText(text: string, sourceName: string): string {
+  renderText(text: string, sourceName: string, options: Partial<BlockWhitespace> = {}): string {
     const withTemplateVars = new Templar({ ...this.vars, ...templateVars(sourceName) }, { where: this.where, searchPaths: this.searchPaths });
-    return withTemplateVars.#run(text, text, sourceName, sourceName);
+    const { body, ws } = jinjaOverrides(text, { trimBlocks: options.trimBlocks ?? true, lstripBlocks: options.lstripBlocks ?? false }, sourceName);
+    return withTemplateVars.#run(body, body, sourceName, sourceName, ws);
   }
 
   /** renderText for a file that is written somewhere: a Secret when the template read a secret. */
-  renderFile(text: string, sourceName: string): string | Secret {
+  renderFile(text: string, sourceName: string, options: Partial<BlockWhitespace> = {}): string | Secret {
     const before = secretUse.count;
-    const out = this.renderText(text, sourceName);
+    const out = this.renderText(text, sourceName, options);
     return secretUse.count === before ? out : new Secret(out);
   }
 
@@ -203,13 +204,13 @@ export class Templar implements VariableSource {
   }
 
   /** `file`: the template file being rendered (named in messages instead of its text). */
-  #run(templateText: string, source: string, name: string, file = ""): string {
+  #run(templateText: string, source: string, name: string, file = "", ws?: BlockWhitespace): string {
     return this.#withSite(
       source,
       () => {
         let template;
         try {
-          template = compile(templateText, name);
+          template = compile(templateText, name, ws);
           return template.render({}) as string;
         } catch (e) {
           throw this.#userError(e, source, name !== "expression" && name !== "template", file);
@@ -390,4 +391,31 @@ function isOneExpression(inner: string): boolean {
 /** `{{- x -}}` / `{{+ x }}`: the whitespace-control marks are not part of the expression. */
 function stripWhitespaceControl(inner: string): string {
   return inner.replace(/^[-+]/, "").replace(/[-+]$/, "");
+}
+
+const JINJA2_OVERRIDE = "#jinja2:";
+
+/**
+ * A template's first line `#jinja2: trim_blocks: False, lstrip_blocks: True` overrides the
+ * environment's options for that template and is not part of the output (Ansible's Templar).
+ */
+export function jinjaOverrides(text: string, ws: BlockWhitespace, sourceName: string): { body: string; ws: BlockWhitespace } {
+  if (!text.startsWith(JINJA2_OVERRIDE)) return { body: text, ws };
+  const eol = text.indexOf("\n");
+  const line = text.slice(JINJA2_OVERRIDE.length, eol < 0 ? text.length : eol);
+  const out = { ...ws };
+  for (const pair of line.split(",")) {
+    const colon = pair.indexOf(":");
+    if (colon < 0) {
+      throw new TemplateError(`failed to parse jinja2 override '${pair.trim()}' in ${sourceName}. Did you use something different from colon as key-value separator?`);
+    }
+    const key = pair.slice(0, colon).trim();
+    const value = pair.slice(colon + 1).trim();
+    if (key !== "trim_blocks" && key !== "lstrip_blocks") {
+      throw new TemplateError(`The jinja2 override '${key}' in ${sourceName} is not supported`, { hint: "Supported: trim_blocks and lstrip_blocks (True or False)." });
+    }
+    if (value !== "True" && value !== "False") throw new TemplateError(`The jinja2 override ${key} in ${sourceName} must be True or False, not '${value}'`);
+    out[key === "trim_blocks" ? "trimBlocks" : "lstripBlocks"] = value === "True";
+  }
+  return { body: eol < 0 ? "" : text.slice(eol + 1), ws: out };
 }
