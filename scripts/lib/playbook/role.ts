@@ -274,11 +274,14 @@ export function roleItems(
     role: loaded.role,
     origin: options.origin,
   };
-  if (Object.keys(entry.params).length > 0) block.vars = { ...entry.params };
+  const hasParams = Object.keys(entry.params).length > 0;
+  if (hasParams) block.vars = { ...entry.params };
+  // Each instance of a role has its own handlers, which see that instance's parameters.
+  const handlers = hasParams ? loaded.handlers.map((h) => ({ ...h, vars: { ...entry.params, ...h.vars } })) : loaded.handlers;
   if (options.play) {
-    options.play.handlers.push(...loaded.handlers);
+    options.play.handlers.push(...handlers);
     if (!options.play.roles.some((r) => r.path === loaded.role.path)) options.play.roles.push(loaded.role);
-  } else if (loaded.handlers.length > 0) block.handlers = loaded.handlers;
+  } else if (handlers.length > 0) block.handlers = handlers;
   out.push(block);
   return out;
 }
