@@ -39,12 +39,12 @@ const CONTAINER_LIMITS: Record<string, string> = {
 const END_STATE = [
   "for f in /etc/systemd/timesyncd.conf.d/50-compat.conf /etc/ssh/sshd_config.d/40-hardening.conf /etc/ssh/sshd_config /etc/sudoers.d/90-compat" +
     " /etc/sysctl.d/90-compat-roles.conf /var/lib/compat-roles-sysctl.json /etc/fstab /etc/modules-load.d/containerd.conf /etc/sysctl.d/99-kubernetes-cri.conf" +
-    " /etc/containerd/compat-config.json /var/lib/rancher/k3s/node-address /var/lib/compat-roles-raspberrypi /etc/firewall.bash /etc/systemd/system/firewall.service" +
+    " /etc/containerd/compat-config.json /var/lib/rancher/k3s/node-address /var/lib/rancher/k3s/host-facts /etc/sysctl.d/91-k3s-prereq.conf /var/lib/compat-roles-raspberrypi /etc/firewall.bash /etc/systemd/system/firewall.service" +
     " /etc/apt/apt.conf.d/20auto-upgrades /etc/apt/apt.conf.d/50unattended-upgrades /home/compatadmin/.ssh/authorized_keys; do" +
     " stat -c '%n %a %U %G' \"$f\"; sha256sum \"$f\"; done",
   "stat -c '%n %F %a' /var/lib/rancher/k3s/server/manifests /home/compatadmin /home/compatbot 2>&1",
   "getent group k3sadmins compatadmin compatbot; getent passwd compatadmin compatbot compatgone; id -nG compatadmin; grep -E '^compat(admin|bot):' /etc/shadow | cut -d: -f1-2",
-  "readlink /etc/localtime; cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/tcp_syncookies",
+  "readlink /etc/localtime; cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/default/rp_filter /proc/sys/net/ipv4/tcp_syncookies",
   "for u in firewall systemd-timesyncd ssh; do echo \"$u $(systemctl is-enabled $u) $(systemctl is-active $u)\"; done",
   "dpkg-query -W -f '${Package} ${Status}\\n' unattended-upgrades tzdata",
   "test -e /swapfile && echo swapfile present || echo no swapfile",

@@ -171,11 +171,21 @@ export function changedTasks(r: ToolRun): string[] {
 export function compareRuns(a: ToolRun, o: ToolRun, pass: number, label = "compat"): void {
   assert.ok(a.tasks.length > 0, `pass ${pass}: no task results from ansible-playbook (exit ${a.code})\n${a.output}`);
   assert.ok(o.tasks.length > 0, `pass ${pass}: no task results from our runner (exit ${o.code})\n${o.output}`);
-  const names = [...new Set([...a.tasks.map((t) => t.name), ...o.tasks.map((t) => t.name)])];
+  // A task that runs twice (a role applied again with other parameters) is matched by occurrence.
+  const keyed = (r: ToolRun) => {
+    const seen = new Map<string, number>();
+    return new Map(r.tasks.map((t) => {
+      const n = (seen.get(t.name) ?? 0) + 1;
+      seen.set(t.name, n);
+      return [n === 1 ? t.name : `${t.name} (run ${n})`, t] as const;
+    }));
+  };
+  const [ak, ok] = [keyed(a), keyed(o)];
+  const names = [...new Set([...ak.keys(), ...ok.keys()])];
   const mismatches: string[] = [];
   for (const name of names) {
-    const x = a.tasks.find((t) => t.name === name);
-    const y = o.tasks.find((t) => t.name === name);
+    const x = ak.get(name);
+    const y = ok.get(name);
     if (x?.status === y?.status) continue;
     mismatches.push(
       `task "${name}": ansible ${x?.status ?? "(not run)"}${x?.msg ? ` (${x.msg})` : ""} / ours ${y?.status ?? "(not run)"}${y?.msg ? ` (${y.msg})` : ""}`,
