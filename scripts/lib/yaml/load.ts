@@ -17,9 +17,29 @@ const pyyamlBool: ScalarTag = {
   resolve: (s: string) => /^(?:yes|true|on)$/i.test(s),
   stringify: ({ value }) => (value ? "true" : "false"),
 };
-const pyyamlBooleans = (tags: Tags): Tags => [
+
+// PyYAML's floats: a dot is required and an exponent has a sign (`1.5e+3`), so `1e3`, `e1`
+// and `1.5e3` stay strings; the yaml package's 1.1 floats read `e1` as NaN and `1e3` as 1000.
+const pyyamlFloat: ScalarTag = {
+  tag: "tag:yaml.org,2002:float",
+  default: true,
+  test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
+  resolve: (s: string) => {
+    const text = s.replace(/_/g, "").toLowerCase();
+    const sign = text.startsWith("-") ? -1 : 1;
+    const body = text.replace(/^[-+]/, "");
+    if (body === ".inf") return sign * Infinity;
+    if (body === ".nan") return NaN;
+    // Sexagesimal (base 60), as PyYAML: 1:30.5 is 90.5.
+    if (body.includes(":")) return sign * body.split(":").reduce((acc, part) => acc * 60 + Number(part), 0);
+    return sign * Number(body);
+  },
+  stringify: ({ value }) => String(value),
+};
+const pyyamlScalars = (tags: Tags): Tags => [
   pyyamlBool,
-  ...tags.filter((t) => (t as ScalarTag).tag !== "tag:yaml.org,2002:bool"),
+  pyyamlFloat,
+  ...tags.filter((t) => (t as ScalarTag).tag !== "tag:yaml.org,2002:bool" && (t as ScalarTag).tag !== "tag:yaml.org,2002:float"),
 ];
 
 // `!vault |` values: kept as text by the parser; convert() makes them VaultedValues (decrypted on use).
@@ -78,7 +98,7 @@ export function parseYaml(text: string, file: string): unknown {
     prettyErrors: false,
     // Duplicates are reported by convert() below, which knows the key and where it sits.
     uniqueKeys: false,
-    customTags: (tags: Tags) => [...pyyamlBooleans(tags), vaultTag],
+    customTags: (tags: Tags) => [...pyyamlScalars(tags), vaultTag],
   });
   const where = (offset: number | undefined): SourcePosition => {
     if (offset === undefined) return { file };
