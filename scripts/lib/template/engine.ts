@@ -105,6 +105,8 @@ Tokenizer.nextToken = function (this: Any) {
     return tok;
   }
   const tok = originalNextToken.call(this);
+  if (tok?.type === lexer.TOKEN_VARIABLE_START) this.__inVariable = true;
+  else if (tok?.type === lexer.TOKEN_BLOCK_START || tok?.type === lexer.TOKEN_VARIABLE_END) this.__inVariable = false;
   if (tok && tok.type !== lexer.TOKEN_WHITESPACE) this.__lastValue = tok.value;
   if (tok?.type === lexer.TOKEN_LEFT_CURLY) this.__braces = (this.__braces ?? 0) + 1;
   else if (tok?.type === lexer.TOKEN_RIGHT_CURLY) this.__braces = Math.max(0, (this.__braces ?? 0) - 1);
@@ -115,6 +117,50 @@ Tokenizer.nextToken = function (this: Any) {
     else if (this.str.startsWith("\r\n", this.index)) (this.forward(), this.forward());
   }
   return tok;
+};
+
+// String literals. Jinja decodes them as Python's unicode-escape does: known escapes (\n, \t,
+// \\, \x41, octal \1, ...) become characters and any other backslash stays (`'\d+'` is the
+// regex \d+); nunjucks dropped such backslashes. And Ansible doubles the backslashes of the
+// string literals inside `{{ }}` of a playbook's strings before Jinja reads them (its
+// _escape_backslashes), so there they are taken as written: `regex_replace('(\w+)', '\1')`.
+// Template files and conditions (`when:`, `{% %}`) get Jinja's decoding.
+const originalLex = lexer.lex;
+lexer.lex = function (this: Any, src: string, opts: Any) {
+  const tokenizer = originalLex.call(this, src, opts);
+  tokenizer.__verbatimVariableStrings = opts?.verbatimVariableStrings === true;
+  return tokenizer;
+};
+const SIMPLE_ESCAPES: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\n": "" };
+Tokenizer._parseString = function (this: Any, delimiter: string) {
+  const verbatim = this.__verbatimVariableStrings && this.__inVariable;
+  this.forward();
+  let str = "";
+  while (!this.isFinished() && this.current() !== delimiter) {
+    const cur = this.current();
+    this.forward();
+    if (cur !== "\\" || this.isFinished()) {
+      str += cur;
+      continue;
+    }
+    const next = this.current();
+    this.forward();
+    if (verbatim) str += next === delimiter ? next : `\\${next}`;
+    else if (next in SIMPLE_ESCAPES) str += SIMPLE_ESCAPES[next];
+    else if (/[0-7]/.test(next)) {
+      let digits = next;
+      while (digits.length < 3 && /[0-7]/.test(this.current())) (digits += this.current(), this.forward());
+      str += String.fromCharCode(parseInt(digits, 8));
+    } else if (next === "x" || next === "u" || next === "U") {
+      const width = next === "x" ? 2 : next === "u" ? 4 : 8;
+      const hex = this.str.slice(this.index, this.index + width);
+      if (!new RegExp(`^[0-9a-fA-F]{${width}}$`).test(hex)) throw new Error(`A string has a truncated \\${next}${"X".repeat(width)} escape`);
+      for (let i = 0; i < width; i++) this.forward();
+      str += String.fromCodePoint(parseInt(hex, 16));
+    } else str += `\\${next}`;
+  }
+  this.forward();
+  return str;
 };
 
 runtime.__truthy = truthy;
@@ -518,29 +564,35 @@ export interface BlockWhitespace {
   lstripBlocks: boolean;
 }
 
+/** How a template is compiled: its whitespace options, and whether it is a playbook's string (see _parseString). */
+export interface CompileOptions extends BlockWhitespace {
+  verbatimVariableStrings?: boolean;
+}
+
 const DEFAULT_WHITESPACE: BlockWhitespace = { trimBlocks: true, lstripBlocks: false };
 const environments = new Map<string, Any>();
 
 /**
- * The environment with other block whitespace options: nunjucks reads them from env.opts when
- * it compiles, so a child of the one environment (same filters, tests, globals) with its own opts.
+ * The environment with other options: nunjucks reads them from env.opts when it compiles, so
+ * a child of the one environment (same filters, tests, globals) with its own opts.
  */
-function environmentFor(ws: BlockWhitespace): Any {
-  if (ws.trimBlocks === DEFAULT_WHITESPACE.trimBlocks && ws.lstripBlocks === DEFAULT_WHITESPACE.lstripBlocks) return environment;
-  const key = `${ws.trimBlocks}/${ws.lstripBlocks}`;
+function environmentFor(o: CompileOptions): { env: Any; key: string } {
+  const verbatim = o.verbatimVariableStrings === true;
+  if (o.trimBlocks === DEFAULT_WHITESPACE.trimBlocks && o.lstripBlocks === DEFAULT_WHITESPACE.lstripBlocks && !verbatim) return { env: environment, key: "" };
+  const key = `${o.trimBlocks}/${o.lstripBlocks}/${verbatim}`;
   let env = environments.get(key);
   if (!env) {
     env = Object.create(environment);
-    env.opts = { ...environment.opts, trimBlocks: ws.trimBlocks, lstripBlocks: ws.lstripBlocks };
+    env.opts = { ...environment.opts, trimBlocks: o.trimBlocks, lstripBlocks: o.lstripBlocks, verbatimVariableStrings: verbatim };
     environments.set(key, env);
   }
-  return env;
+  return { env, key };
 }
 
-/** Compiles (once per distinct source text and whitespace options) a template. */
-export function compile(source: string, name: string, ws: BlockWhitespace = DEFAULT_WHITESPACE): Any {
-  const env = environmentFor(ws);
-  const key = env === environment ? source : `${ws.trimBlocks}/${ws.lstripBlocks}\0${source}`;
+/** Compiles (once per distinct source text and options) a template. */
+export function compile(source: string, name: string, options: CompileOptions = DEFAULT_WHITESPACE): Any {
+  const { env, key: envKey } = environmentFor(options);
+  const key = envKey ? `${envKey}\0${source}` : source;
   let t = compiled.get(key);
   if (!t) {
     checkExpressionNesting(source);

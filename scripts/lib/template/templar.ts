@@ -14,7 +14,7 @@ import { hostname, userInfo } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { registerDerivedSecret, Secret, secretStrings } from "../shell/secret.ts";
 import { UserError } from "../errors.ts";
-import { active, compile, environment, memberLookup, unwrapError, type BlockWhitespace, type VariableSource } from "./engine.ts";
+import { active, compile, environment, memberLookup, unwrapError, type BlockWhitespace, type CompileOptions, type VariableSource } from "./engine.ts";
 import { isUndefined, renderSite, TemplateError, Undefined } from "./errors.ts";
 import { secretUse, truthy, unwrapSecret } from "./python.ts";
 import { installFilters } from "./filters.ts";
@@ -104,7 +104,7 @@ export class Templar implements VariableSource {
     const single = SINGLE_EXPRESSION.exec(text);
     if (single && isOneExpression(single[1])) {
       const before = secretUse.count;
-      const value = this.#evaluateExpression(stripWhitespaceControl(single[1]), text);
+      const value = this.#evaluateExpression(stripWhitespaceControl(single[1]), text, PLAYBOOK_STRING);
       if (secretUse.count === before) return this.#deep(value, false);
       // An expression that read a Secret gives a secret: its strings become Secrets (`password | length` stays a number).
       if (typeof value === "string") {
@@ -114,7 +114,7 @@ export class Templar implements VariableSource {
       return secretStrings(this.#deep(value, false));
     }
     const before = secretUse.count;
-    const out = this.#run(text, text, "template");
+    const out = this.#run(text, text, "template", "", PLAYBOOK_STRING);
     if (secretUse.count === before) return out;
     registerDerivedSecret(out);
     return new Secret(out);
@@ -168,7 +168,7 @@ export class Templar implements VariableSource {
     return this.#withSite(source, () => truthy(v));
   }
 
-  #evaluateExpression(expr: string, source: string): unknown {
+  #evaluateExpression(expr: string, source: string, options?: CompileOptions): unknown {
     // Fast path for the most common expression, a plain name or dotted path (`item`, `a.b`).
     const path = SIMPLE_PATH.exec(expr);
     if (path && !Object.hasOwn(PYTHON_CONSTANTS, path[1]) && !RESERVED.has(path[1])) {
@@ -180,7 +180,7 @@ export class Templar implements VariableSource {
       });
     }
     captured = undefined;
-    this.#run(`{{ __capture((${expr}\n)) }}`, source, "expression");
+    this.#run(`{{ __capture((${expr}\n)) }}`, source, "expression", "", options);
     const value = captured;
     captured = undefined;
     if (isUndefined(value)) this.#withSite(source, () => (value as Undefined).fail());
@@ -204,7 +204,7 @@ export class Templar implements VariableSource {
   }
 
   /** `file`: the template file being rendered (named in messages instead of its text). */
-  #run(templateText: string, source: string, name: string, file = "", ws?: BlockWhitespace): string {
+  #run(templateText: string, source: string, name: string, file = "", ws?: CompileOptions): string {
     return this.#withSite(
       source,
       () => {
@@ -392,6 +392,9 @@ function isOneExpression(inner: string): boolean {
 function stripWhitespaceControl(inner: string): string {
   return inner.replace(/^[-+]/, "").replace(/[-+]$/, "");
 }
+
+/** A string of a playbook (not a template file, not a condition): Ansible's backslash rule (engine.ts). */
+const PLAYBOOK_STRING: CompileOptions = { trimBlocks: true, lstripBlocks: false, verbatimVariableStrings: true };
 
 const JINJA2_OVERRIDE = "#jinja2:";
 
