@@ -145,6 +145,10 @@ export function magicVars(ps: PlayState, host: string): Record<string, unknown> 
     ansible_check_mode: ps.run.options.check,
     ansible_diff_mode: ps.run.options.diff,
     ansible_verbosity: ps.run.options.verbosity,
+    // As Ansible: ['all'] without --tags (roles read these to skip work nobody asked for).
+    ansible_run_tags: ps.run.options.tags.only.length ? [...ps.run.options.tags.only] : ["all"],
+    ansible_skip_tags: [...ps.run.options.tags.skip],
+    ansible_forks: ps.run.options.forks,
     ansible_version: { full: "2.16.0", major: 2, minor: 16, revision: 0, string: "2.16.0" },
   };
 }
