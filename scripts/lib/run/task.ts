@@ -176,15 +176,19 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
     const unreachable = outcomes.find((o) => o.outcome.status === "unreachable");
     const anyChanged = outcomes.some((o) => o.outcome.status === "changed" || o.outcome.data.changed === true);
     const allSkipped = outcomes.length === 0 || outcomes.every((o) => o.outcome.status === "skipped");
+    // Ansible's messages: none for an empty list, "All items skipped" when every item was.
     const data: Record<string, unknown> = {
       changed: anyChanged,
-      msg: anyFailed ? "One or more items failed" : "All items completed",
+      msg: anyFailed ? "One or more items failed" : allSkipped ? "All items skipped" : "All items completed",
       results: outcomes.map((o) => o.outcome.data),
     };
     if (anyFailed) data.failed = true;
     if (allSkipped) {
       data.skipped = true;
-      if (outcomes.length === 0) data.skipped_reason = "No items in the list";
+      if (outcomes.length === 0) {
+        data.skipped_reason = "No items in the list";
+        delete data.msg;
+      }
     }
     const status = unreachable ? "unreachable" : anyFailed ? "failed" : allSkipped ? "skipped" : anyChanged ? "changed" : "ok";
     const diffs = outcomes.flatMap((o) => o.outcome.diff ?? []);
