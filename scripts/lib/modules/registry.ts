@@ -48,6 +48,7 @@ import { serviceFacts } from "./service_facts.ts";
 import { packageFacts } from "./package_facts.ts";
 import { ufw } from "./ufw.ts";
 import { iptables } from "./iptables.ts";
+import { alternatives } from "./alternatives.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -90,6 +91,7 @@ const MODULES: ModuleDefinition[] = [
   packageFacts,
   ufw,
   iptables,
+  alternatives,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
