@@ -49,6 +49,7 @@ import { packageFacts } from "./package_facts.ts";
 import { ufw } from "./ufw.ts";
 import { iptables } from "./iptables.ts";
 import { alternatives } from "./alternatives.ts";
+import { debconf } from "./debconf.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -92,6 +93,7 @@ const MODULES: ModuleDefinition[] = [
   ufw,
   iptables,
   alternatives,
+  debconf,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
