@@ -50,6 +50,8 @@ import { ufw } from "./ufw.ts";
 import { iptables } from "./iptables.ts";
 import { alternatives } from "./alternatives.ts";
 import { debconf } from "./debconf.ts";
+import { localeGen } from "./locale_gen.ts";
+import { getent } from "./getent.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -94,6 +96,8 @@ const MODULES: ModuleDefinition[] = [
   iptables,
   alternatives,
   debconf,
+  localeGen,
+  getent,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
