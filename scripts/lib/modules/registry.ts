@@ -52,6 +52,8 @@ import { alternatives } from "./alternatives.ts";
 import { debconf } from "./debconf.ts";
 import { localeGen } from "./locale_gen.ts";
 import { getent } from "./getent.ts";
+import { pamLimits } from "./pam_limits.ts";
+import { kernelBlacklist } from "./kernel_blacklist.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -98,6 +100,8 @@ const MODULES: ModuleDefinition[] = [
   debconf,
   localeGen,
   getent,
+  pamLimits,
+  kernelBlacklist,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
