@@ -54,6 +54,7 @@ import { localeGen } from "./locale_gen.ts";
 import { getent } from "./getent.ts";
 import { pamLimits } from "./pam_limits.ts";
 import { kernelBlacklist } from "./kernel_blacklist.ts";
+import { iniFile } from "./ini_file.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -102,6 +103,7 @@ const MODULES: ModuleDefinition[] = [
   getent,
   pamLimits,
   kernelBlacklist,
+  iniFile,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
