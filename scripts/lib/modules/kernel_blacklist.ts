@@ -17,7 +17,9 @@ interface KernelBlacklistArgs {
 /** The blacklist file with NAME's line added (at the end) or every such line removed. */
 export function editBlacklist(before: string, name: string, present: boolean): EditOutcome {
   const lines = readLines(before);
-  const isOurs = (l: string) => new RegExp(`^blacklist\\s+${name.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")}$`).test(l.replace(/\n$/, ""));
+  const pattern = new RegExp(`^blacklist\\s+${name.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")}$`);
+  // As Ansible: the line stripped, comments never count.
+  const isOurs = (l: string) => pattern.test(l.trim());
   const has = lines.some(isOurs);
   if (present === has) return { exit: `${name} ${has ? "blacklisted" : "not blacklisted"}` };
   if (present) return { after: `${before}${before !== "" && !before.endsWith("\n") ? "\n" : ""}blacklist ${name}\n`, msg: `${name} blacklisted` };
