@@ -55,6 +55,7 @@ import { getent } from "./getent.ts";
 import { pamLimits } from "./pam_limits.ts";
 import { kernelBlacklist } from "./kernel_blacklist.ts";
 import { iniFile } from "./ini_file.ts";
+import { dpkgSelections } from "./dpkg_selections.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -104,6 +105,7 @@ const MODULES: ModuleDefinition[] = [
   pamLimits,
   kernelBlacklist,
   iniFile,
+  dpkgSelections,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
