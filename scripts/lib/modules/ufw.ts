@@ -210,7 +210,8 @@ export const ufw: ModuleDefinition<UfwArgs, UfwState> = {
         "echo @@conf",
         "grep -hE '^(DEFAULT_(INPUT|OUTPUT|FORWARD)_POLICY|LOGLEVEL)=' /etc/default/ufw /etc/ufw/ufw.conf 2>/dev/null",
         "echo @@rules",
-        sh`grep -h '^### tuple' ${RULE_FILES} 2>/dev/null`,
+        // grep says 2 when one of the places does not exist (they differ between releases).
+        sh`grep -h '^### tuple' ${RULE_FILES} 2>/dev/null || true`,
         relative ? "echo @@numbered; ufw status numbered" : "",
         dry ? sh`echo @@dry; ufw --dry-run ${dry} 2>&1; echo "@@dryrc=$?"` : "",
       ].filter(Boolean).join("\n");
