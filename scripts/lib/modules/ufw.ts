@@ -12,7 +12,8 @@
  * Never locks the runner out: a task after which ufw would be active with incoming traffic
  * denied (or rejected) while no allow/limit rule lets the SSH port in (ansible_port, else 22;
  * an app profile whose name holds "ssh" counts) fails before changing anything, unless the
- * host variable `ufw_allow_lockout` is true. Add the SSH rule first (as roles do), or set it.
+ * host variable `ufw_allow_lockout` is true (in check mode: a warning, since an earlier task's
+ * rule was not really added). Add the SSH rule first (as roles do), or set it.
  *
  * Values never become options: every word of the command is quoted and checked (addresses,
  * ports, interface and app names, a one-line comment, none starting with "-"); ufw has no
@@ -181,10 +182,11 @@ function refuseLockout(args: UfwArgs, ctx: ModuleContext, active: boolean, incom
     args.rule !== undefined && !args.delete && !args.route && (args.rule === "allow" || args.rule === "limit") && args.direction !== "out" &&
     ((args.to_port !== undefined && (args.proto ?? "any").match(/^(tcp|any)$/) !== null && portCovers(String(args.to_port), port)) || /ssh/i.test(args.name ?? ""));
   if (ownRule || rules.some((t) => tupleAllowsPort(t, port))) return;
-  throw new ModuleFailure(
-    `ufw: refusing to leave the firewall active with incoming policy "${policy}" and no allow or limit rule for the SSH port ${port}: this host would lock everyone out, this runner included. ` +
-      `Add a rule first (community.general.ufw: rule=limit port=${port} proto=tcp), or set the host variable ufw_allow_lockout: true if that is really wanted.`,
-  );
+  const why = `ufw: refusing to leave the firewall active with incoming policy "${policy}" and no allow or limit rule for the SSH port ${port}: this host would lock everyone out, this runner included. ` +
+    `Add a rule first (community.general.ufw: rule=limit port=${port} proto=tcp), or set the host variable ufw_allow_lockout: true if that is really wanted.`;
+  // In check mode an earlier task's rule was not added: say it, without failing the dry run.
+  if (ctx.check) ctx.warn(`${why} (check mode: an earlier task of this run may add that rule)`);
+  else throw new ModuleFailure(why);
 }
 
 export const ufw: ModuleDefinition<UfwArgs, UfwState> = {
@@ -210,7 +212,8 @@ export const ufw: ModuleDefinition<UfwArgs, UfwState> = {
         "echo @@conf",
         "grep -hE '^(DEFAULT_(INPUT|OUTPUT|FORWARD)_POLICY|LOGLEVEL)=' /etc/default/ufw /etc/ufw/ufw.conf 2>/dev/null",
         "echo @@rules",
-        sh`grep -h '^### tuple' ${RULE_FILES} 2>/dev/null`,
+        // grep says 2 when one of the places does not exist (they differ between releases).
+        sh`grep -h '^### tuple' ${RULE_FILES} 2>/dev/null || true`,
         relative ? "echo @@numbered; ufw status numbered" : "",
         dry ? sh`echo @@dry; ufw --dry-run ${dry} 2>&1; echo "@@dryrc=$?"` : "",
       ].filter(Boolean).join("\n");
