@@ -46,7 +46,7 @@ const END_STATE = [
   "getent group k3sadmins compatadmin compatbot; getent passwd compatadmin compatbot compatgone; id -nG compatadmin; grep -E '^compat(admin|bot):' /etc/shadow | cut -d: -f1-2",
   "readlink /etc/localtime; cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/default/rp_filter /proc/sys/net/ipv4/tcp_syncookies",
   "for u in firewall systemd-timesyncd ssh; do echo \"$u $(systemctl is-enabled $u) $(systemctl is-active $u)\"; done",
-  "dpkg-query -W -f '${Package} ${Status}\\n' unattended-upgrades tzdata",
+  "dpkg-query -W -f '${Package} ${Status}\\n' unattended-upgrades tzdata; debconf-show unattended-upgrades",
   "test -e /swapfile && echo swapfile present || echo no swapfile",
 ].join("\n");
 
