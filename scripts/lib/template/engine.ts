@@ -596,7 +596,9 @@ export function compile(source: string, name: string, options: CompileOptions = 
   let t = compiled.get(key);
   if (!t) {
     checkExpressionNesting(source);
-    const text = /\bis\s/.test(source) ? inCode(source, (code) => code.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`)) : source;
+    // Jinja's lstrip_blocks strips before a comment tag too; nunjucks only before a block tag.
+    const stripped = options.lstripBlocks ? source.replace(/^[ \t]+(?=\{#(?!\+))/gm, "") : source;
+    const text = /\bis\s/.test(stripped) ? inCode(stripped, (code) => code.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`)) : stripped;
     t = new nunjucks.Template(text, env, name, true);
     if (compiled.size > 20000) compiled.clear();
     compiled.set(key, t);

@@ -34,3 +34,9 @@ test("a malformed #jinja2: line is a clear error naming the template", () => {
   assert.throws(() => t.renderText("#jinja2: lstrip_blocks: yes\nx\n", "t.j2"), /must be True or False, not 'yes'/);
   assert.throws(() => t.renderText("#jinja2: newline_sequence: '\\r\\n'\nx\n", "t.j2"), /'newline_sequence' in t.j2 is not supported/);
 });
+
+test("lstrip_blocks strips before a comment tag too, as Jinja2", () => {
+  const t = new Templar(vars);
+  assert.equal(t.renderText("a\n  {# c #}\nb\n  x {# d #}\n", "f", { lstripBlocks: true }), "a\nb\n  x ");
+  assert.equal(t.renderText("a\n  {# c #}\nb\n", "f"), "a\n  b\n");
+});
