@@ -521,7 +521,8 @@ environment.addGlobal("__iterable", (v: unknown) => {
   return isMapping(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) ? Object.keys(v) : v;
 });
 
-const compiled = new Map<string, Any>();
+/** Compiled templates by environment (its options) and source text. */
+const compiledBy = new Map<Any, Map<string, Any>>();
 
 // Jinja's test arguments without parentheses (`x is in list`, `n is divisibleby 3`), which nunjucks
 // cannot parse: rewritten to the call form.
@@ -576,9 +577,9 @@ const environments = new Map<string, Any>();
  * The environment with other options: nunjucks reads them from env.opts when it compiles, so
  * a child of the one environment (same filters, tests, globals) with its own opts.
  */
-function environmentFor(o: CompileOptions): { env: Any; key: string } {
+function environmentFor(o: CompileOptions): Any {
   const verbatim = o.verbatimVariableStrings === true;
-  if (o.trimBlocks === DEFAULT_WHITESPACE.trimBlocks && o.lstripBlocks === DEFAULT_WHITESPACE.lstripBlocks && !verbatim) return { env: environment, key: "" };
+  if (o.trimBlocks === DEFAULT_WHITESPACE.trimBlocks && o.lstripBlocks === DEFAULT_WHITESPACE.lstripBlocks && !verbatim) return environment;
   const key = `${o.trimBlocks}/${o.lstripBlocks}/${verbatim}`;
   let env = environments.get(key);
   if (!env) {
@@ -586,14 +587,15 @@ function environmentFor(o: CompileOptions): { env: Any; key: string } {
     env.opts = { ...environment.opts, trimBlocks: o.trimBlocks, lstripBlocks: o.lstripBlocks, verbatimVariableStrings: verbatim };
     environments.set(key, env);
   }
-  return { env, key };
+  return env;
 }
 
 /** Compiles (once per distinct source text and options) a template. */
 export function compile(source: string, name: string, options: CompileOptions = DEFAULT_WHITESPACE): Any {
-  const { env, key: envKey } = environmentFor(options);
-  const key = envKey ? `${envKey}\0${source}` : source;
-  let t = compiled.get(key);
+  const env = environmentFor(options);
+  let compiled = compiledBy.get(env);
+  if (!compiled) compiledBy.set(env, (compiled = new Map()));
+  let t = compiled.get(source);
   if (!t) {
     checkExpressionNesting(source);
     // Jinja's lstrip_blocks strips before a comment tag too; nunjucks only before a block tag.
@@ -601,7 +603,7 @@ export function compile(source: string, name: string, options: CompileOptions = 
     const text = /\bis\s/.test(stripped) ? inCode(stripped, (code) => code.replace(BARE_TEST_ARGUMENT, (_m, not: string | undefined, test: string, arg: string) => `is${not ?? ""} ${test}(${arg})`)) : stripped;
     t = new nunjucks.Template(text, env, name, true);
     if (compiled.size > 20000) compiled.clear();
-    compiled.set(key, t);
+    compiled.set(source, t);
   }
   return t;
 }
