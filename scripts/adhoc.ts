@@ -7,10 +7,11 @@
  * Runnable as `npx zx adhoc ...` (the `adhoc` file at the repo root), `node --import tsx
  * scripts/adhoc.ts ...` and `deno run -A scripts/adhoc.ts ...`.
  */
-import { isAbsolute, join, relative } from "node:path";
+import { join } from "node:path";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { ADHOC_HELP, parseAdhocArgs, type AdhocOptions } from "./lib/adhoc/args.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
+import { reportError } from "./lib/cli/report-error.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -37,16 +38,7 @@ export async function main(argv: string[], io: AdhocIo = {}): Promise<number> {
     }
     return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env });
   } catch (error) {
-    if (error instanceof UserError) {
-      const file = error.where?.file;
-      const shown = file && isAbsolute(file) && !relative(cwd, file).startsWith("..") ? new UserError(error.message, { where: { ...error.where!, file: relative(cwd, file) }, hint: error.hint, exitCode: error.exitCode }) : error;
-      stderr.write(`${shown.format()}\n`);
-      if (verbosity >= 3 && error.stack) stderr.write(`${error.stack}\n`);
-      return error.exitCode;
-    }
-    const e = error instanceof Error ? error : new Error(String(error));
-    stderr.write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
-    return ExitCode.error;
+    return reportError(error, stderr, { cwd, verbosity });
   }
 }
 
