@@ -47,7 +47,7 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
   const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
   const { settings } = await loadCommandSettings(options, io);
   const { loadInventory, parseExtraVars, selectHosts } = await import("./lib/inventory/inventory.ts");
-  const { playbookFromData, includeRole, includeTasks } = await import("./lib/playbook/load.ts");
+  const { playbookFromData } = await import("./lib/playbook/load.ts");
   const { runPlaybook } = await import("./lib/run/execute.ts");
   const { formatResult } = await import("./lib/adhoc/output.ts");
   const { formatDiffs } = await import("./lib/report/diff.ts");
@@ -117,8 +117,6 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
           io.stderr.write(`[WARNING]: ${maskSecrets(`${event.host ? `${event.host}: ` : ""}${event.message}`)}\n`);
         }
       },
-      loadIncludedTasks: (file, from) => includeTasks(file, from),
-      loadIncludedRole: (name, from, opts) => includeRole(name, from, opts),
     });
     if (summary.interrupted || abort.signal.aborted) return ExitCode.interrupted;
     if (summary.unreachable) return ExitCode.unreachableOrParse;

@@ -145,7 +145,6 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     stderr: io.stderr,
     env: io.env,
   });
-  const { includeRole, includeTasks } = await import("./lib/playbook/load.ts");
   const { runPlaybook } = await import("./lib/run/execute.ts");
   const askStep = options.step ? (await import("./lib/cli/prompt.ts")).askStep : undefined;
 
@@ -208,8 +207,6 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
         verbosity: options.verbosity,
         sink: reporter.sink,
         signal: abort.signal,
-        loadIncludedTasks: (file, from) => includeTasks(file, from),
-        loadIncludedRole: (name, from, opts) => includeRole(name, from, opts),
       };
       const summary = await runPlaybook(playbook, runOptions);
       const result = summary.interrupted

@@ -92,7 +92,7 @@ export interface Block extends TaskKeywords {
   origin?: "block" | "role" | "import_tasks" | "import_role" | "include_role" | "included";
   /**
    * Handlers that come with this block: set on role blocks loaded at run time (include_role
-   * through RunOptions.loadIncludedRole); the executor adds them to the play's handlers.
+   * through loadIncludedRole); the executor adds them to the play's handlers.
    * Roles loaded with the play put their handlers in Play.handlers instead.
    */
   handlers?: Task[];

@@ -93,7 +93,7 @@ function newHostState(run: RunState, name: string): HostState {
       inventoryVars ??= run.inventory.hostVars(name);
       return inventoryVars;
     },
-    hostFacts: {},
+    hostVars: {},
     version: 0,
     out: false,
     started: !run.options.startAtTask,

@@ -15,8 +15,8 @@ export interface StepOutcome {
   diff?: FileDiff[];
   /** The registered value. */
   data: Record<string, unknown>;
-  /** Variables to set on the host (set_fact, include_vars, a module's hostVars). */
-  hostFacts?: Record<string, unknown>;
+  /** Variables to set on the host (set_fact, include_vars, a module's ApplyResult.hostVars). */
+  hostVars?: Record<string, unknown>;
   /** meta: what to do ("flush_handlers", "end_host", ...). */
   meta?: string;
   /** include_tasks / include_role: the items to run now on this host, with their params. */

@@ -106,7 +106,7 @@ export function aggregateLoop(outcomes: LoopItemOutcome[]): StepOutcome {
     diff: diffs.length ? diffs : undefined,
   };
   // A loop (not a spread of every item's facts into one call's arguments): loops may be long.
-  for (const o of outcomes) if (o.outcome.hostFacts) final.hostFacts = Object.assign(final.hostFacts ?? {}, o.outcome.hostFacts);
+  for (const o of outcomes) if (o.outcome.hostVars) final.hostVars = Object.assign(final.hostVars ?? {}, o.outcome.hostVars);
   return final;
 }
 

@@ -17,7 +17,7 @@ import type { HostPlay, PlayState, Scope } from "./state.ts";
 import { countResult } from "./stats.ts";
 import { isCheck, runItem } from "./task-item.ts";
 import { aggregateLoop, loopItems, runLoop, type LoopItemOutcome, type TaskContext } from "./task-loop.ts";
-import { setHostFacts, varsFor } from "./vars.ts";
+import { setHostVars, varsFor } from "./vars.ts";
 
 const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
@@ -33,7 +33,7 @@ export interface TaskOutcome {
   includes: Include[];
   /** What run_once shares with the other hosts. */
   register?: Record<string, unknown>;
-  hostFacts?: Record<string, unknown>;
+  hostVars?: Record<string, unknown>;
   changed: boolean;
 }
 
@@ -73,8 +73,8 @@ export async function runTask(ps: PlayState, hp: HostPlay, task: Task, scope: Sc
     if (shared) {
       const outcome = await shared;
       // The other hosts get the first host's result as their own (register, set_fact, notify).
-      if (task.register && outcome.register) setHostFacts(hp, { [task.register]: outcome.register });
-      if (outcome.hostFacts) setHostFacts(hp, outcome.hostFacts);
+      if (task.register && outcome.register) setHostVars(hp, { [task.register]: outcome.register });
+      if (outcome.hostVars) setHostVars(hp, outcome.hostVars);
       if (outcome.changed) notify(ps, hp, task, scope, undefined);
       return { ...outcome, status: outcome.status === "failed" && !outcome.ignored ? "failed" : outcome.status };
     }
@@ -103,7 +103,7 @@ async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope
 
   const changed = isChange(final);
   if (changed && notified) for (const h of notified.handlers) hp.notified.add(h);
-  return { status: final.status, ignored, meta: final.meta, includes: execution.includes, register: registered, hostFacts: final.hostFacts, changed };
+  return { status: final.status, ignored, meta: final.meta, includes: execution.includes, register: registered, hostVars: final.hostVars, changed };
 }
 
 function taskContext(ps: PlayState, hp: HostPlay, task: Task, scope: Scope): TaskContext {
@@ -162,8 +162,8 @@ function storeResult(hp: HostPlay, task: Task, final: StepOutcome, noLog: boolea
   const registered = noLog ? (secretStrings(final.data) as Record<string, unknown>) : final.data;
   // A module's result is data, never templated (Ansible's unsafe); controller actions' results hold variables.
   if (task.register && !getControllerAction(task.module)) markUnsafe(registered);
-  if (task.register && final.status !== "unreachable") setHostFacts(hp, { [task.register]: registered });
-  if (final.hostFacts && final.status !== "failed") setHostFacts(hp, final.hostFacts);
+  if (task.register && final.status !== "unreachable") setHostVars(hp, { [task.register]: registered });
+  if (final.hostVars && final.status !== "failed") setHostVars(hp, final.hostVars);
   if (final.status === "failed") hp.lastFailure = { task, result: final.data };
   return registered;
 }
