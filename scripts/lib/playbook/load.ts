@@ -142,6 +142,7 @@ function flushHandlersTask(where: SourcePosition, baseDir: string): Task {
   return {
     kind: "task",
     module: "meta",
+    action: "meta",
     args: { _raw_params: "flush_handlers" },
     name: "meta: flush_handlers",
     tags: ["always"],

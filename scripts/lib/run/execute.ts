@@ -121,7 +121,7 @@ function playHosts(run: RunState, play: Play): string[] {
   return hosts.filter((h) => !run.hosts.get(h)!.out);
 }
 
-const GATHER_FACTS: Omit<Task, "where" | "baseDir"> = { kind: "task", module: "gather_facts", name: "Gathering Facts", args: {}, tags: ["always"], implicit: true };
+const GATHER_FACTS: Omit<Task, "where" | "baseDir"> = { kind: "task", module: "gather_facts", action: "gather_facts", name: "Gathering Facts", args: {}, tags: ["always"], implicit: true };
 
 /** `hosts:` rendered with the extra vars (`hosts: "{{ target }}"` with `-e target=pis`). */
 function hostsPattern(run: RunState, play: Play): string {

@@ -6,13 +6,12 @@
  */
 import { formatPosition } from "../errors.ts";
 import { getModule } from "../modules/registry.ts";
-import { getControllerAction } from "../playbook/actions.ts";
 import type { Task } from "../playbook/types.ts";
 import { markSecret, plainValue, registerSecret, Secret } from "../shell/secret.ts";
 import { Templar } from "../template/templar.ts";
 import type { BecomeOptions, Transport } from "../transport/types.ts";
 import { parseBoolean } from "../boolean.ts";
-import { controllerAction } from "./actions/index.ts";
+import { CONTROLLER_ACTION_RUNNERS } from "./actions/index.ts";
 import { keywordBool } from "./keyword-values.ts";
 import { runModule } from "./module-step.ts";
 import { errorOutcome, failed, skipped, type StepOutcome } from "./outcome.ts";
@@ -77,10 +76,8 @@ export async function runItem(
 /** The module or controller action, with errors turned into outcomes. */
 async function runStep(tr: TaskRun, task: Task): Promise<StepOutcome> {
   try {
-    const action = controllerAction(task.module);
+    if (task.action) return await CONTROLLER_ACTION_RUNNERS[task.action](tr);
     const module = getModule(task.module);
-    // The loader's controller actions always run here; our extras (wait_for_connection) yield to a module of that name.
-    if (action && (!module || getControllerAction(task.module) || /(^|\.)(gather_facts|setup)$/.test(task.module))) return await action(tr);
     if (module) return await runModule(tr, module);
     return failed(`Unknown module "${task.module}" (${formatPosition(task.where)})`);
   } catch (e) {

@@ -5,7 +5,6 @@
  * walker (walk.ts) decides which tasks run; this file runs one.
  */
 import { formatPosition } from "../errors.ts";
-import { getControllerAction } from "../playbook/actions.ts";
 import type { Item, Task } from "../playbook/types.ts";
 import { maskSecrets, plainValue, secretStrings } from "../shell/secret.ts";
 import { Templar } from "../template/templar.ts";
@@ -67,7 +66,7 @@ export function announce(ps: PlayState, task: Task, isHandler: boolean, only?: s
 /** Runs `task` on one host with the inherited `scope`. */
 export async function runTask(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, isHandler = false): Promise<TaskOutcome> {
   // add_host bypasses the host loop in Ansible: it runs once per play (per loop item).
-  const runOnce = onceFor(ps, hp, task, scope) ?? /(^|\.)add_host$/.test(task.module);
+  const runOnce = onceFor(ps, hp, task, scope) ?? task.action === "add_host";
   if (runOnce) {
     let shared = ps.once.get(task) as Promise<TaskOutcome> | undefined;
     if (shared) {
@@ -88,7 +87,7 @@ export async function runTask(ps: PlayState, hp: HostPlay, task: Task, scope: Sc
 async function runTaskHere(ps: PlayState, hp: HostPlay, task: Task, scope: Scope, isHandler: boolean): Promise<TaskOutcome> {
   const started = Date.now();
   // meta tasks are the strategy's own steps in Ansible: no banner, no recap count (reportResult).
-  const isMeta = /(^|\.)meta$/.test(task.module);
+  const isMeta = task.action === "meta";
   if (!isMeta) announce(ps, task, isHandler);
   ps.run.options.sink({ type: "host-task-start", host: hp.state.name, task });
 
@@ -161,7 +160,7 @@ function storeResult(hp: HostPlay, task: Task, final: StepOutcome, noLog: boolea
   // register stores the real values; a no_log task's are Secrets: usable as data, never shown.
   const registered = noLog ? (secretStrings(final.data) as Record<string, unknown>) : final.data;
   // A module's result is data, never templated (Ansible's unsafe); controller actions' results hold variables.
-  if (task.register && !getControllerAction(task.module)) markUnsafe(registered);
+  if (task.register && !task.action) markUnsafe(registered);
   if (task.register && final.status !== "unreachable") setHostVars(hp, { [task.register]: registered });
   if (final.hostVars && final.status !== "failed") setHostVars(hp, final.hostVars);
   if (final.status === "failed") hp.lastFailure = { task, result: final.data };
