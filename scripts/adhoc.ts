@@ -44,7 +44,7 @@ export async function main(argv: string[], io: AdhocIo = {}): Promise<number> {
 
 async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; cwd: string; env: Record<string, string | undefined> }): Promise<number> {
   // ansible.cfg and ANSIBLE_* under the flags; the vault passwords before any YAML is read.
-  const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+  const { connectionOverrides, loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
   const { settings } = await loadCommandSettings(options, io);
   const { loadInventory, parseExtraVars, selectHosts } = await import("./lib/inventory/inventory.ts");
   const { playbookFromData } = await import("./lib/playbook/load.ts");
@@ -96,17 +96,7 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
       limit: options.limit,
       tags: { only: [], skip: [] },
       extraVars,
-      connection: {
-        user: options.user ?? settings.remoteUser,
-        privateKeyFile: options.privateKey ?? settings.privateKeyFile,
-        become: options.become || settings.become || undefined,
-        becomeUser: settings.becomeUser,
-        hostKeyChecking: settings.hostKeyChecking,
-        timeout: settings.timeout,
-        becomePassword,
-        acceptNewHostKeys: options.acceptNewHostKeys,
-        connection: options.connection,
-      },
+      connection: connectionOverrides(options, settings, becomePassword),
       verbosity: options.verbosity,
       signal: abort.signal,
       sink: (event) => {

@@ -71,7 +71,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
 async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }): Promise<number> {
   const { loadPlaybook } = await import("./lib/playbook/load.ts");
   // ansible.cfg and ANSIBLE_* under the flags; then the vault passwords, before any YAML is read.
-  const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+  const { connectionOverrides, loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
   const { settings } = await loadCommandSettings(options, io);
   const roles = await import("./lib/playbook/role.ts");
   const { defaultCollectionsPath, defaultRolesPath } = await import("./lib/playbook/collections.ts");
@@ -193,17 +193,7 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
         extraVars,
         startAtTask: options.startAtTask,
         step: askStep ? (task) => askStep(task.name ?? task.module) : undefined,
-        connection: {
-          user: options.user ?? settings.remoteUser,
-          privateKeyFile: options.privateKey ?? settings.privateKeyFile,
-          become: options.become || settings.become || undefined,
-          becomeUser: settings.becomeUser,
-          hostKeyChecking: settings.hostKeyChecking,
-          timeout: settings.timeout,
-          becomePassword,
-          acceptNewHostKeys: options.acceptNewHostKeys,
-          connection: options.connection,
-        },
+        connection: connectionOverrides(options, settings, becomePassword),
         verbosity: options.verbosity,
         sink: reporter.sink,
         signal: abort.signal,
