@@ -375,6 +375,7 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
         `echo "swap=$(readlink ${root}/etc/systemd/system/dphys-swapfile.service)"`,
         `echo "wizard=$(readlink ${root}/etc/systemd/system/userconfig.service)"`,
         `echo "sshd=$(readlink ${root}/etc/systemd/system/multi-user.target.wants/ssh.service)"`,
+        `echo "cloud_init=$(test -f ${root}/etc/cloud/cloud-init.disabled && echo disabled)"`,
         `echo "keys=$(cat ${root}/root/.ssh/authorized_keys | wc -l)"`,
         `echo "export=$(cat /etc/exports.d/netboot-${c.name}.exports)"`,
       ].join("; "),
@@ -393,6 +394,7 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
       assert.equal(id.swap, "/dev/null", `${c.name}: dphys-swapfile not masked`);
       assert.equal(id.wizard, "/dev/null", `${c.name}: the first-boot user wizard not masked`);
       assert.equal(id.sshd, "/lib/systemd/system/ssh.service", `${c.name}: sshd not enabled`);
+      assert.equal(id.cloud_init, "disabled", `${c.name}: cloud-init not disabled`);
       assert.equal(id.keys, "1", `${c.name}: the admin's key is not authorized`);
       assert.equal(id.export, `/srv/nfs/${c.name} ${c.address}(rw,sync,no_subtree_check,no_root_squash)`, `${c.name}: export`);
     }
