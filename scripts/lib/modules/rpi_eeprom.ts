@@ -20,7 +20,7 @@ import { RULES, requireValue, schemaPattern, type ValueRule } from "./support/va
 import { editConfig } from "./rpi_config.ts";
 
 interface EepromArgs {
-  boot_order?: string;
+  boot_order?: string | number;
   tftp_prefix?: number;
   tftp_prefix_str?: string;
   tftp_ip?: string;
@@ -85,14 +85,19 @@ function sameValue(a: string | undefined, b: string): boolean {
   return a === b;
 }
 
+/** YAML reads an unquoted `0xf21` as the number 3873: a BOOT_ORDER is written back in hex. */
+function hexIfNumber(v: string | number): string {
+  return typeof v === "number" ? `0x${v.toString(16)}` : v;
+}
+
 /** The wanted settings from the arguments, every name and value checked. */
 export function wantedSettings(args: EepromArgs): Map<string, string> {
   const out = new Map<string, string>();
   for (const [k, v] of Object.entries(args.settings ?? {})) {
     requireValue("rpi_eeprom", "settings", k, EEPROM_RULES.settingName);
-    out.set(k, requireValue("rpi_eeprom", `settings.${k}`, String(v), EEPROM_RULES.settingValue));
+    out.set(k, requireValue("rpi_eeprom", `settings.${k}`, k === "BOOT_ORDER" ? hexIfNumber(v) : String(v), EEPROM_RULES.settingValue));
   }
-  if (args.boot_order !== undefined) out.set("BOOT_ORDER", requireValue("rpi_eeprom", "boot_order", args.boot_order, EEPROM_RULES.bootOrder).toLowerCase());
+  if (args.boot_order !== undefined) out.set("BOOT_ORDER", requireValue("rpi_eeprom", "boot_order", hexIfNumber(args.boot_order), EEPROM_RULES.bootOrder).toLowerCase());
   if (args.tftp_prefix !== undefined) out.set("TFTP_PREFIX", String(args.tftp_prefix));
   if (args.tftp_prefix_str !== undefined) out.set("TFTP_PREFIX_STR", requireValue("rpi_eeprom", "tftp_prefix_str", args.tftp_prefix_str, EEPROM_RULES.tftpPrefixStr));
   if (args.tftp_ip !== undefined) out.set("TFTP_IP", requireValue("rpi_eeprom", "tftp_ip", args.tftp_ip, RULES.ipv4));
@@ -117,7 +122,7 @@ export const rpiEeprom: ModuleDefinition<EepromArgs, EepromState> = {
   schema: {
     ...schemaHeader("rpi_eeprom", "Sets Raspberry Pi 4/5 bootloader (EEPROM) settings with rpi-eeprom-config, only when they differ; the new config is flashed at the next reboot."),
     properties: {
-      boot_order: { type: "string", ...schemaPattern(EEPROM_RULES.bootOrder), description: "BOOT_ORDER, e.g. 0xf21 (SD card, then network, then restart)." },
+      boot_order: { type: ["string", "integer"], ...schemaPattern(EEPROM_RULES.bootOrder), description: "BOOT_ORDER, e.g. 0xf21 (SD card, then network, then restart); an unquoted 0xf21 (a number to YAML) is taken as that hex." },
       tftp_prefix: { type: "integer", enum: [0, 1, 2], description: "TFTP_PREFIX: 0 serial folder, 1 TFTP_PREFIX_STR, 2 MAC folder." },
       tftp_prefix_str: { type: "string", ...schemaPattern(EEPROM_RULES.tftpPrefixStr), description: "TFTP_PREFIX_STR (with tftp_prefix: 1)." },
       tftp_ip: { type: "string", ...schemaPattern(RULES.ipv4), description: "TFTP_IP: the TFTP server, instead of the DHCP answer's." },
