@@ -532,7 +532,7 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     assert.match(said, new RegExp(`lease of ${PI4.address.replaceAll(".", "\\.")} obtained`), `no lease of ${PI4.address}:\n${said}`);
     assert.match(said, new RegExp(`from ${master.replaceAll(".", "\\.")}`), said);
   });
-  test("a root filesystem tarball of the same tree replaces the imported image once; client roots untouched", { timeout: 5 * 60_000 }, async () => {
+  test("a root filesystem tarball of the same tree replaces the imported image once; client roots untouched; proxy mode again drops the NAT", { timeout: 5 * 60_000 }, async () => {
     const roots = () => onMaster(`cd /srv/nfs && find ${PI4.name} ${PI5.name} -type f -exec sha256sum {} + | sort`);
     const before = await roots();
     const inventory = writeInventory([PI4, PI5, PXE, PI4_BY_MAC], { netboot_os_image: "", netboot_os_tarball: tarball });
@@ -540,6 +540,13 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     assert.ok(changed.some((t) => t.endsWith("Import the OS tree from the image (once per image)")), `the tarball was not imported: ${changed.join(", ")}`);
     assert.equal(await onMaster("ls -A /srv/netboot/base | grep '^.netboot-import-'"), `.netboot-import-${sha1(tarball)}\n`);
     assert.equal(await roots(), before, "a new OS tree changed existing client roots");
+    // Back in proxy mode: the NAT table and its unit are gone, nftables' own table stays.
+    assert.ok(changed.some((t) => t.endsWith("Remove the NAT table and its unit when the master no longer masquerades")), changed.join(", "));
+    const nat = await onMaster("nft list tables; ls /etc/systemd/system/pi-cluster-netboot-nat.service /etc/nftables.d/pi-cluster-netboot.nft 2>&1 || true");
+    assert.doesNotMatch(nat, /table ip pi_cluster_netboot/, nat);
+    assert.match(nat, /^table inet filter$/m, `nftables' own table was touched:\n${nat}`);
+    assert.match(nat, /cannot access '\/etc\/systemd\/system\/pi-cluster-netboot-nat.service'/, nat);
+    assert.match(nat, /cannot access '\/etc\/nftables.d\/pi-cluster-netboot.nft'/, nat);
     assert.deepEqual(await converge(inventory, "tarball again"), [], "the second tarball run changed tasks");
   });
 });
