@@ -1,6 +1,6 @@
 /**
  * playbooks/reset.yml (issue 12) on a cluster site.yml built, in its own lab (prefix pirst,
- * 10.213.12.0/24), always taken down: `pg` (datastore), `server`, `agent` (a storage node with
+ * 10.213.17.0/24), always taken down: `pg` (datastore), `server`, `agent` (a storage node with
  * the lab SSD). k3s is the lab's STAND-IN (scripts/lib/lab/k3s-standin) through k3s_airgap_dir.
  *
  *   1. site.yml's cluster plays converge (ssd-storage, postgresql, k3s, longhorn's node part and
@@ -35,7 +35,7 @@ import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { writeStandinAirgapDir } from "../../scripts/lib/lab/k3s-standin/airgap.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const CONFIG = namedLabConfig("test-lab-reset", "pirst", 12);
+const CONFIG = namedLabConfig("test-lab-reset", "pirst", 17);
 const SPEC: { nodes: LabNodeRequest[] } = {
   nodes: [
     { name: "pg", arch: "amd64" },
@@ -173,7 +173,7 @@ describe("reset.yml takes the cluster apart and site.yml builds it again", { ski
       await sh(node, "command -v iptables-save >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iptables >/dev/null");
       await sh(
         node,
-        "ip link add cni0 type bridge && ip link add flannel.1 type dummy && " +
+        "ip link add cni0 type bridge && ip link add flannel.1 type bridge && " +
           "iptables -N KUBE-SERVICES && iptables -A INPUT -j KUBE-SERVICES && iptables -N CNI-FORWARD && iptables -A FORWARD -j CNI-FORWARD && " +
           "iptables -N FLANNEL-FWD && iptables -A FORWARD -s 10.42.0.0/16 -j FLANNEL-FWD && " +
           `iptables ${USER_RULE}`,
