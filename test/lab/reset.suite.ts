@@ -13,7 +13,9 @@
  *      and keeps the SSD's files (same checksums, still mounted); a second reset changes nothing;
  *   5. site.yml converges again and its second run reports changed=0;
  *   6. the storage node (a container with open-iscsi) reboots and comes back running, iscsid not
- *      enabled at boot there (the longhorn role's container rule).
+ *      enabled at boot there (the longhorn role's container rule);
+ *   7. reset_wipe_storage: a data path that is a system folder is refused, --check lists what it
+ *      would remove, then only the data path's contents go (lost+found, the mount, fstab stay).
  *
  * What only a real k3s proves: that the uninstall script ends real containers and unmounts
  * their volumes, real flannel/kube-proxy rules, Longhorn's own uninstall (deleting-confirmation
@@ -238,5 +240,21 @@ describe("reset.yml takes the cluster apart and site.yml builds it again", { ski
     assert.ok(state === "running" || state === "degraded", `the rebooted container is "${state}"`);
     if (state === "degraded") process.stderr.write(`# reset lab: agent after reboot: degraded: ${(await lab!.ssh("agent", "systemctl --failed --no-legend --plain")).stdout.trim()}\n`);
     assert.match(await sh("agent", "findmnt -n -o FSTYPE /var/lib/longhorn"), /^ext4$/m);
+  });
+
+  test("reset_wipe_storage: a system folder is refused; --check lists; then only the data path is emptied, the SSD stays mounted", { timeout: 2 * RUN_TIMEOUT_MS }, async () => {
+    const confirmed = ["-e", "reset_confirm=yes", "-e", "reset_wipe_storage=true"];
+    const refused = await play("reset.yml", [...confirmed, "-e", "longhorn_data_path=/var/lib"]);
+    assert.equal(refused.code, 2, refused.output.slice(-3000));
+    assert.match(refused.output, /agent: longhorn_data_path "\/var\/lib" is not a folder\s+reset_wipe_storage may empty .*nothing was\s+removed/);
+    assert.equal(await sh("agent", SSD_SUMS), ssdSums, "the refused wipe changed the SSD's files");
+    const check = await play("reset.yml", ["--check", "-e", "reset_wipe_storage=true"]);
+    assert.equal(check.code, 0, check.output.slice(-3000));
+    assert.equal(messages(check, "Say what is removed from the SSD").agent, "agent: would remove /var/lib/longhorn/notes.txt, /var/lib/longhorn/replicas");
+    assert.equal(await sh("agent", SSD_SUMS), ssdSums, "--check changed the SSD's files");
+    const wipe = await play("reset.yml", confirmed);
+    assert.equal(wipe.code, 0, wipe.output.slice(-3000));
+    assert.equal(await sh("agent", "ls -A /var/lib/longhorn"), "lost+found\n", "the data path was not emptied (or lost+found went)");
+    assert.match(await sh("agent", "findmnt -n -o FSTYPE /var/lib/longhorn; grep -c ' /var/lib/longhorn ' /etc/fstab"), /^ext4\n1\n$/, "the SSD's mount or fstab entry was touched");
   });
 });

@@ -121,19 +121,25 @@ describe("vars_prompt", () => {
     }
   });
 
-  test("reset.yml without a terminal and without -e reset_confirm=yes: refused before any host is touched", () => {
-    const dir = mkdtempSync(join(tmpdir(), "reset-refuse-"));
-    try {
-      // Loopback port 1: any connection attempt would make the hosts unreachable (exit 4).
-      const inventory = join(dir, "hosts.yml");
-      writeFileSync(inventory, "all:\n  vars: {ansible_host: 127.0.0.1, ansible_port: 1}\n  children:\n    cluster:\n      children:\n        servers: {hosts: {s1: }}\n        agents: {hosts: {a1: }}\n    datastore: {hosts: {pg: }}\n");
-      const r = spawnSync(process.execPath, ["--import", "tsx", `${root}scripts/play.ts`, "playbooks/reset.yml", "-i", inventory], { cwd: root, encoding: "utf8", input: "", env: { ...process.env, CI: "true", NO_COLOR: "1" } });
-      assert.equal(r.status, 2, r.stdout + r.stderr);
-      assert.match(r.stdout, /The reset was not confirmed: nothing was changed\. Answer yes at the prompt, or without a terminal pass -e reset_confirm=yes/);
-      assert.doesNotMatch(r.stdout, /PLAY \[Uninstall Longhorn\]/);
-      assert.doesNotMatch(r.stdout, /unreachable=1/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  // Loopback port 1: any connection attempt would make the hosts unreachable (exit 4).
+  const inventories = {
+    "site.yml's groups": "all:\n  vars: {ansible_host: 127.0.0.1, ansible_port: 1}\n  children:\n    cluster:\n      children:\n        servers: {hosts: {s1: }}\n        agents: {hosts: {a1: }}\n    datastore: {hosts: {pg: }}\n",
+    'no group "cluster"': "all:\n  vars: {ansible_host: 127.0.0.1, ansible_port: 1}\n  children:\n    servers: {hosts: {s1: }}\n    agents: {hosts: {a1: }}\n",
+  };
+  for (const [shape, text] of Object.entries(inventories)) {
+    test(`reset.yml without a terminal and without -e reset_confirm=yes (${shape}): refused before any host is touched`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "reset-refuse-"));
+      try {
+        const inventory = join(dir, "hosts.yml");
+        writeFileSync(inventory, text);
+        const r = spawnSync(process.execPath, ["--import", "tsx", `${root}scripts/play.ts`, "playbooks/reset.yml", "-i", inventory], { cwd: root, encoding: "utf8", input: "", env: { ...process.env, CI: "true", NO_COLOR: "1" } });
+        assert.equal(r.status, 2, r.stdout + r.stderr);
+        assert.match(r.stdout, /The reset was not confirmed: nothing was changed\. Answer yes at the prompt, or without a terminal pass -e reset_confirm=yes/);
+        assert.doesNotMatch(r.stdout, /PLAY \[Uninstall Longhorn\]/);
+        assert.doesNotMatch(r.stdout, /unreachable=1/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
