@@ -6,8 +6,8 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -120,6 +120,39 @@ describe("vars_prompt", () => {
       f.done();
     }
   });
+
+  // On a real terminal (a pty from util-linux's script): the question is shown and the typed
+  // answer decides. "yes" goes on to the hosts (here loopback port 1: unreachable, exit 4).
+  const scriptBin = ["/usr/bin/script", "/bin/script"].find((p) => existsSync(p));
+  for (const [typed, code] of [["no", 2], ["yes", 4]] as const) {
+    test(`reset.yml on a terminal, answered "${typed}"`, { skip: scriptBin ? false : "no script(1) to make a terminal", timeout: 60_000 }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "reset-tty-"));
+      try {
+        const inventory = join(dir, "hosts.yml");
+        writeFileSync(inventory, "all:\n  vars: {ansible_host: 127.0.0.1, ansible_port: 1}\n  children:\n    servers: {hosts: {s1: }}\n");
+        const command = `${process.execPath} --import tsx scripts/play.ts playbooks/reset.yml -i ${inventory}`;
+        const r = await new Promise<{ code: number | null; out: string }>((done) => {
+          const child = spawn(scriptBin!, ["-qec", command, "/dev/null"], { cwd: root, env: { ...process.env, CI: "true", NO_COLOR: "1" } });
+          let out = "";
+          let answered = false;
+          child.stdout.on("data", (d) => {
+            out += d;
+            if (!answered && out.includes("Type yes to go on: ")) {
+              answered = true;
+              child.stdin.write(`${typed}\n`);
+            }
+          });
+          child.on("close", (c) => done({ code: c, out }));
+        });
+        assert.match(r.out, /This removes k3s \(and Longhorn\) from every node of the inventory\. Type yes to go on: /);
+        assert.equal(r.code, code, r.out);
+        if (typed === "no") assert.match(r.out, /The reset was not confirmed \(the answer was "no"\)/);
+        else assert.match(r.out, /PLAY \[Uninstall Longhorn\]/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   // Loopback port 1: any connection attempt would make the hosts unreachable (exit 4).
   const inventories = {
