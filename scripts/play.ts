@@ -123,6 +123,12 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     return ExitCode.ok;
   }
   if (!inventory) throw new UserError("no inventory loaded", { exitCode: ExitCode.badOptions });
+  if (playbooks.some((pb) => pb.plays.some((play) => play.varsPrompt))) {
+    const { askVarsPrompts } = await import("./lib/cli/vars-prompt.ts");
+    const { readLine, readSecretLine } = await import("./lib/cli/prompt.ts");
+    const { registerSecret } = await import("./lib/shell/secret.ts");
+    await askVarsPrompts(playbooks, extraVars, { isTTY: process.stdin.isTTY === true, readLine, readSecretLine, registerSecret });
+  }
   if (options.step && !process.stdin.isTTY) {
     throw new UsageError("--step asks before each task and needs a terminal on stdin", "Run it from a terminal, or use --start-at-task / --tags to choose tasks without asking.");
   }

@@ -200,6 +200,16 @@ function loadPlay(raw: Raw, file: string, extraVars: Raw, importVars: Raw, impor
   if (become !== undefined) result.become = become;
   if (raw.become_user !== undefined && raw.become_user !== null) result.becomeUser = String(raw.become_user);
   if (raw.remote_user !== undefined && raw.remote_user !== null) result.remoteUser = String(raw.remote_user);
+  if (Array.isArray(raw.vars_prompt) && raw.vars_prompt.length > 0) {
+    result.varsPrompt = (raw.vars_prompt as Raw[]).map((entry, i) => ({
+      name: String(entry.name),
+      prompt: entry.prompt !== undefined && entry.prompt !== null ? String(entry.prompt) : String(entry.name),
+      private: toBool(entry.private, "private", positionOfKey(entry, "private") ?? where) ?? true,
+      ...(entry.default !== undefined ? { default: entry.default } : {}),
+      confirm: toBool(entry.confirm, "confirm", positionOfKey(entry, "confirm") ?? where) ?? false,
+      where: positionOfItem(raw.vars_prompt as unknown[], i) ?? w("vars_prompt"),
+    }));
+  }
   if (raw.serial !== undefined && raw.serial !== null) {
     result.serial = (Array.isArray(raw.serial) ? raw.serial : [raw.serial]).map((s) => (typeof s === "number" ? s : /^\d+$/.test(String(s)) ? Number(s) : String(s)));
     // Caught here, with its place, rather than when the play starts.

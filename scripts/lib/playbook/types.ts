@@ -105,6 +105,16 @@ export interface Block extends TaskKeywords {
 
 export type Item = Task | Block;
 
+/** One vars_prompt entry of a play. */
+export interface VarsPrompt {
+  name: string;
+  prompt: string;
+  private: boolean;
+  default?: unknown;
+  confirm: boolean;
+  where: SourcePosition;
+}
+
 export interface Play {
   name: string;
   /** Host pattern as written (may contain a template). */
@@ -113,6 +123,8 @@ export interface Play {
   vars: Record<string, unknown>;
   /** vars_files already loaded, in order (later wins). */
   varsFiles: Record<string, unknown>;
+  /** vars_prompt entries; scripts/lib/cli/vars-prompt.ts asks them and sets play vars. */
+  varsPrompt?: VarsPrompt[];
   become?: boolean;
   becomeUser?: string;
   gatherFacts: boolean;
