@@ -167,6 +167,23 @@ describe("a host that fails mid-run", { skip: missing, concurrency: false }, () 
     assert.doesNotMatch(retry.output, /^healthy /m, "the retry ran only the failed host");
   });
 
+  test("hung before the run (TCP accepted, no SSH banner): unreachable after the connect timeout (ANSIBLE_TIMEOUT), the other host completes", async () => {
+    const hosts = inventory(join(dir, "hung.yml"), [hostEntry("broken", broken), hostEntry("healthy", healthy)]);
+    const site = playbook(join(dir, "hung-site.yml"), join(dir, "hung"), 0);
+    broken.freeze();
+    let run: Run;
+    try {
+      run = await runner([site, "-i", hosts], undefined, { ANSIBLE_TIMEOUT: "2" });
+    } finally {
+      broken.thaw();
+    }
+    assert.equal(run.status, 4, run.output);
+    assert.match(run.output, /unreachable: \[broken\] Before the fault \(hung-site\.yml:\d+\) — timed out after 2 s during the SSH handshake with 127\.0\.0\.1:\d+/);
+    assert.match(run.output, /The limit \(now 2 s\) is timeout in ansible\.cfg, ANSIBLE_TIMEOUT or a host's ansible_timeout/);
+    assert.equal(recap(run.output, "healthy").ok, 3);
+    assert.ok(run.ms < 30_000, `took ${run.ms} ms`);
+  });
+
   test("sshd killed mid-task (a reboot): unreachable with the task and the reason, not failed; the other host completes; exit 4", async () => {
     const marker = join(dir, "killed");
     const hosts = inventory(join(dir, "killed.yml"), [hostEntry("broken", broken), hostEntry("healthy", healthy)]);

@@ -58,6 +58,10 @@ export interface ConnectionSettingsOverrides {
   /** ansible.cfg host_key_checking / timeout: below the host's variables. */
   hostKeyChecking?: boolean;
   timeout?: number;
+  /** ansible.cfg [ssh_connection] ssh_args / ssh_common_args / ssh_extra_args: below the host's variables. */
+  sshArgs?: string;
+  sshCommonArgs?: string;
+  sshExtraArgs?: string;
 }
 
 const DEFAULT_KEY_FILES = ["id_ed25519", "id_ecdsa", "id_rsa"];
@@ -93,7 +97,11 @@ export function connectionSettingsFromVars(
   const timeoutS = timeoutText === undefined ? overrides.timeout ?? 10 : Number(timeoutText);
   if (!(timeoutS > 0)) throw new UserError(`host ${host}: ansible_timeout ${JSON.stringify(timeoutText)} is not a number of seconds`);
   // ansible_ssh_args replaces Ansible's default ssh_args (-C -o ControlMaster...): its options count too.
-  const sshArgs = [text(vars.ansible_ssh_args), text(vars.ansible_ssh_common_args), text(vars.ansible_ssh_extra_args)].filter(Boolean).join(" ");
+  const sshArgs = [
+    text(vars.ansible_ssh_args) ?? overrides.sshArgs,
+    text(vars.ansible_ssh_common_args) ?? overrides.sshCommonArgs,
+    text(vars.ansible_ssh_extra_args) ?? overrides.sshExtraArgs,
+  ].filter(Boolean).join(" ");
   if (text(vars.ansible_paramiko_proxy_command)) throw proxyCommandRefused(host, "ansible_paramiko_proxy_command", text(vars.ansible_paramiko_proxy_command)!);
   // As Ansible: a variable (inventory, play) beats the command line's -u / --private-key.
   const keyFile = text(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file) ?? overrides.privateKeyFile;

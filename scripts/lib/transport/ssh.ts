@@ -164,7 +164,7 @@ export class SshTransport implements Transport {
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new UnreachableError(this.host, `timed out after ${seconds(timeoutMs)} connecting to ${address}:${port}`));
+        reject(new UnreachableError(this.host, `timed out after ${seconds(timeoutMs)} connecting to ${address}:${port}\n${connectTimeoutHint(timeoutMs)}`));
       }, timeoutMs);
       socket.once("connect", () => {
         clearTimeout(timer);
@@ -279,7 +279,7 @@ export class SshTransport implements Transport {
         if (e.level === "client-authentication") {
           return fail(`authentication failed for user ${user} on ${address}:${port} (tried ${attempts.map((a) => a.label).join(", ")}${skippedNote})`);
         }
-        if (e.level === "client-timeout") return fail(`timed out after ${seconds(timeoutMs)} during the SSH handshake with ${address}:${port}`);
+        if (e.level === "client-timeout") return fail(`timed out after ${seconds(timeoutMs)} during the SSH handshake with ${address}:${port}: its sshd accepts connections but does not answer\n${connectTimeoutHint(timeoutMs)}`);
         fail(`SSH connection to ${address}:${port} failed: ${e.message}`);
       });
       client.once("close", () => fail(hostKeyRefusal ?? `connection to ${address}:${port} closed during the SSH handshake`));
@@ -513,6 +513,11 @@ export class SshTransport implements Transport {
       this.jumpTransport = undefined;
     }
   }
+}
+
+/** The second line of a connect timeout: what to check, and where the limit is set. */
+function connectTimeoutHint(timeoutMs: number): string {
+  return `Check that the node is powered and on the network. The limit (now ${seconds(timeoutMs)}) is timeout in ansible.cfg, ANSIBLE_TIMEOUT or a host's ansible_timeout.`;
 }
 
 function describeSocketError(e: NodeJS.ErrnoException, address: string, port: number): string {
