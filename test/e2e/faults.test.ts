@@ -179,7 +179,7 @@ describe("a host that fails mid-run", { skip: missing, concurrency: false }, () 
     }
     assert.equal(run.status, 4, run.output);
     assert.match(run.output, /unreachable: \[broken\] Before the fault \(hung-site\.yml:\d+\) — timed out after 2 s during the SSH handshake with 127\.0\.0\.1:\d+/);
-    assert.match(run.output, /The limit \(now 2 s\) is timeout in ansible\.cfg, ANSIBLE_TIMEOUT or a host's ansible_timeout/);
+    assert.match(run.output, /The limit \(now 2 s\) is timeout in ansible\.cfg, ANSIBLE_TIMEOUT or a host's ansible_ssh_timeout/);
     assert.equal(recap(run.output, "healthy").ok, 3);
     assert.ok(run.ms < 30_000, `took ${run.ms} ms`);
   });

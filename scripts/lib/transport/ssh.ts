@@ -104,8 +104,8 @@ export class SshTransport implements Transport {
   private shellRefused = false;
   /** Commands run through the shell rather than an exec channel: for diagnostics and tests. */
   shellRuns = 0;
-  /** Why the connection of this client went away, when we know (keepalive unanswered, a socket error). */
-  private readonly lost = new WeakMap<ssh2.Client, string>();
+  /** Why the connection of this client went away, when we know: it fell silent (keepalives unanswered) or a socket error. */
+  private readonly lost = new WeakMap<ssh2.Client, { silent: boolean; reason: string }>();
 
   constructor(options: SshTransportOptions) {
     this.options = options;
@@ -321,8 +321,9 @@ export class SshTransport implements Transport {
       if (this.lost.has(client)) return;
       if (e.level === "client-timeout") {
         const interval = this.keepaliveIntervalMs;
-        this.lost.set(client, `no answer from ${address}:${port} for ${seconds(Math.round((Date.now() - heard) / 1000) * 1000)}: the host stopped responding (${this.keepaliveCountMax} SSH keepalives ${seconds(interval)} apart went unanswered)`);
-      } else if (e.code) this.lost.set(client, describeSocketError(e, address, port));
+        const silence = seconds(Math.round((Date.now() - heard) / 1000) * 1000);
+        this.lost.set(client, { silent: true, reason: `no answer from ${address}:${port} for ${silence}: the host stopped responding (${this.keepaliveCountMax} SSH keepalives ${seconds(interval)} apart went unanswered)` });
+      } else if (e.code) this.lost.set(client, { silent: false, reason: describeSocketError(e, address, port) });
     });
     client.on("close", () => {
       if (this.client === client) this.client = undefined;
@@ -407,16 +408,16 @@ export class SshTransport implements Transport {
 
   /** What to tell the user when the connection of `client` went away under a command: what happened, then what to do. */
   private lostMessage(client: ssh2.Client | undefined): string {
-    const reason = client && this.lost.get(client);
-    if (reason?.startsWith("no answer")) {
+    const lost = client && this.lost.get(client);
+    if (lost?.silent) {
       return [
-        `lost the SSH connection while the command ran: ${reason}`,
+        `lost the SSH connection while the command ran: ${lost.reason}`,
         `Check that the node is powered, on the network and not overloaded. The limit is ServerAliveInterval x ServerAliveCountMax (now ${seconds(this.keepaliveIntervalMs)} x ${this.keepaliveCountMax}): set them with -o in ansible_ssh_common_args (or ssh_args in ansible.cfg) or in ~/.ssh/config.`,
         RERUN_HINT,
       ].join("\n");
     }
     return [
-      `lost the SSH connection to ${this.target} while the command ran: ${reason ?? "the connection closed (the host rebooted, sshd stopped, or the network dropped)"}`,
+      `lost the SSH connection to ${this.target} while the command ran: ${lost?.reason ?? "the connection closed (the host rebooted, sshd stopped, or the network dropped)"}`,
       RERUN_HINT,
     ].join("\n");
   }
@@ -517,7 +518,7 @@ export class SshTransport implements Transport {
 
 /** The second line of a connect timeout: what to check, and where the limit is set. */
 function connectTimeoutHint(timeoutMs: number): string {
-  return `Check that the node is powered and on the network. The limit (now ${seconds(timeoutMs)}) is timeout in ansible.cfg, ANSIBLE_TIMEOUT or a host's ansible_timeout.`;
+  return `Check that the node is powered and on the network. The limit (now ${seconds(timeoutMs)}) is timeout in ansible.cfg, ANSIBLE_TIMEOUT or a host's ansible_ssh_timeout.`;
 }
 
 function describeSocketError(e: NodeJS.ErrnoException, address: string, port: number): string {
