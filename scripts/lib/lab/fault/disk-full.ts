@@ -18,10 +18,11 @@ const MAX_COPY_KIB = 64 * 1024;
 /** A folder we may mount over: absolute, normalised, not / and one line. */
 export function checkDiskFullPath(path: string | undefined): string {
   if (!path) throw new UserError("disk-full needs the folder whose file system fills up", { hint: "e.g. --path /opt/app (the folder a task writes to)", exitCode: ExitCode.badOptions });
-  if (!path.startsWith("/") || posix.normalize(path) !== path.replace(/(.)\/$/, "$1") || path === "/" || /[\n\0]/.test(path)) {
+  const folder = path.replace(/(.)\/$/, "$1");
+  if (!folder.startsWith("/") || posix.normalize(folder) !== folder || folder === "/" || /[\n\0]/.test(folder)) {
     throw new UserError(`--path "${path}" is not an absolute folder below /`, { hint: "give a normalised absolute path such as /opt/app", exitCode: ExitCode.badOptions });
   }
-  return path.replace(/(.)\/$/, "$1");
+  return folder;
 }
 
 /** The source of the mount at `path` inside the node ("" when none is mounted exactly there). */
@@ -47,6 +48,8 @@ export const diskFull: FaultHandler<"disk-full"> = {
     let mounted = false;
     try {
       await nodeExecOk(node, init, ["mount", "--bind", "--", path, staging]);
+      // Not a peer of DIR's mount (the node's mounts are shared): the tmpfs must not show here too.
+      await nodeExecOk(node, init, ["mount", "--make-private", "--", staging]);
       await nodeExecOk(node, init, ["mount", "-t", "tmpfs", "-o", `size=${2 * kib + 1024}k,mode=0755`, SOURCE, path]);
       mounted = true;
       await nodeExecOk(node, init, ["cp", "-a", "--", `${staging}/.`, `${path}/`]);
