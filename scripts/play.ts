@@ -62,7 +62,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       stdout.write(`${version()}\n`);
       return ExitCode.ok;
     }
-    return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env });
+    return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env }, argv);
   } catch (error) {
     return reportError(error, options?.verbosity ?? 0, stderr, cwd);
   }
@@ -90,7 +90,7 @@ function reportError(error: unknown, verbosity: number, stderr: Output, cwd: str
   return ExitCode.error;
 }
 
-async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }): Promise<number> {
+async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }, argv: string[]): Promise<number> {
   const { loadPlaybook } = await import("./lib/playbook/load.ts");
   // ansible.cfg and ANSIBLE_* under the flags; then the vault passwords, before any YAML is read.
   const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
@@ -204,6 +204,9 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   process.on("SIGHUP", onHangup);
 
   let code: number = ExitCode.ok;
+  const retry = await import("./lib/cli/retry.ts");
+  const notCompleted = new Set<string>();
+  let retryFile: string | undefined;
   try {
     for (const playbook of playbooks) {
       const runOptions: RunOptions = {
@@ -223,6 +226,9 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
           becomeUser: settings.becomeUser,
           hostKeyChecking: settings.hostKeyChecking,
           timeout: settings.timeout,
+        sshArgs: settings.sshArgs,
+        sshCommonArgs: settings.sshCommonArgs,
+        sshExtraArgs: settings.sshExtraArgs,
           becomePassword,
           acceptNewHostKeys: options.acceptNewHostKeys,
           connection: options.connection,
@@ -234,6 +240,16 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
         loadIncludedRole: (name, from, opts) => includeRole(name, from, opts),
       };
       const summary = await runPlaybook(playbook, runOptions);
+      const hosts = retry.hostsToRetry(summary.stats);
+      for (const h of hosts) notCompleted.add(h);
+      // Ansible's retry file, per playbook, when ansible.cfg asks for it (its default is off).
+      if (settings.retryFilesEnabled && hosts.length > 0 && !summary.interrupted) {
+        try {
+          retryFile = retry.writeRetryFile(playbook.file, hosts, settings.retryFilesSavePath);
+        } catch (e) {
+          io.stderr.write(`[WARNING]: Could not create retry file for ${relative(io.cwd, playbook.file)}: ${(e as Error).message}\n`);
+        }
+      }
       const result = summary.interrupted
         ? ExitCode.interrupted
         : summary.unreachable
@@ -251,6 +267,11 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     // Still listening while the report is finished: a Ctrl-C then must not end us without it.
     try {
       await reporter.finish();
+      if (notCompleted.size > 0 && code !== ExitCode.interrupted) {
+        const hosts = [...notCompleted].sort();
+        // Only one playbook's retry file names every host to retry.
+        io.stdout.write(maskSecrets(retry.retryAdvice(argv, hosts, { cwd: io.cwd, retryFile: playbooks.length === 1 ? retryFile : undefined })));
+      }
     } finally {
       process.off("SIGINT", onInterrupt);
       process.off("SIGTERM", onTerminate);

@@ -48,7 +48,7 @@ export class UsageError extends UserError {
   }
 }
 
-interface FlagSpec {
+export interface FlagSpec {
   long: string;
   short?: string;
   /** Takes a value. */
@@ -56,7 +56,7 @@ interface FlagSpec {
   apply(o: CliOptions, value: string): void;
 }
 
-const FLAGS: FlagSpec[] = [
+export const FLAGS: readonly FlagSpec[] = [
   { long: "inventory", short: "i", value: true, apply: (o, v) => o.inventory.push(v) },
   { long: "inventory-file", value: true, apply: (o, v) => o.inventory.push(v) },
   { long: "limit", short: "l", value: true, apply: (o, v) => (o.limit = o.limit ? `${o.limit}:${v}` : v) },
@@ -199,7 +199,8 @@ Runs Ansible-syntax playbooks over SSH.
 Options:
   -i, --inventory PATH       inventory file, folder or comma list of hosts (repeatable;
                              default: inventory/hosts.yml)
-  -l, --limit PATTERN        only these hosts (host patterns, @file)
+  -l, --limit PATTERN        only these hosts (host patterns, @file: one per line; after
+                             a failure the runner prints the --limit that retries them)
   -t, --tags TAGS            only tasks with these tags (comma list, repeatable)
       --skip-tags TAGS       skip tasks with these tags (wins over --tags)
   -C, --check                change nothing, report what would change

@@ -35,6 +35,11 @@ export interface AnsibleSettings {
   vaultIdentityList?: string[];
   vaultEncryptIdentity?: string;
   askVaultPass?: boolean;
+  retryFilesEnabled?: boolean;
+  retryFilesSavePath?: string;
+  sshArgs?: string;
+  sshCommonArgs?: string;
+  sshExtraArgs?: string;
 }
 
 type Kind = "string" | "boolean" | "integer" | "path" | "pathlist" | "pathspec" | "list";
@@ -67,6 +72,13 @@ export const SUPPORTED_SETTINGS: readonly SettingSpec[] = [
   { name: "vaultIdentityList", section: "defaults", key: "vault_identity_list", env: "ANSIBLE_VAULT_IDENTITY_LIST", kind: "list" },
   { name: "vaultEncryptIdentity", section: "defaults", key: "vault_encrypt_identity", env: "ANSIBLE_VAULT_ENCRYPT_IDENTITY", kind: "string" },
   { name: "askVaultPass", section: "defaults", key: "ask_vault_pass", env: "ANSIBLE_ASK_VAULT_PASS", kind: "boolean" },
+  { name: "retryFilesEnabled", section: "defaults", key: "retry_files_enabled", env: "ANSIBLE_RETRY_FILES_ENABLED", kind: "boolean" },
+  { name: "retryFilesSavePath", section: "defaults", key: "retry_files_save_path", env: "ANSIBLE_RETRY_FILES_SAVE_PATH", kind: "path" },
+  // The ssh options Ansible hands to OpenSSH: we read what our transport does (-o
+  // ServerAliveInterval=..., ConnectTimeout, UserKnownHostsFile, -J, ...), see ssh-args.ts.
+  { name: "sshArgs", section: "ssh_connection", key: "ssh_args", env: "ANSIBLE_SSH_ARGS", kind: "string" },
+  { name: "sshCommonArgs", section: "ssh_connection", key: "ssh_common_args", env: "ANSIBLE_SSH_COMMON_ARGS", kind: "string" },
+  { name: "sshExtraArgs", section: "ssh_connection", key: "ssh_extra_args", env: "ANSIBLE_SSH_EXTRA_ARGS", kind: "string" },
 ];
 
 /** Environment variables that are not settings (or that other parts read) and so never warn. */

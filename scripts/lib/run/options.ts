@@ -27,6 +27,10 @@ export interface ConnectionOverrides {
   hostKeyChecking?: boolean;
   /** ansible.cfg timeout, seconds (a host's ansible_timeout wins). */
   timeout?: number;
+  /** ansible.cfg [ssh_connection] ssh_args / ssh_common_args / ssh_extra_args (the host's ansible_ssh_* variables win). */
+  sshArgs?: string;
+  sshCommonArgs?: string;
+  sshExtraArgs?: string;
   /** ansible.cfg become_user (play, task and ansible_become_user win). */
   becomeUser?: string;
 }
