@@ -29,7 +29,7 @@ Commands:
   fault NODE KIND [--for 10s] [--path DIR]
            break a node on purpose (also while a playbook runs), one fault per node:
              down       power off: the container is killed, no shutdown
-             sshd-kill  SIGKILL sshd and its sessions (the node's systemd restarts the listener)
+             sshd-kill  SIGKILL sshd and its sessions (heal starts sshd again)
              link       pull the cable: the node's link goes down (--for 10s: back after 10 s)
              reboot     unannounced reset (reboot -ff inside); it boots again by itself
              hang       SIGSTOP every sshd of the node: TCP connections stay open, nothing answers

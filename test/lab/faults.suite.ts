@@ -222,6 +222,7 @@ describe("faults: every run survives a node broken on purpose", { skip: reason ?
     version++;
     if (s.packages) packages = s.packages;
     const old = fileSums(s.node);
+    const leftBefore = new Set(leftovers(s.node));
     const others = lab.nodes.map((n) => n.name).filter((n) => n !== s.node);
     clearMarkers(s.node);
     let injectedAt = 0;
@@ -284,7 +285,7 @@ describe("faults: every run survives a node broken on purpose", { skip: reason ?
     clearMarkers(s.node);
     // Old or new content, never a mix: the new one is known once the re-run has written it.
     const afterHeal = fileSums(s.node);
-    const left = leftovers(s.node);
+    const left = leftovers(s.node).filter((f) => !leftBefore.has(f));
     if (left.length) process.stderr.write(`# faults lab: ${s.kind}: temp files left on ${s.node} (the write script was killed): ${left.join(" ")}\n`);
     // The re-run is the retry the fault run printed: one flag, only the host that did not complete.
     const limit = retryLimit(r.output);

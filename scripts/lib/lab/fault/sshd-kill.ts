@@ -1,7 +1,7 @@
 /**
  * `sshd-kill`: every sshd process of the node (the listener and each session) gets SIGKILL,
- * as the OOM killer would do. The node's systemd restarts the listener by itself (Debian's
- * ssh.service: Restart=on-failure), as on a real machine; heal makes sure it runs.
+ * as the OOM killer would do. Heal starts sshd again (systemctl restart ssh) unless it
+ * already answers.
  */
 import { signal } from "../processes.ts";
 import { nodeExec, nodeProcesses, requireInit } from "./in-node.ts";
@@ -15,7 +15,7 @@ export const sshdKill: FaultHandler<"sshd-kill"> = {
     const pids = nodeProcesses(requireInit(node), "sshd");
     if (pids.length === 0) throw new UserError(`No sshd runs in node ${node.name}`, { hint: `npm run lab -- heal ${node.name}`, exitCode: ExitCode.error });
     for (const pid of pids) signal(pid, "SIGKILL");
-    return { record: { kind: "sshd-kill", killed: pids }, said: `killed ${pids.length} sshd process(es) of ${node.name} (the listener and its sessions); its systemd restarts the listener` };
+    return { record: { kind: "sshd-kill", killed: pids }, said: `killed ${pids.length} sshd process(es) of ${node.name} (the listener and its sessions)` };
   },
   async heal(ctx) {
     const { node } = ctx;
