@@ -9,7 +9,8 @@
  *   - every file the run was writing on the broken node holds the old or the new content
  *     (sha256 after the heal), never a mix, and the new content once re-run;
  *   - after `heal`, a re-run converges that host, and the run after it has changed=0;
- *   - rekey: the run refuses the host with its new fingerprint and how to accept it.
+ *   - rekey: the run refuses the host with its new fingerprint and how to accept it; doing what
+ *     it says (ssh-keygen -R, then --accept-new-host-keys) lets the retry converge the host.
  *
  * The fixed point: faults that hit a running task (down, sshd-kill, link, reboot, hang) are
  * injected while the data file's write holds at a gate (its validate step: the new content is
@@ -22,7 +23,7 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -108,6 +109,17 @@ function retryLimit(output: string): string {
   const m = /--limit (\S+)\s*$/.exec(output.split("\n").filter((l) => /--limit /.test(l)).pop() ?? "");
   assert.ok(m, `the run printed no retry command (--limit HOSTS)\n${output}`);
   return m[1].replace(/^'(.*)'$/, "$1");
+}
+
+/** Runs the `ssh-keygen -R HOST -f FILE` a changed-key refusal prints (as argv: no shell). */
+function removeOldKeyAsAdvised(msg: string): void {
+  const unquote = (w: string) => w.replace(/^'(.*)'$/, "$1");
+  const commands = [...msg.matchAll(/ssh-keygen -R (\S+) -f (\S+?)(?=,| &&|\s|$)/g)];
+  assert.ok(commands.length > 0, `no ssh-keygen -R command in the refusal\n${msg}`);
+  for (const [, host, file] of commands) {
+    const r = spawnSync("ssh-keygen", ["-R", unquote(host), "-f", unquote(file)], { encoding: "utf8" });
+    assert.equal(r.status, 0, `ssh-keygen -R ${host} -f ${file}: ${r.stderr}`);
+  }
 }
 
 function statuses(report: Report | undefined, host: string): Array<{ task: string; status: string; msg: string }> {
@@ -272,6 +284,7 @@ describe("faults: every run survives a node broken on purpose", { skip: reason ?
       assert.ok(fingerprints.some((fp) => last!.msg.includes(fp)), `the refusal should show the new fingerprint (${fingerprints.join(", ")})\n${last!.msg}`);
       assert.match(last!.msg, /ssh-keygen -R /, "the refusal should say how to accept the new key");
       assert.equal(stats[s.node].ok + stats[s.node].changed, 0, `${s.node} ran tasks with a changed host key`);
+      assert.deepEqual(fileSums(s.node), old, `${s.node}'s files changed although its host key was refused`);
     }
     if (s.kind === "disk-full") {
       // On the full file system itself: the old file intact, no temp file left behind.
@@ -281,7 +294,10 @@ describe("faults: every run survives a node broken on purpose", { skip: reason ?
       assert.deepEqual(seen.stdout.trim().split("\n").slice(1).filter((f) => f.startsWith(".") && f !== ".lab-disk-full"), [], "a temp file was left on the full file system");
     }
 
-    process.stderr.write(`# faults lab: ${await healNode(CONFIG, s.node, () => {})}\n`);
+    // rekey is healed the way the refusal says, as a user would after checking the fingerprint;
+    // the lab's own heal (its known_hosts) comes after the runs, in the finally above.
+    if (s.kind === "rekey") removeOldKeyAsAdvised(last!.msg);
+    else process.stderr.write(`# faults lab: ${await healNode(CONFIG, s.node, () => {})}\n`);
     clearMarkers(s.node);
     // Old or new content, never a mix: the new one is known once the re-run has written it.
     const afterHeal = fileSums(s.node);
@@ -290,7 +306,7 @@ describe("faults: every run survives a node broken on purpose", { skip: reason ?
     // The re-run is the retry the fault run printed: one flag, only the host that did not complete.
     const limit = retryLimit(r.output);
     assert.equal(limit, s.node, `the retry flag should select ${s.node} only`);
-    const converge = await clean(`${s.kind}-retry`, ["--limit", limit]);
+    const converge = await clean(`${s.kind}-retry`, ["--limit", limit, ...(s.kind === "rekey" ? ["--accept-new-host-keys"] : [])]);
     assert.deepEqual(Object.keys(converge.report?.stats ?? {}), [s.node], "the retry ran other hosts");
     assert.ok((converge.report?.stats[s.node]?.changed ?? 0) > 0, `the retry should converge ${s.node}\n${converge.output}`);
     const now = fileSums(s.node);

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { NodeArch } from "./config.ts";
-import type { FaultRecord } from "./fault/types.ts";
+import type { FaultRecord } from "./fault/record.ts";
 
 /** One node as booted. */
 export interface NodeState {

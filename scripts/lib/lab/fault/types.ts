@@ -1,25 +1,11 @@
 /**
- * Faults the lab injects into a node on command (`npm run lab -- fault NODE KIND`), and what
- * each one records in state.json so that `heal` undoes exactly that.
+ * How a fault kind plugs into `npm run lab -- fault NODE KIND` / `heal NODE`: its options,
+ * what it works on, and the inject/heal pair each kind file exports.
  */
 import type { LabState, NodeState } from "../state.ts";
+import { FAULT_KINDS, type FaultKind, type FaultRecord } from "./record.ts";
 
-/** The kinds, in the order the help lists them. */
-export const FAULT_KINDS = ["down", "sshd-kill", "link", "reboot", "hang", "disk-full", "apt-down", "rekey"] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-
-/** What a node's fault left to undo (NodeState.fault). */
-export type FaultRecord = { since: string } & (
-  | { kind: "down" }
-  | { kind: "sshd-kill"; killed: number[] }
-  /** restorePid: the detached timer that brings the link back after forMs. */
-  | { kind: "link"; link: string; forMs?: number; restorePid?: number }
-  | { kind: "reboot"; bootId?: string }
-  | { kind: "hang"; stopped: number[] }
-  | { kind: "disk-full"; path: string }
-  | { kind: "apt-down"; table: string }
-  | { kind: "rekey"; fingerprints: string[] }
-);
+export { FAULT_KINDS, type FaultKind, type FaultRecord };
 
 /** Options of `fault` (each kind reads what it needs). */
 export interface FaultOptions {
