@@ -6,7 +6,7 @@
  */
 import { posix } from "node:path";
 import { UserError, ExitCode } from "../../errors.ts";
-import { nodeExec, nodeExecOk, requireInit } from "./in-node.ts";
+import { nodeExec, nodeExecOk, nodeInitPid, requireInit } from "./in-node.ts";
 import type { FaultHandler } from "./types.ts";
 
 /** The tmpfs's source name, which is how heal recognises its own mount. */
@@ -66,7 +66,9 @@ export const diskFull: FaultHandler<"disk-full"> = {
     return { record: { kind: "disk-full", path }, said: `${path} on ${node.name} has no space left (a full tmpfs holding a copy of its content)` };
   },
   async heal({ node }, record) {
-    const init = requireInit(node);
+    // A node that was stopped since has no mounts left: nothing to undo.
+    const init = nodeInitPid(node);
+    if (!init) return `${node.name} is not running: ${record.path} is no longer covered`;
     if ((await mountSource(init, record.path)) === SOURCE) {
       if ((await nodeExec(init, ["umount", "--", record.path])).code !== 0) await nodeExecOk(node, init, ["umount", "-l", "--", record.path]);
     }
