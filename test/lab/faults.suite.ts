@@ -31,11 +31,10 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support/lab.ts";
-import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
+import { labNames, namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { healNode, injectFault } from "../../scripts/lib/lab/fault/index.ts";
 import type { FaultKind, FaultOptions } from "../../scripts/lib/lab/fault/types.ts";
 import { readState } from "../../scripts/lib/lab/state.ts";
-import { labNames } from "../../scripts/lib/lab/config.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PLAYBOOK = "test/faults/app.yml";
@@ -238,9 +237,8 @@ describe("faults: every run survives a node broken on purpose", { skip: reason ?
     const others = lab.nodes.map((n) => n.name).filter((n) => n !== s.node);
     clearMarkers(s.node);
     let injectedAt = 0;
-    let said = "";
     const inject = async () => {
-      said = await injectFault(CONFIG, s.node, s.kind, s.options ?? {}, () => {});
+      const said = await injectFault(CONFIG, s.node, s.kind, s.options ?? {}, () => {});
       injectedAt = Date.now();
       process.stderr.write(`# faults lab: ${said}\n`);
     };
