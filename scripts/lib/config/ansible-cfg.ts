@@ -64,6 +64,8 @@ export const SUPPORTED_SETTINGS: readonly SettingSpec[] = [
   { name: "collectionsPath", section: "defaults", key: "collections_paths", env: "ANSIBLE_COLLECTIONS_PATHS", kind: "pathspec" },
   { name: "forks", section: "defaults", key: "forks", env: "ANSIBLE_FORKS", kind: "integer" },
   { name: "timeout", section: "defaults", key: "timeout", env: "ANSIBLE_TIMEOUT", kind: "integer" },
+  // The ssh connection's own name for the same setting (ansible-core 2.11+).
+  { name: "timeout", section: "ssh_connection", key: "timeout", env: "ANSIBLE_SSH_TIMEOUT", kind: "integer" },
   { name: "become", section: "privilege_escalation", key: "become", env: "ANSIBLE_BECOME", kind: "boolean" },
   { name: "becomeUser", section: "privilege_escalation", key: "become_user", env: "ANSIBLE_BECOME_USER", kind: "string" },
   { name: "becomeMethod", section: "privilege_escalation", key: "become_method", env: "ANSIBLE_BECOME_METHOD", kind: "string" },

@@ -93,9 +93,9 @@ export function connectionSettingsFromVars(
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
     throw new UserError(`host ${host}: ansible_port ${JSON.stringify(portText)} is not a port number`);
   }
-  const timeoutText = text(vars.ansible_timeout);
+  const timeoutText = text(vars.ansible_ssh_timeout ?? vars.ansible_timeout);
   const timeoutS = timeoutText === undefined ? overrides.timeout ?? 10 : Number(timeoutText);
-  if (!(timeoutS > 0)) throw new UserError(`host ${host}: ansible_timeout ${JSON.stringify(timeoutText)} is not a number of seconds`);
+  if (!(timeoutS > 0)) throw new UserError(`host ${host}: ${vars.ansible_ssh_timeout !== undefined ? "ansible_ssh_timeout" : "ansible_timeout"} ${JSON.stringify(timeoutText)} is not a number of seconds`);
   // ansible_ssh_args replaces Ansible's default ssh_args (-C -o ControlMaster...): its options count too.
   const sshArgs = [
     text(vars.ansible_ssh_args) ?? overrides.sshArgs,

@@ -61,7 +61,7 @@ export interface SshTransportOptions {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** The second line of every lost-connection message: what to do once the node is back. */
-const RERUN_HINT = "The command may have finished on the node or not: files the runner writes are replaced whole or left as they were. When the node answers again, run the playbook again (the retry command is printed after the recap).";
+const RERUN_HINT = "The command may have finished on the node or not: files the runner writes are replaced whole or left as they were. When the node answers again, run again (a playbook run prints the --limit that retries only such hosts after its recap).";
 const CHANNEL_RETRIES = 40;
 
 function seconds(ms: number): string {

@@ -101,4 +101,5 @@ test("retry files and the ssh arguments: read from their sections, the environme
   );
   const warnings = loadAnsibleConfig(ctx()).warnings;
   assert.deepEqual(warnings, [], "none of these is named as unsupported");
+  assert.equal(loadAnsibleConfig(ctx({ ANSIBLE_SSH_TIMEOUT: "7" })).settings.timeout, 7);
 });

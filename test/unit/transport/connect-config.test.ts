@@ -9,6 +9,8 @@ test("ansible.cfg's host_key_checking and timeout apply below the host's variabl
   const vars = connectionSettingsFromVars("h", { ansible_host_key_checking: true, ansible_timeout: 7 }, { hostKeyChecking: false, timeout: 3 });
   assert.equal(vars.strictHostKeyChecking, true);
   assert.equal(vars.connectTimeoutMs, 7000);
+  // The ssh connection's own variable, as ansible-core 2.11+.
+  assert.equal(connectionSettingsFromVars("h", { ansible_ssh_timeout: 4 }, { timeout: 3 }).connectTimeoutMs, 4000);
   const none = connectionSettingsFromVars("h", {});
   assert.deepEqual([none.strictHostKeyChecking, none.connectTimeoutMs], [true, 10000]);
 });
