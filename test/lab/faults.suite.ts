@@ -118,6 +118,8 @@ function removeOldKeyAsAdvised(msg: string): void {
   for (const [, host, file] of commands) {
     const r = spawnSync("ssh-keygen", ["-R", unquote(host), "-f", unquote(file)], { encoding: "utf8" });
     assert.equal(r.status, 0, `ssh-keygen -R ${host} -f ${file}: ${r.stderr}`);
+    // ssh-keygen keeps the previous file as FILE.old: not the lab's to keep.
+    rmSync(`${unquote(file)}.old`, { force: true });
   }
 }
 
