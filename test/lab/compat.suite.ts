@@ -249,6 +249,7 @@ describe("compatibility: the same playbook with ansible-playbook and with our ru
       "grep /mnt/compat /etc/fstab; findmnt -n -o SOURCE,FSTYPE /mnt/compat",
       "dpkg-query -W -f '${Package} ${Status}\\n' curl parted",
       "stat -c '%n %a %U %G %s' /var/lib/compat-rebooted /etc/systemd/system/compat.service",
+      "iptables -S COMPAT; ufw status verbose; update-alternatives --query compat-tool; debconf-show tzdata | grep Areas; locale -a | grep -i '^en_us'",
     ].join("\n");
     const r = await lab!.ssh(node, script.replace("cat /etc/timezone 2>/dev/null; ", ""));
     assert.equal(r.rc, 0, `${node.name}: end state probe failed\n${r.stderr}`);

@@ -29,7 +29,8 @@ export const hostname: ModuleDefinition<HostnameArgs, { command: string }> = {
     const v = probeValues(requireSuccess(await ctx.run(probe, { become: false }), "Cannot read the hostname").stdout);
     const running = v.get("running") ?? "";
     const stat = (v.get("static") ?? "").trim();
-    const result = { name: args.name, ansible_facts: { hostname: args.name.split(".")[0], nodename: args.name } };
+    // As Ansible's hostname module: prefixed names, namespaced as ansible_facts.hostname when merged.
+    const result = { name: args.name, ansible_facts: { ansible_hostname: args.name.split(".")[0], ansible_nodename: args.name } };
     if (running === args.name && stat === args.name) return { changed: false, reason: `hostname is ${args.name}`, result };
     const useSystemd = args.use === "systemd" || ((args.use === undefined || args.use === "auto") && v.get("systemd") === "yes");
     const file = sh`printf '%s\\n' ${args.name} > /etc/hostname.new && mv -f /etc/hostname.new /etc/hostname && hostname ${args.name}`;

@@ -45,6 +45,18 @@ import { reboot } from "./reboot.ts";
 import { postgresqlUser } from "./postgresql_user.ts";
 import { postgresqlDb } from "./postgresql_db.ts";
 import { ping } from "./ping.ts";
+import { serviceFacts } from "./service_facts.ts";
+import { packageFacts } from "./package_facts.ts";
+import { ufw } from "./ufw.ts";
+import { iptables } from "./iptables.ts";
+import { alternatives } from "./alternatives.ts";
+import { debconf } from "./debconf.ts";
+import { localeGen } from "./locale_gen.ts";
+import { getent } from "./getent.ts";
+import { pamLimits } from "./pam_limits.ts";
+import { kernelBlacklist } from "./kernel_blacklist.ts";
+import { iniFile } from "./ini_file.ts";
+import { dpkgSelections } from "./dpkg_selections.ts";
 
 const MODULES: ModuleDefinition[] = [
   command,
@@ -84,6 +96,18 @@ const MODULES: ModuleDefinition[] = [
   postgresqlUser,
   postgresqlDb,
   ping,
+  serviceFacts,
+  packageFacts,
+  ufw,
+  iptables,
+  alternatives,
+  debconf,
+  localeGen,
+  getent,
+  pamLimits,
+  kernelBlacklist,
+  iniFile,
+  dpkgSelections,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

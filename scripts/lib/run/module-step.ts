@@ -15,6 +15,7 @@ import { dropOmitted } from "../template/templar.ts";
 import type { Task } from "../playbook/types.ts";
 import { done, skipped, type StepOutcome } from "./outcome.ts";
 import type { TaskRun } from "./task-run.ts";
+import { addModuleFacts } from "./vars.ts";
 
 /** Runs `module` for the task run (errors propagate: the caller turns them into failures). */
 export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<StepOutcome> {
@@ -44,6 +45,9 @@ export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<
   out.diff = step.diff;
   if (step.changed && step.diff) out.data.diff = step.diff;
   out.hostVars = step.hostVars;
+  // A module's ansible_facts join the host's facts, as Ansible merges them (service_facts, hostname).
+  const facts = step.result?.ansible_facts;
+  if (facts && typeof facts === "object" && !Array.isArray(facts)) addModuleFacts(tr.hp, facts as Record<string, unknown>);
   return out;
 }
 

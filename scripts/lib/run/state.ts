@@ -17,6 +17,8 @@ export interface HostState {
   inventoryVars: Record<string, unknown>;
   /** Gathered facts (ansible_facts), cached for the run; undefined until gathered. */
   facts?: Record<string, unknown>;
+  /** Facts a module returned (service_facts, package_facts, hostname), as Ansible merges them into the host's facts. */
+  moduleFacts?: Record<string, unknown>;
   /** Variables the run set on the host (set_fact, register, include_vars, a module's ApplyResult.hostVars), as Ansible's per-host variables: above task vars, below extra vars; kept across plays. */
   hostVars: Record<string, unknown>;
   /** Bumped whenever hostVars or facts change: per-task variable views cached before are stale. */

@@ -38,12 +38,36 @@ export function baseVars(ps: PlayState, hp: HostPlay, role: RoleContext | undefi
     if (role) Object.assign(base, role.defaults);
     Object.assign(base, state.inventoryVars);
     if (state.facts) Object.assign(base, factAliases(state.facts));
+    if (state.moduleFacts) Object.assign(base, moduleFactVars(state.facts, state.moduleFacts));
     Object.assign(base, play.vars, play.varsFiles);
     for (const r of play.roles) Object.assign(base, r.vars);
     if (role) Object.assign(base, role.vars);
     state.bases.set(key, base);
   }
   return base;
+}
+
+// Connection and interpreter variables a module's facts must not override (Ansible's clean_facts).
+const RESERVED_FACT = /^ansible_(connection|host|port|user|password|ssh_.*|become.*|shell_.*|.*_interpreter|private_key_file)$/;
+
+/**
+ * A module's facts as Ansible exposes them: under ansible_facts without the "ansible_" prefix
+ * (namespace_facts), and as top-level variables named as returned (INJECT_FACTS_AS_VARS).
+ */
+function moduleFactVars(gathered: Record<string, unknown> | undefined, facts: Record<string, unknown>): Record<string, unknown> {
+  const namespaced: Record<string, unknown> = { ...gathered };
+  const out: Record<string, unknown> = { ansible_facts: namespaced };
+  for (const [k, v] of Object.entries(facts)) {
+    namespaced[k.startsWith("ansible_") ? k.slice(8) : k] = v;
+    if (!RESERVED_FACT.test(k)) out[k] = v;
+  }
+  return out;
+}
+
+/** Merges the facts a module returned into the host's facts (they last for the run, as gathered ones). */
+export function addModuleFacts(hp: HostPlay, facts: Record<string, unknown>): void {
+  hp.state.moduleFacts = Object.assign(hp.state.moduleFacts ?? {}, facts);
+  invalidateBases(hp);
 }
 
 /** Forgets cached bases of a host (facts gathered or cleared). */

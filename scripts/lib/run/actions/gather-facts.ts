@@ -16,6 +16,8 @@ export const gatherFacts: ControllerActionRunner = async (tr) => {
     const transport = await tr.transport();
     const gather = tr.ps.run.options.gatherFacts ?? gatherWithCommand;
     state.facts = await gather((command) => transport.exec(command));
+    // Newly gathered facts win over older ones a module returned under the same name, as in Ansible's merge.
+    for (const k of Object.keys(state.moduleFacts ?? {})) if ((k.startsWith("ansible_") ? k.slice(8) : k) in state.facts) delete state.moduleFacts![k];
     invalidateBases(tr.hp);
   }
   return done(false, undefined, { ansible_facts: state.facts });
