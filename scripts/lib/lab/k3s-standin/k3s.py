@@ -1014,11 +1014,23 @@ def fetch_cacerts(server_url):
 class Cluster:
     """The server's state: datastore, tokens, and node records."""
 
-    def __init__(self, store, server_secret, agent_secret):
+    def __init__(self, store, server_secret, agent_secret, events_file=None):
         self.store = store
         self.server_secret = server_secret
         self.agent_secret = agent_secret
+        self.events_file = events_file
         self.lock = threading.Lock()
+
+    def event(self, name, what):
+        """One line per node change this server made (`<time> <node> <what>`): tests read the
+        order of cordon, drain, version change and uncordon from it."""
+        log("info", "Node %s: %s" % (name, what))
+        if not self.events_file:
+            return
+        if not os.path.exists(self.events_file):
+            write_file(self.events_file, marked("# one line per node change made through this server: <time> <node> <change>\n"), 0o644)
+        with open(self.events_file, "a") as f:
+            f.write("%s %s %s\n" % (now_iso(), name, what))
 
     def nodes(self):
         return [json.loads(v) for _k, v in self.store.list("/registry/minions/")]
@@ -1071,6 +1083,11 @@ class Cluster:
                 log("info", "Node %s registered (labels %s, taints %s)" % (name, sorted(req.get("labels", [])), req.get("taints", [])))
             else:
                 node["metadata"]["labels"].update(standard)
+            # The version of the binary that registers (an upgraded agent reports its own).
+            version = req.get("version", STANDIN_VERSION)
+            previous = node["status"].get("nodeInfo", {}).get("kubeletVersion")
+            if previous != version:
+                self.event(name, "version %s" % version if previous is None else "version %s -> %s" % (previous, version))
             node["metadata"]["annotations"]["standin.k3s.io/node-password-hash"] = password_hash
             node["metadata"]["annotations"]["k3s.io/internal-ip"] = req.get("address", "")
             node["status"].update({
@@ -1080,8 +1097,8 @@ class Cluster:
                     "operatingSystem": "linux",
                     "osImage": req.get("osImage", "Linux"),
                     "kernelVersion": req.get("kernel", ""),
-                    "kubeletVersion": STANDIN_VERSION,
-                    "kubeProxyVersion": STANDIN_VERSION,
+                    "kubeletVersion": version,
+                    "kubeProxyVersion": version,
                     "containerRuntimeVersion": "containerd://none (k3s stand-in)",
                 },
                 "standinLastHeartbeat": now_iso(),
@@ -1114,10 +1131,14 @@ class Cluster:
                         node["metadata"].setdefault(field, {})[k] = v
             spec = patch.get("spec", {})
             if "unschedulable" in spec:
+                if bool(spec["unschedulable"]) != bool(node["spec"].get("unschedulable")):
+                    self.event(name, "cordoned" if spec["unschedulable"] else "uncordoned")
                 if spec["unschedulable"]:
                     node["spec"]["unschedulable"] = True
                 else:
                     node["spec"].pop("unschedulable", None)
+            if (meta.get("annotations") or {}).get("standin.k3s.io/drained"):
+                self.event(name, "drained")
             if "taints" in spec:
                 if spec["taints"]:
                     node["spec"]["taints"] = spec["taints"]
@@ -1480,7 +1501,7 @@ class Server:
         self.serving_cert()
         self.write_tokens(server_secret, agent_secret)
         self.write_kubeconfig()
-        self.cluster = Cluster(store, server_secret, agent_secret)
+        self.cluster = Cluster(store, server_secret, agent_secret, os.path.join(self.data_dir, "standin-events"))
 
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(os.path.join(self.tls_dir, "serving-kube-apiserver.crt"), os.path.join(self.tls_dir, "serving-kube-apiserver.key"))
@@ -1521,7 +1542,8 @@ class Server:
     def own_node(self, roles):
         password = node_password()
         req = {"name": node_name_of(self.settings), "password": password, "labels": self.settings["node-label"], "taints": self.settings["node-taint"],
-               "address": self.node_ip, "arch": node_arch(), "osImage": os_image(), "kernel": kernel_release(), "roles": roles}
+               "address": self.node_ip, "arch": node_arch(), "osImage": os_image(), "kernel": kernel_release(), "roles": roles,
+               "version": STANDIN_VERSION}
         registered = False
         while True:
             try:
@@ -1581,7 +1603,7 @@ def run_agent(settings):
             time.sleep(RETRY_SECONDS)
     local_ip = settings["node-ip"][0] if settings["node-ip"] else local_address_towards(url)
     req = {"name": name, "password": password, "labels": labels, "taints": taints, "address": local_ip, "arch": node_arch(),
-           "osImage": os_image(), "kernel": kernel_release(), "roles": []}
+           "osImage": os_image(), "kernel": kernel_release(), "roles": [], "version": STANDIN_VERSION}
     while True:
         try:
             client.json("POST", "/v1-k3s/standin/register", req)
