@@ -280,4 +280,18 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     const events = readFileSync(join(node("server").data, "standin-events"), "utf8").split("\n").filter((l) => / upg /.test(l)).map((l) => l.split(" ").slice(2).join(" "));
     assert.deepEqual(events, ["version v1.30.8+k3s1", "cordoned", "drained", "version v1.30.8+k3s1 -> v1.31.9+k3s2", "uncordoned"]);
   });
+
+  test("drain: a pod whose eviction is refused (test knob) keeps the drain retrying until --timeout, with kubectl's messages", { timeout: 30_000 }, () => {
+    assert.equal(k3s("server", ["kubectl", "annotate", "node", "--", "upg", "standin.k3s.io/drain-blocker=shop/web-0"]).stdout, "node/upg annotated\n");
+    const started = Date.now();
+    const r = k3s("server", ["kubectl", "drain", "--ignore-daemonsets", "--timeout=2s", "--", "upg"]);
+    assert.ok(Date.now() - started >= 1900, "the drain waited for its timeout");
+    assert.equal(r.rc, 1);
+    assert.match(r.stderr, /^error when evicting pods\/"web-0" -n "shop" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\.$/m);
+    assert.match(r.stderr, /^error: error when evicting pods\/"web-0" -n "shop": global timeout reached: 2s\n$/m);
+    assert.equal(kubectlNodes()!.find((n) => n.metadata.name === "upg")!.spec.unschedulable, true, "drain cordons first");
+    assert.equal(k3s("server", ["kubectl", "annotate", "node", "upg", "standin.k3s.io/drain-blocker-"]).rc, 0);
+    assert.equal(k3s("server", ["kubectl", "drain", "--timeout=2s", "upg"]).rc, 0);
+    k3s("server", ["kubectl", "uncordon", "upg"]);
+  });
 });

@@ -1744,13 +1744,13 @@ def print_table(header, rows, no_headers):
 
 
 KUBECTL_HELP = """kubectl of the k3s STAND-IN (lab only): get nodes [NAME] [-l SELECTOR] [-o json|wide|name] [--no-headers],
-get --raw=PATH, label node NAME k=v|k- [--overwrite], taint node NAME k[=v]:Effect[-], cordon|uncordon|drain NAME,
+get --raw=PATH, label|annotate node NAME k=v|k- [--overwrite], taint node NAME k[=v]:Effect[-], cordon|uncordon|drain NAME,
 wait --for=condition=Ready node/NAME|nodes --all [--timeout=60s], version. Nothing else."""
 
 
 def kubectl(args):
     kubeconfig_path = os.environ.get("KUBECONFIG") or ETC_RANCHER + "/k3s/k3s.yaml"
-    opts = {"output": None, "selector": None, "no_headers": False, "raw": None, "overwrite": False, "all": False, "for": None, "timeout": "30s"}
+    opts = {"output": None, "selector": None, "no_headers": False, "raw": None, "overwrite": False, "all": False, "for": None, "timeout": "30s", "timeout_given": False}
     positional = []
     i = 0
     while i < len(args):
@@ -1792,6 +1792,7 @@ def kubectl(args):
             opts["for"] = value()
         elif a.startswith("--timeout"):
             opts["timeout"] = value()
+            opts["timeout_given"] = True
         elif a in ("--ignore-daemonsets", "--delete-emptydir-data", "--delete-local-data", "--force") or a.startswith("--grace-period") or a.startswith("--pod-selector"):
             pass
         elif a.startswith("-"):
@@ -1834,27 +1835,39 @@ def kubectl(args):
         else:
             raise Fatal("error: the k3s stand-in's kubectl supports -o json, wide and name, not %s" % json.dumps(out))
         return 0
-    if verb in ("cordon", "uncordon", "drain"):
+    if verb == "drain":
+        name = node_arg(rest)
+        node = api.json("PATCH", "/api/v1/nodes/" + name, {"spec": {"unschedulable": True}})
+        print("node/%s cordoned" % name)
+        blocker = node["metadata"].get("annotations", {}).get(DRAIN_BLOCKER)
+        if blocker:
+            drain_blocked(name, blocker, opts["timeout"] if opts["timeout_given"] else "0s")
+        api.json("PATCH", "/api/v1/nodes/" + name, {"metadata": {"annotations": {"standin.k3s.io/drained": now_iso()}}})
+        print("node/%s drained" % name)
+        return 0
+    if verb in ("cordon", "uncordon"):
         name = node_arg(rest)
         api.json("PATCH", "/api/v1/nodes/" + name, {"spec": {"unschedulable": verb != "uncordon"},
-                                                     "metadata": {"annotations": {"standin.k3s.io/drained": now_iso() if verb == "drain" else None}}})
-        print("node/%s %s" % (name, {"cordon": "cordoned", "uncordon": "uncordoned", "drain": "drained"}[verb]))
+                                                     "metadata": {"annotations": {"standin.k3s.io/drained": None}}})
+        print("node/%s %s" % (name, {"cordon": "cordoned", "uncordon": "uncordoned"}[verb]))
         return 0
-    if verb == "label":
+    if verb in ("label", "annotate"):
+        field = "labels" if verb == "label" else "annotations"
         name = node_arg(rest[:2] if rest and rest[0] in ("node", "nodes", "no") else rest[:1])
         changes = rest[2:] if rest and rest[0] in ("node", "nodes", "no") else rest[1:]
         node = api.json("GET", "/api/v1/nodes/" + name)
+        current = node["metadata"].get(field, {})
         labels = {}
         for c in changes:
             if c.endswith("-"):
                 labels[c[:-1]] = None
             else:
-                k, v = parse_label(c)
-                if k in node["metadata"]["labels"] and node["metadata"]["labels"][k] != v and not opts["overwrite"]:
-                    raise Fatal("error: '%s' already has a value (%s), and --overwrite is false" % (k, node["metadata"]["labels"][k]))
+                k, v = parse_label(c) if field == "labels" else c.split("=", 1)
+                if k in current and current[k] != v and not opts["overwrite"]:
+                    raise Fatal("error: '%s' already has a value (%s), and --overwrite is false" % (k, current[k]))
                 labels[k] = v
-        api.json("PATCH", "/api/v1/nodes/" + name, {"metadata": {"labels": labels}})
-        print("node/%s labeled" % name)
+        api.json("PATCH", "/api/v1/nodes/" + name, {"metadata": {field: labels}})
+        print("node/%s %s" % (name, "labeled" if field == "labels" else "annotated"))
         return 0
     if verb == "taint":
         name = node_arg(rest[:2] if rest and rest[0] in ("node", "nodes", "no") else rest[:1])
@@ -1897,6 +1910,33 @@ def kubectl(args):
                 raise Fatal("error: timed out waiting for the condition on nodes/%s" % ((pending + missing)[0]))
             time.sleep(1)
     raise Fatal("error: the k3s stand-in's kubectl does not implement %s (%s)" % (json.dumps(verb), KUBECTL_HELP))
+
+
+# Test knob: a node annotated `standin.k3s.io/drain-blocker=NAMESPACE/POD` has a pod whose
+# eviction a PodDisruptionBudget refuses: drain retries as kubectl does, until its --timeout.
+DRAIN_BLOCKER = "standin.k3s.io/drain-blocker"
+
+
+def drain_blocked(node, pod, timeout):
+    """kubectl drain's output while an eviction is refused, then its error at the timeout."""
+    namespace, _, name = pod.rpartition("/")
+    namespace = namespace or "default"
+    m = re.match(r"^(\d+)(s|m)?$", timeout)
+    seconds = int(m.group(1)) * (60 if m.group(2) == "m" else 1) if m else 0
+    deadline = time.time() + seconds
+    while True:
+        print("evicting pod %s/%s" % (namespace, name))
+        sys.stdout.flush()
+        if seconds and time.time() >= deadline:
+            break
+        sys.stderr.write("error when evicting pods/\"%s\" -n \"%s\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.\n" % (name, namespace))
+        sys.stderr.flush()
+        time.sleep(min(5, max(0.1, deadline - time.time())) if seconds else 5)
+    error = "error when evicting pods/\"%s\" -n \"%s\": global timeout reached: %s" % (name, namespace, timeout)
+    sys.stderr.write("There are pending pods in node \"%s\" when an error occurred: %s\n" % (node, error))
+    sys.stderr.write("error: unable to drain node \"%s\" due to error: %s, continuing command...\n" % (node, error))
+    sys.stderr.write("There are pending nodes to be drained:\n %s\n" % node)
+    raise Fatal("error: " + error)
 
 
 def kubectl_main(args):
