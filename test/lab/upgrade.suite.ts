@@ -1,6 +1,6 @@
 /**
  * playbooks/upgrade.yml and reboot.yml (issue 12) on a k3s cluster of the lab's STAND-IN, in
- * its own lab (prefix piupg, 10.213.12.0/24, always taken down): one server (sqlite profile)
+ * its own lab (prefix piupg, 10.213.18.0/24, always taken down): one server (sqlite profile)
  * and two agents, installed by site.yml's k3s plays at release A (v1.30.8+k3s1), then
  *   1. a skipped minor version (v1.32) is refused before any node is touched;
  *   2. the upgrade to B (v1.31.4+k3s1) goes server, agent1, agent2, each cordoned, drained,
@@ -30,7 +30,7 @@ import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { writeStandinAirgapDir } from "../../scripts/lib/lab/k3s-standin/airgap.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const CONFIG = namedLabConfig("test-lab-upgrade", "piupg", 12);
+const CONFIG = namedLabConfig("test-lab-upgrade", "piupg", 18);
 const NODES = ["server", "agent1", "agent2"];
 const SPEC: { nodes: LabNodeRequest[] } = { nodes: NODES.map((name) => ({ name, arch: "amd64" as const })) };
 const RUN_TIMEOUT_MS = 5 * 60_000;
@@ -190,7 +190,7 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     try {
       const r = await play("upgrade.yml", C, ["-e", "k3s_ready_timeout=20"]);
       assert.equal(r.code, 2, r.output.slice(-4000));
-      assert.match(r.output, /agent1 \(node agent1\) did not come back within 20 s after the upgrade: it still reports v1\.31\.4\+k3s1, not v1\.31\.5\+k3s1; its k3s unit is activating; it says: Waiting to retrieve agent configuration[^\n]*The run stops here: agent1 stays cordoned and no later node was touched/);
+      assert.match(r.output, /agent1 \(node agent1\) did not come back within 20 s after the upgrade: it still reports v1\.31\.4\+k3s1, not v1\.31\.5\+k3s1; its k3s unit is activating; it says: Waiting to retrieve agent configuration; server is not ready: [^\n"]*\. The run stops here: agent1 stays cordoned and no later node was touched/);
       assert.deepEqual((await events()).slice(skip), [...cycle("server", B, C), "agent1 cordoned", "agent1 drained"]);
       const now = await cluster();
       assert.equal(now.agent1.cordoned, true);
