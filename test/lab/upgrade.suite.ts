@@ -1,16 +1,17 @@
 /**
  * playbooks/upgrade.yml and reboot.yml (issue 12) on a k3s cluster of the lab's STAND-IN, in
  * its own lab (prefix piupg, 10.213.18.0/24, always taken down): one server (sqlite profile)
- * and two agents, installed by site.yml's k3s plays at release A (v1.30.8+k3s1), then
+ * and three agents, installed by site.yml's k3s plays at release A (v1.30.8+k3s1), then
  *   1. a skipped minor version (v1.32) is refused before any node is touched;
- *   2. the upgrade to B (v1.31.4+k3s1) goes server, agent1, agent2, each cordoned, drained,
- *      upgraded, back at B, uncordoned, in that order (read from the server's standin-events,
- *      where the stand-in logs every node change it makes); every binary and node is at B;
+ *   2. the upgrade to B (v1.31.4+k3s1) goes server, agent1, agent2, agent3, each cordoned,
+ *      drained, upgraded, back at B, uncordoned, in that order (read from the server's
+ *      standin-events, where the stand-in logs every node change it makes); all at B;
  *   3. a re-run changes nothing and restarts nothing; a downgrade to A is refused;
- *   4. to C (v1.31.5+k3s1) with agent1 unable to reach the server: the server is upgraded,
- *      agent1 does not come back, the run stops with why, agent2 is not touched (still at B);
- *   5. agent1 repaired, a drain blocked on agent2 (the stand-in's test annotation): agent1 is
- *      finished (uncordoned at C), agent2 is given back uncordoned, the message names the pod;
+ *   4. to C (v1.31.5+k3s1), agents two at a time, agent1 unable to reach the server: the
+ *      server is upgraded, agent1 does not come back, agent2 (same batch) finishes its turn,
+ *      the run stops with why, agent3 (next batch) is not touched (still at B);
+ *   5. agent1 repaired, a drain blocked on agent3 (the stand-in's test annotation): agent1 is
+ *      finished (uncordoned at C), agent3 is given back uncordoned, the message names the pod;
  *   6. reboot.yml on agent2 alone: cordoned, drained, rebooted (new boot id), Ready, uncordoned.
  * The stand-in's versions are real files: each airgap folder's binary has its version baked
  * in, so an upgrade really replaces the program that runs.
@@ -31,7 +32,7 @@ import { writeStandinAirgapDir } from "../../scripts/lib/lab/k3s-standin/airgap.
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = namedLabConfig("test-lab-upgrade", "piupg", 18);
-const NODES = ["server", "agent1", "agent2"];
+const NODES = ["server", "agent1", "agent2", "agent3"];
 const SPEC: { nodes: LabNodeRequest[] } = { nodes: NODES.map((name) => ({ name, arch: "amd64" as const })) };
 const RUN_TIMEOUT_MS = 5 * 60_000;
 const A = "v1.30.8+k3s1";
@@ -73,7 +74,7 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
               vars: { k3s_ready_timeout: 60 },
               children: {
                 lab: labInventory.all.children.lab,
-                cluster: { children: { servers: { hosts: { server: null } }, agents: { hosts: { agent1: null, agent2: null } } } },
+                cluster: { children: { servers: { hosts: { server: null } }, agents: { hosts: { agent1: null, agent2: null, agent3: null } } } },
               },
             },
           },
@@ -160,11 +161,11 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     assert.deepEqual(await installed(), before.installed, "no binary replaced, no k3s restarted");
   });
 
-  test("the upgrade to B goes server, agent1, agent2: cordon, drain, upgrade, Ready, uncordon, one node at a time", { timeout: 5 * 60_000 }, async () => {
+  test("the upgrade to B goes server, agent1, agent2, agent3: cordon, drain, upgrade, Ready, uncordon, one node at a time", { timeout: 5 * 60_000 }, async () => {
     const skip = (await events()).length;
     const r = await play("upgrade.yml", B);
     assert.equal(r.code, 0, r.output.slice(-6000));
-    assert.deepEqual((await events()).slice(skip), [...cycle("server", A, B), ...cycle("agent1", A, B), ...cycle("agent2", A, B)]);
+    assert.deepEqual((await events()).slice(skip), [...cycle("server", A, B), ...cycle("agent1", A, B), ...cycle("agent2", A, B), ...cycle("agent3", A, B)]);
     for (const [name, n] of Object.entries(await cluster())) assert.deepEqual(n, { version: B, cordoned: false, ready: true, mark: undefined }, name);
     for (const [name, v] of Object.entries(await installed())) assert.equal(v, `${B} starts=2`, name);
   });
@@ -175,7 +176,7 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     assert.equal(again.code, 0, again.output.slice(-4000));
     const changed = again.report!.plays.flatMap((p) => p.tasks.filter((t) => Object.values(t.hosts).some((h) => h.changed)).map((t) => t.task.name));
     assert.deepEqual(changed, [], "changed on the re-run");
-    assert.match(again.output, /agent2 already runs k3s v1\.31\.4\+k3s1: not cordoned, not restarted/);
+    assert.match(again.output, /agent3 already runs k3s v1\.31\.4\+k3s1: not cordoned, not restarted/);
     const down = await play("upgrade.yml", A);
     assert.equal(down.code, 2, down.output.slice(-4000));
     assert.match(down.output, /k3s_version v1\.30\.8\+k3s1 is older than v1\.31\.4\+k3s1, which \w+ runs: k3s does not support downgrades/);
@@ -183,20 +184,27 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     assert.deepEqual(await installed(), before.installed);
   });
 
-  test("a node that does not come back stops the upgrade: later nodes stay at their version", { timeout: 5 * 60_000 }, async () => {
+  test("a node that does not come back stops the upgrade: its batch finishes, later nodes stay at their version", { timeout: 5 * 60_000 }, async () => {
     const skip = (await events()).length;
     // agent1 loses its route to the server: its new k3s cannot register (the SSH path is the bridge's).
     await sh("agent1", `ip route add blackhole ${lab!.node("server").address}/32`);
     try {
-      const r = await play("upgrade.yml", C, ["-e", "k3s_ready_timeout=20"]);
+      const r = await play("upgrade.yml", C, ["-e", "k3s_ready_timeout=20", "-e", "k3s_agents_serial=2"]);
       assert.equal(r.code, 2, r.output.slice(-4000));
       assert.match(r.output, /agent1 \(node agent1\) did not come back within 20 s after the upgrade: it still reports v1\.31\.4\+k3s1, not v1\.31\.5\+k3s1; its k3s unit is activating; it says: Waiting to retrieve agent configuration; server is not ready: [^\n"]*\. The run stops here: agent1 stays cordoned and no later node was touched/);
-      assert.deepEqual((await events()).slice(skip), [...cycle("server", B, C), "agent1 cordoned", "agent1 drained"]);
+      assert.match(r.output, /Stopped after agent1: agent1 \(node agent1\) did not come back/);
+      const changes = (await events()).slice(skip);
+      const of = (node: string) => changes.filter((e) => e.startsWith(`${node} `));
+      assert.deepEqual(changes.slice(0, 4), cycle("server", B, C), "the server first");
+      assert.deepEqual(of("agent1"), ["agent1 cordoned", "agent1 drained"]);
+      assert.deepEqual(of("agent2"), cycle("agent2", B, C), "agent2, in agent1's batch, finished its turn");
+      assert.deepEqual(of("agent3"), [], "agent3, in the next batch, was not touched");
       const now = await cluster();
       assert.equal(now.agent1.cordoned, true);
       assert.equal(now.agent1.mark, "upgrade");
-      assert.deepEqual(now.agent2, { version: B, cordoned: false, ready: true, mark: undefined }, "agent2 was not touched");
-      assert.match((await installed()).agent2, /^v1\.31\.4\+k3s1 starts=2$/);
+      assert.deepEqual(now.agent2, { version: C, cordoned: false, ready: true, mark: undefined });
+      assert.deepEqual(now.agent3, { version: B, cordoned: false, ready: true, mark: undefined }, "agent3 was not touched");
+      assert.match((await installed()).agent3, /^v1\.31\.4\+k3s1 starts=2$/);
     } finally {
       await sh("agent1", `ip route del blackhole ${lab!.node("server").address}/32`);
     }
@@ -210,17 +218,18 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
   });
 
   test("the next run finishes the stopped node; a drain that times out gives the node back and names the pod", { timeout: 5 * 60_000 }, async () => {
-    await sh("server", "k3s kubectl annotate node -- agent2 standin.k3s.io/drain-blocker=shop/web-0");
+    await sh("server", "k3s kubectl annotate node -- agent3 standin.k3s.io/drain-blocker=shop/web-0");
     const skip = (await events()).length;
     const r = await play("upgrade.yml", C, ["-e", "k3s_drain_timeout=3"]);
     assert.equal(r.code, 2, r.output.slice(-4000));
-    assert.match(r.output, /Draining agent2 \(node agent2\) did not finish within 3 s, so it was uncordoned and not upgraded; no later node was touched\. What blocks it: shop\/web-0: Cannot evict pod as it would violate the pod's disruption budget\./);
+    assert.match(r.output, /Draining agent3 \(node agent3\) did not finish within 3 s, so it was uncordoned and not upgraded; no later node was touched\. What blocks it: shop\/web-0: Cannot evict pod as it would violate the pod's disruption budget\./);
     const now = await cluster();
     assert.deepEqual(now.agent1, { version: C, cordoned: false, ready: true, mark: undefined }, "agent1 finished");
-    assert.deepEqual(now.agent2, { version: B, cordoned: false, ready: true, mark: undefined }, "agent2 given back");
-    // agent1 already ran C once its route was back: no restart, only drained and uncordoned.
-    assert.deepEqual((await events()).slice(skip), ["agent1 drained", "agent1 uncordoned", "agent2 cordoned", "agent2 uncordoned"]);
-    await sh("server", "k3s kubectl annotate node -- agent2 standin.k3s.io/drain-blocker-");
+    assert.deepEqual(now.agent3, { version: B, cordoned: false, ready: true, mark: undefined }, "agent3 given back");
+    // agent1 already ran C once its route was back: no restart, only drained and uncordoned;
+    // agent2 is at C: left alone.
+    assert.deepEqual((await events()).slice(skip), ["agent1 drained", "agent1 uncordoned", "agent3 cordoned", "agent3 uncordoned"]);
+    await sh("server", "k3s kubectl annotate node -- agent3 standin.k3s.io/drain-blocker-");
   });
 
   test("reboot.yml on one agent: cordoned, drained, rebooted, Ready again, uncordoned", { timeout: 5 * 60_000 }, async () => {
@@ -230,6 +239,6 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     assert.equal(r.code, 0, r.output.slice(-6000));
     assert.notEqual((await sh("agent2", "cat /proc/sys/kernel/random/boot_id")).trim(), bootBefore, "agent2 rebooted");
     assert.deepEqual((await events()).slice(skip), ["agent2 cordoned", "agent2 drained", "agent2 uncordoned"]);
-    assert.deepEqual((await cluster()).agent2, { version: B, cordoned: false, ready: true, mark: undefined });
+    assert.deepEqual((await cluster()).agent2, { version: C, cordoned: false, ready: true, mark: undefined });
   });
 });
