@@ -6,7 +6,8 @@
  *   2. the upgrade to B (v1.31.4+k3s1) goes server, agent1, agent2, agent3, each cordoned,
  *      drained, upgraded, back at B, uncordoned, in that order (read from the server's
  *      standin-events, where the stand-in logs every node change it makes); all at B;
- *   3. a re-run changes nothing and restarts nothing; a downgrade to A is refused;
+ *   3. a re-run changes nothing and restarts nothing; a downgrade to A is refused; --check to
+ *      C reports the upgrade and changes nothing;
  *   4. to C (v1.31.5+k3s1), agents two at a time, agent1 unable to reach the server: the
  *      server is upgraded, agent1 does not come back, agent2 (same batch) finishes its turn,
  *      the run stops with why, agent3 (next batch) is not touched (still at B);
@@ -170,7 +171,7 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     for (const [name, v] of Object.entries(await installed())) assert.equal(v, `${B} starts=2`, name);
   });
 
-  test("a re-run changes nothing and restarts nothing; a downgrade is refused", { timeout: 4 * 60_000 }, async () => {
+  test("a re-run changes nothing and restarts nothing; a downgrade is refused; --check changes nothing", { timeout: 4 * 60_000 }, async () => {
     const before = { events: await events(), installed: await installed() };
     const again = await play("upgrade.yml", B);
     assert.equal(again.code, 0, again.output.slice(-4000));
@@ -180,6 +181,10 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     const down = await play("upgrade.yml", A);
     assert.equal(down.code, 2, down.output.slice(-4000));
     assert.match(down.output, /k3s_version v1\.30\.8\+k3s1 is older than v1\.31\.4\+k3s1, which \w+ runs: k3s does not support downgrades/);
+    // --check shows the upgrade to C and does none of it.
+    const check = await play("upgrade.yml", C, ["--check"]);
+    assert.equal(check.code, 0, check.output.slice(-4000));
+    assert.match(check.output, /changed: \[agent3\] k3s-server : Install the k3s binary/);
     assert.deepEqual(await events(), before.events);
     assert.deepEqual(await installed(), before.installed);
   });
@@ -191,7 +196,7 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     try {
       const r = await play("upgrade.yml", C, ["-e", "k3s_ready_timeout=20", "-e", "k3s_agents_serial=2"]);
       assert.equal(r.code, 2, r.output.slice(-4000));
-      assert.match(r.output, /agent1 \(node agent1\) did not come back within 20 s after the upgrade: it still reports v1\.31\.4\+k3s1, not v1\.31\.5\+k3s1; its k3s unit is activating; it says: Waiting to retrieve agent configuration; server is not ready: [^\n"]*\. The run stops here: agent1 stays cordoned and no later node was touched/);
+      assert.match(r.output, /agent1 \(node agent1\) did not come back within 20 s after the upgrade: it still reports v1\.31\.4\+k3s1, not v1\.31\.5\+k3s1; its k3s unit is activating; it says: Waiting to retrieve agent configuration; server is not ready: [^\n"]*\. The run stops when this batch ends: agent1 stays cordoned, later batches are not touched/);
       assert.match(r.output, /Stopped after agent1: agent1 \(node agent1\) did not come back/);
       const changes = (await events()).slice(skip);
       const of = (node: string) => changes.filter((e) => e.startsWith(`${node} `));
@@ -222,7 +227,7 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     const skip = (await events()).length;
     const r = await play("upgrade.yml", C, ["-e", "k3s_drain_timeout=3"]);
     assert.equal(r.code, 2, r.output.slice(-4000));
-    assert.match(r.output, /Draining agent3 \(node agent3\) did not finish within 3 s, so it was uncordoned and not upgraded; no later node was touched\. What blocks it: shop\/web-0: Cannot evict pod as it would violate the pod's disruption budget\./);
+    assert.match(r.output, /Draining agent3 \(node agent3\) did not finish within 3 s, so it was uncordoned and not upgraded; the run stops when this batch ends\. What blocks it: shop\/web-0: Cannot evict pod as it would violate the pod's disruption budget\./);
     const now = await cluster();
     assert.deepEqual(now.agent1, { version: C, cordoned: false, ready: true, mark: undefined }, "agent1 finished");
     assert.deepEqual(now.agent3, { version: B, cordoned: false, ready: true, mark: undefined }, "agent3 given back");
