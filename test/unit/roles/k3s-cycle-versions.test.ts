@@ -60,3 +60,28 @@ describe("upgrade.yml's version check", () => {
     assert.match(refusal("v1.31.4+k3s1", "1.31-custom"), /pi-2 runs k3s "1\.31-custom", which is not a k3s release name/);
   });
 });
+
+describe("upgrade.yml's settings check", () => {
+  const settings = (parse(readFileSync(file, "utf8")) as Array<Record<string, any>>).find((t) => t.name === "Check the settings of the rolling {{ k3s_cycle_action }}");
+  const defaults = parse(readFileSync(resolve(dirname(file), "../defaults/main.yml"), "utf8")) as Record<string, unknown>;
+  /** The assert's verdict and message for these settings over the role's defaults. */
+  function check(vars: Record<string, unknown>): { ok: boolean; msg: string } {
+    assert.ok(settings, "the settings task is missing");
+    const templar = new Templar({ ...defaults, k3s_cycle_action: "upgrade", ...vars });
+    const args = settings["ansible.builtin.assert"];
+    const ok = (args.that as string[]).every((c) => templar.render(`{{ ${c} }}`) === true);
+    return { ok, msg: String(templar.render(args.fail_msg)).trim() };
+  }
+
+  test("the defaults pass; only kubectl drain's own options may reach its command line", () => {
+    assert.equal(check({ k3s_version: "v1.31.4+k3s1" }).ok, true);
+    assert.equal(check({ k3s_version: "v1.31.4+k3s1", k3s_drain_args: ["--force", "--grace-period=30", "--pod-selector=app!=db"] }).ok, true);
+    const bad = check({ k3s_version: "v1.31.4+k3s1", k3s_drain_args: ["--ignore-daemonsets", "--kubeconfig=/tmp/x", "; reboot"] });
+    assert.equal(bad.ok, false);
+    assert.match(bad.msg, /^k3s_drain_args has "--kubeconfig=\/tmp\/x", "; reboot": use only kubectl drain's --ignore-daemonsets/);
+    const version = check({ k3s_version: "1.31" });
+    assert.equal(version.ok, false);
+    assert.match(version.msg, /^k3s_version "1\.31" is not a k3s release name/);
+    assert.equal(check({ k3s_version: "v1.31.4+k3s1", k3s_drain_timeout: "5m" }).ok, false);
+  });
+});
