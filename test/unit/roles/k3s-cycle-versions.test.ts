@@ -69,7 +69,7 @@ describe("upgrade.yml's settings check", () => {
     assert.ok(settings, "the settings task is missing");
     const templar = new Templar({ ...defaults, k3s_cycle_action: "upgrade", ...vars });
     const args = settings["ansible.builtin.assert"];
-    const ok = (args.that as string[]).every((c) => templar.render(`{{ ${c} }}`) === true);
+    const ok = (args.that as string[]).every((c) => (templar.render(`{{ ${c} }}`) as unknown) === true);
     return { ok, msg: String(templar.render(args.fail_msg)).trim() };
   }
 
