@@ -192,11 +192,13 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
   test("a node that does not come back stops the upgrade: its batch finishes, later nodes stay at their version", { timeout: 5 * 60_000 }, async () => {
     const skip = (await events()).length;
     // agent1 loses its route to the server: its new k3s cannot register (the SSH path is the bridge's).
+    // Its old node object says v1.31.4 until the 40 s grace period, then NotReady: on a busy
+    // machine the wait may see either.
     await sh("agent1", `ip route add blackhole ${lab!.node("server").address}/32`);
     try {
       const r = await play("upgrade.yml", C, ["-e", "k3s_ready_timeout=20", "-e", "k3s_agents_serial=2"]);
       assert.equal(r.code, 2, r.output.slice(-4000));
-      assert.match(r.output, /agent1 \(node agent1\) did not come back within 20 s after the upgrade: it still reports v1\.31\.4\+k3s1, not v1\.31\.5\+k3s1; its k3s unit is activating; it says: Waiting to retrieve agent configuration; server is not ready: [^\n"]*\. The run stops when this batch ends: agent1 stays cordoned, later batches are not touched/);
+      assert.match(r.output, /agent1 \(node agent1\) did not come back within 20 s after the upgrade: it (still reports v1\.31\.4\+k3s1, not v1\.31\.5\+k3s1|is not Ready \(NodeStatusUnknown: Kubelet stopped posting node status\.\)); its k3s unit is activating; it says: Waiting to retrieve agent configuration; server is not ready: [^\n"]*\. The run stops when this batch ends: agent1 stays cordoned, later batches are not touched/);
       assert.match(r.output, /Stopped after agent1: agent1 \(node agent1\) did not come back/);
       const changes = (await events()).slice(skip);
       const of = (node: string) => changes.filter((e) => e.startsWith(`${node} `));
