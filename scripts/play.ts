@@ -10,13 +10,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
-import { maskSecrets } from "./lib/shell/secret.ts";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
 import type { RunOptions } from "./lib/run/options.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
+import { reportError } from "./lib/cli/report-error.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -64,36 +64,14 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
     return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env });
   } catch (error) {
-    return reportError(error, options?.verbosity ?? 0, stderr, cwd);
+    return reportError(error, stderr, { cwd, verbosity: options?.verbosity });
   }
-}
-
-/** Paths under the working directory are shown relative to it, as the user typed them. */
-function relativeWhere(error: UserError, cwd: string): UserError {
-  const file = error.where?.file;
-  if (!file || !isAbsolute(file)) return error;
-  const rel = relative(cwd, file);
-  if (rel.startsWith("..")) return error;
-  return new UserError(error.message, { where: { ...error.where, file: rel }, hint: error.hint, exitCode: error.exitCode });
-}
-
-function reportError(error: unknown, verbosity: number, stderr: Output, cwd: string): number {
-  // An error may quote a value that holds a secret (the become password, a vault value).
-  const write = (text: string) => stderr.write(maskSecrets(text));
-  if (error instanceof UserError) {
-    write(`${relativeWhere(error, cwd).format()}\n`);
-    if (verbosity >= 3 && error.stack) write(`${error.stack}\n`);
-    return error.exitCode;
-  }
-  const e = error instanceof Error ? error : new Error(String(error));
-  write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
-  return ExitCode.error;
 }
 
 async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }): Promise<number> {
   const { loadPlaybook } = await import("./lib/playbook/load.ts");
   // ansible.cfg and ANSIBLE_* under the flags; then the vault passwords, before any YAML is read.
-  const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+  const { connectionOverrides, loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
   const { settings } = await loadCommandSettings(options, io);
   const roles = await import("./lib/playbook/role.ts");
   const { defaultCollectionsPath, defaultRolesPath } = await import("./lib/playbook/collections.ts");
@@ -167,7 +145,6 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     stderr: io.stderr,
     env: io.env,
   });
-  const { includeRole, includeTasks } = await import("./lib/playbook/load.ts");
   const { runPlaybook } = await import("./lib/run/execute.ts");
   const askStep = options.step ? (await import("./lib/cli/prompt.ts")).askStep : undefined;
 
@@ -216,22 +193,10 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
         extraVars,
         startAtTask: options.startAtTask,
         step: askStep ? (task) => askStep(task.name ?? task.module) : undefined,
-        connection: {
-          user: options.user ?? settings.remoteUser,
-          privateKeyFile: options.privateKey ?? settings.privateKeyFile,
-          become: options.become || settings.become || undefined,
-          becomeUser: settings.becomeUser,
-          hostKeyChecking: settings.hostKeyChecking,
-          timeout: settings.timeout,
-          becomePassword,
-          acceptNewHostKeys: options.acceptNewHostKeys,
-          connection: options.connection,
-        },
+        connection: connectionOverrides(options, settings, becomePassword),
         verbosity: options.verbosity,
         sink: reporter.sink,
         signal: abort.signal,
-        loadIncludedTasks: (file, from) => includeTasks(file, from),
-        loadIncludedRole: (name, from, opts) => includeRole(name, from, opts),
       };
       const summary = await runPlaybook(playbook, runOptions);
       const result = summary.interrupted

@@ -18,7 +18,7 @@
  * - Module names are canonical (`ansible.builtin.copy` -> "copy"), args validated with
  *   templated values unchecked; `local_action` sets delegateTo "localhost"; with_items/with_dict
  *   literals are converted to `loop`, templated ones keep Task.loopFrom.
- * - include_tasks/include_role stay tasks (expand them with includeTasks/includeRole);
+ * - include_tasks/include_role stay tasks (the executor expands them with loadIncludedTasks/loadIncludedRole);
  *   import_tasks/import_role are expanded into Blocks (origin "import_tasks"/"import_role").
  * - Handlers: Play.handlers (role handlers first); they carry no tags (run notified handlers
  *   whatever --tags says).
@@ -33,7 +33,7 @@ import { UserError, type SourcePosition } from "../errors.ts";
 import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { validateStructure } from "./structure.ts";
 import { mergeTags, parseHandlers, parseItems, parseKeywords, readTaskList, resolveTaskFile, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
-import { importRole, loadRole as loadRoleFiles, parseRoleEntry, roleItems, type RoleEntry } from "./role.ts";
+import { importRole, parseRoleEntry, roleItems, type RoleEntry } from "./role.ts";
 import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
 
 export { selectedByTags } from "./tags.ts";
@@ -138,10 +138,11 @@ function loadVarsFiles(value: unknown, baseDir: string, vars: Raw, file: string)
   return out;
 }
 
-function flushHandlers(where: SourcePosition, baseDir: string): Task {
+function flushHandlersTask(where: SourcePosition, baseDir: string): Task {
   return {
     kind: "task",
     module: "meta",
+    action: "meta",
     args: { _raw_params: "flush_handlers" },
     name: "meta: flush_handlers",
     tags: ["always"],
@@ -177,9 +178,9 @@ function loadPlay(raw: Raw, file: string, extraVars: Raw, importVars: Raw, impor
   // Ansible flushes notified handlers after pre_tasks and after roles+tasks; the executor
   // flushes at the end of the play.
   const items: Item[] = [...pre];
-  if (pre.length > 0) items.push(flushHandlers(w("pre_tasks"), baseDir));
+  if (pre.length > 0) items.push(flushHandlersTask(w("pre_tasks"), baseDir));
   items.push(...roles, ...tasks);
-  if (post.length > 0) items.push(flushHandlers(w("post_tasks"), baseDir), ...post);
+  if (post.length > 0) items.push(flushHandlersTask(w("post_tasks"), baseDir), ...post);
 
   const result: Play = {
     name: raw.name !== undefined && raw.name !== null ? String(raw.name) : hosts,
@@ -254,34 +255,11 @@ export function loadTaskFile(file: string, context: TaskFileContext): Item[] {
   return [block];
 }
 
-export interface LoadRoleOptions {
-  /** The playbook's directory. */
-  baseDir: string;
-  tasksFrom?: string;
-  varsFrom?: string;
-  defaultsFrom?: string;
-  handlersFrom?: string;
-  /** The role that includes this one (its siblings are searched first). */
-  fromRole?: RoleContext;
-  /** Tags inherited by the role's tasks (the role's name goes to their roleTags). */
-  tags?: string[];
-  where?: SourcePosition;
-}
-
-/**
- * Loads a role's files: its context, its task items (the role's name in their roleTags) and
- * its handlers. Dependencies are not included; use `includeRole` for the full expansion.
- */
-export function loadRole(name: string, options: LoadRoleOptions): { role: RoleContext; items: Item[]; handlers: Task[] } {
-  const loaded = loadRoleFiles(name, options);
-  return { role: loaded.role, items: loaded.items, handlers: loaded.handlers };
-}
-
 /**
  * include_role / import_role at run time: the role's dependencies' blocks then the role's
  * own block, with `Block.handlers` set for the executor to add to the play's handlers.
  */
-export function includeRole(name: string, from: Task, options: { tasksFrom?: string } = {}): Item[] {
+export function loadIncludedRole(name: string, from: Task, options: { tasksFrom?: string } = {}): Item[] {
   const args = from.args;
   const entry: RoleEntry = {
     name,
@@ -318,7 +296,7 @@ function wrap(items: Item[], keywords: TaskKeywords, from: Task): Item[] {
  * tags are inherited (Ansible needs `apply:` for that; we keep it simple and predictable), and
  * `apply:` keywords (when, become, tags, ...) apply to every included task.
  */
-export function includeTasks(file: string, from: Task): Item[] {
+export function loadIncludedTasks(file: string, from: Task): Item[] {
   const path = resolveTaskFile(file, { role: from.role, includingFile: from.where.file, baseDir: from.baseDir }, from.where);
   const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [], importRole };
   const apply = applyKeywords(from, ctx);

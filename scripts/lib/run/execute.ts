@@ -28,7 +28,8 @@ import { ConnectionPool, defaultTransportFactory } from "./connections.ts";
 import type { RunOptions, RunSummary } from "./options.ts";
 import type { HostPlay, HostState, PlayState, RunState } from "./state.ts";
 import { emptyStats } from "./stats.ts";
-import { runTask, hostPlayFor } from "./task.ts";
+import { runTask } from "./task.ts";
+import { hostPlayFor } from "./task-item.ts";
 import { afterTask, flushHandlers, rootScope, runItems } from "./walk.ts";
 import { magicVars, makeHostvars } from "./vars.ts";
 import type { Task } from "../playbook/types.ts";
@@ -92,7 +93,7 @@ function newHostState(run: RunState, name: string): HostState {
       inventoryVars ??= run.inventory.hostVars(name);
       return inventoryVars;
     },
-    hostFacts: {},
+    hostVars: {},
     version: 0,
     out: false,
     started: !run.options.startAtTask,
@@ -120,7 +121,7 @@ function playHosts(run: RunState, play: Play): string[] {
   return hosts.filter((h) => !run.hosts.get(h)!.out);
 }
 
-const GATHER_FACTS: Omit<Task, "where" | "baseDir"> = { kind: "task", module: "gather_facts", name: "Gathering Facts", args: {}, tags: ["always"], implicit: true };
+const GATHER_FACTS: Omit<Task, "where" | "baseDir"> = { kind: "task", module: "gather_facts", action: "gather_facts", name: "Gathering Facts", args: {}, tags: ["always"], implicit: true };
 
 /** `hosts:` rendered with the extra vars (`hosts: "{{ target }}"` with `-e target=pis`). */
 function hostsPattern(run: RunState, play: Play): string {

@@ -43,7 +43,7 @@ export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<
   const out = done(step.changed, step.changed ? step.msg : step.reason, step.result);
   out.diff = step.diff;
   if (step.changed && step.diff) out.data.diff = step.diff;
-  out.hostFacts = step.hostVars;
+  out.hostVars = step.hostVars;
   return out;
 }
 

@@ -183,7 +183,7 @@ async function runMeta(ps: PlayState, hp: HostPlay, what: string): Promise<void>
       break;
     case "clear_facts":
       hp.state.facts = undefined;
-      hp.state.hostFacts = {};
+      hp.state.hostVars = {};
       invalidateBases(hp);
       hp.state.version++;
       break;
