@@ -13,7 +13,8 @@
  *      the run stops with why, agent3 (next batch) is not touched (still at B);
  *   5. agent1 repaired, a drain blocked on agent3 (the stand-in's test annotation): agent1 is
  *      finished (uncordoned at C), agent3 is given back uncordoned, the message names the pod;
- *   6. reboot.yml on agent2 alone: cordoned, drained, rebooted (new boot id), Ready, uncordoned.
+ *   6. reboot.yml on agent2 alone: cordoned, drained, rebooted (new boot id), Ready, uncordoned;
+ *      on agent3, cordoned beforehand by someone else: drained, rebooted, left cordoned.
  * The stand-in's versions are real files: each airgap folder's binary has its version baked
  * in, so an upgrade really replaces the program that runs.
  *
@@ -239,13 +240,21 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
     await sh("server", "k3s kubectl annotate node -- agent3 standin.k3s.io/drain-blocker-");
   });
 
-  test("reboot.yml on one agent: cordoned, drained, rebooted, Ready again, uncordoned", { timeout: 5 * 60_000 }, async () => {
+  test("reboot.yml on one agent: cordoned, drained, rebooted, Ready again, uncordoned; a node cordoned by someone else stays cordoned", { timeout: 5 * 60_000 }, async () => {
     const bootBefore = (await sh("agent2", "cat /proc/sys/kernel/random/boot_id")).trim();
-    const skip = (await events()).length;
+    let skip = (await events()).length;
     const r = await play("reboot.yml", C, ["--limit", "agent2"]);
     assert.equal(r.code, 0, r.output.slice(-6000));
     assert.notEqual((await sh("agent2", "cat /proc/sys/kernel/random/boot_id")).trim(), bootBefore, "agent2 rebooted");
     assert.deepEqual((await events()).slice(skip), ["agent2 cordoned", "agent2 drained", "agent2 uncordoned"]);
     assert.deepEqual((await cluster()).agent2, { version: C, cordoned: false, ready: true, mark: undefined });
+    // The admin cordoned agent3 for their own reasons: its turn drains and reboots it, and leaves it cordoned.
+    await sh("server", "k3s kubectl cordon agent3");
+    skip = (await events()).length;
+    const kept = await play("reboot.yml", C, ["--limit", "agent3"]);
+    assert.equal(kept.code, 0, kept.output.slice(-6000));
+    assert.deepEqual((await events()).slice(skip), ["agent3 drained"]);
+    assert.deepEqual((await cluster()).agent3, { version: B, cordoned: true, ready: true, mark: undefined });
+    await sh("server", "k3s kubectl uncordon agent3");
   });
 });
