@@ -213,7 +213,8 @@ function loadPlay(raw: Raw, file: string, extraVars: Raw, importVars: Raw, impor
   if (raw.serial !== undefined && raw.serial !== null) {
     result.serial = (Array.isArray(raw.serial) ? raw.serial : [raw.serial]).map((s) => (typeof s === "number" ? s : /^\d+$/.test(String(s)) ? Number(s) : String(s)));
     // Caught here, with its place, rather than when the play starts.
-    const bad = result.serial.find((s) => typeof s === "string" && !/^\s*\d+(\.\d+)?\s*%?\s*$/.test(s));
+    // A templated entry ("{{ agents_serial }}") is rendered when the play starts.
+    const bad = result.serial.find((s) => typeof s === "string" && !/^\s*\d+(\.\d+)?\s*%?\s*$/.test(s) && !/\{\{|\{%/.test(s));
     if (bad !== undefined) {
       throw new UserError(`"serial" must be a number, a percentage or a list of those, got ${JSON.stringify(bad)}`, { where: w("serial"), hint: 'Write serial: 2, serial: "30%" or serial: [1, "50%"].' });
     }

@@ -128,6 +128,27 @@ function hostsPattern(run: RunState, play: Play): string {
   return /\{\{|\{%/.test(play.hosts) ? String(new Templar({ ...run.options.extraVars }, { where: `play '${play.name}' hosts` }).render(play.hosts)) : play.hosts;
 }
 
+/**
+ * `serial:` with its templates rendered, as Ansible does before any host is chosen: from the
+ * play's vars and the extra vars (no host's variables exist yet).
+ */
+function playSerial(run: RunState, play: Play): Array<number | string> | undefined {
+  if (!play.serial?.some((s) => typeof s === "string" && /\{\{|\{%/.test(s))) return play.serial;
+  const templar = new Templar({ ...play.vars, ...play.varsFiles, ...run.options.extraVars }, { where: `play '${play.name}' serial` });
+  return play.serial.flatMap((s) => {
+    const value = typeof s === "string" ? templar.render(s) : s;
+    const values = Array.isArray(value) ? value : [value];
+    return values.map((v) => {
+      if (typeof v === "number" || /^\s*\d+\s*$/.test(String(v))) return Number(v);
+      if (/^\s*\d+(\.\d+)?\s*%\s*$/.test(String(v))) return String(v);
+      throw new UserError(`"serial" must be a number, a percentage or a list of those, got ${JSON.stringify(v)} from ${JSON.stringify(s)}`, {
+        where: play.where,
+        hint: "Give the variable a number (-e name=2) or a percentage (-e name=30%).",
+      });
+    });
+  });
+}
+
 /** Runs one play; false when the playbook must stop here (as ansible-playbook's break_play). */
 async function runPlay(run: RunState, play: Play): Promise<boolean> {
   const options = run.options;
@@ -138,7 +159,7 @@ async function runPlay(run: RunState, play: Play): Promise<boolean> {
   for (const h of hosts) run.stats[h] ??= emptyStats();
   const gather: Task | undefined = play.gatherFacts ? { ...GATHER_FACTS, where: play.where, baseDir: play.baseDir } : undefined;
   let goOn = true;
-  for (const batch of batchesOf(hosts, play.serial)) {
+  for (const batch of batchesOf(hosts, playSerial(run, play))) {
     if (options.signal?.aborted) run.interrupted = true;
     if (run.interrupted) break;
     const ps: PlayState = {
