@@ -7,10 +7,11 @@
  * Runnable as `npx zx adhoc ...` (the `adhoc` file at the repo root), `node --import tsx
  * scripts/adhoc.ts ...` and `deno run -A scripts/adhoc.ts ...`.
  */
-import { isAbsolute, join, relative } from "node:path";
+import { join } from "node:path";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { ADHOC_HELP, parseAdhocArgs, type AdhocOptions } from "./lib/adhoc/args.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
+import { reportError } from "./lib/cli/report-error.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -37,25 +38,16 @@ export async function main(argv: string[], io: AdhocIo = {}): Promise<number> {
     }
     return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env });
   } catch (error) {
-    if (error instanceof UserError) {
-      const file = error.where?.file;
-      const shown = file && isAbsolute(file) && !relative(cwd, file).startsWith("..") ? new UserError(error.message, { where: { ...error.where!, file: relative(cwd, file) }, hint: error.hint, exitCode: error.exitCode }) : error;
-      stderr.write(`${shown.format()}\n`);
-      if (verbosity >= 3 && error.stack) stderr.write(`${error.stack}\n`);
-      return error.exitCode;
-    }
-    const e = error instanceof Error ? error : new Error(String(error));
-    stderr.write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
-    return ExitCode.error;
+    return reportError(error, stderr, { cwd, verbosity });
   }
 }
 
 async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; cwd: string; env: Record<string, string | undefined> }): Promise<number> {
   // ansible.cfg and ANSIBLE_* under the flags; the vault passwords before any YAML is read.
-  const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+  const { connectionOverrides, loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
   const { settings } = await loadCommandSettings(options, io);
   const { loadInventory, parseExtraVars, selectHosts } = await import("./lib/inventory/inventory.ts");
-  const { playbookFromData, includeRole, includeTasks } = await import("./lib/playbook/load.ts");
+  const { playbookFromData } = await import("./lib/playbook/load.ts");
   const { runPlaybook } = await import("./lib/run/execute.ts");
   const { formatResult } = await import("./lib/adhoc/output.ts");
   const { formatDiffs } = await import("./lib/report/diff.ts");
@@ -104,17 +96,7 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
       limit: options.limit,
       tags: { only: [], skip: [] },
       extraVars,
-      connection: {
-        user: options.user ?? settings.remoteUser,
-        privateKeyFile: options.privateKey ?? settings.privateKeyFile,
-        become: options.become || settings.become || undefined,
-        becomeUser: settings.becomeUser,
-        hostKeyChecking: settings.hostKeyChecking,
-        timeout: settings.timeout,
-        becomePassword,
-        acceptNewHostKeys: options.acceptNewHostKeys,
-        connection: options.connection,
-      },
+      connection: connectionOverrides(options, settings, becomePassword),
       verbosity: options.verbosity,
       signal: abort.signal,
       sink: (event) => {
@@ -125,8 +107,6 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
           io.stderr.write(`[WARNING]: ${maskSecrets(`${event.host ? `${event.host}: ` : ""}${event.message}`)}\n`);
         }
       },
-      loadIncludedTasks: (file, from) => includeTasks(file, from),
-      loadIncludedRole: (name, from, opts) => includeRole(name, from, opts),
     });
     if (summary.interrupted || abort.signal.aborted) return ExitCode.interrupted;
     if (summary.unreachable) return ExitCode.unreachableOrParse;

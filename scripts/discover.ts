@@ -16,6 +16,7 @@ import { loadInventory } from "./lib/inventory/inventory.ts";
 import { parseDnsmasqLog } from "./lib/netboot/dnsmasq-log.ts";
 import { buildReport, formatReport, type RegisteredClient } from "./lib/netboot/discover-report.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
+import { reportError } from "./lib/cli/report-error.ts";
 
 export const DISCOVER_HELP = `Usage: discover [--log FILE] [-i INVENTORY]... [--yaml]
 
@@ -117,13 +118,7 @@ export async function main(argv: string[], dio: DiscoverIo = {}): Promise<number
     stdout.write(o.yamlOnly ? report.yaml : formatReport(report));
     return ExitCode.ok;
   } catch (error) {
-    if (error instanceof UserError) {
-      stderr.write(`${error.format()}\n`);
-      return error.exitCode;
-    }
-    const e = error instanceof Error ? error : new Error(String(error));
-    stderr.write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
-    return ExitCode.error;
+    return reportError(error, stderr);
   }
 }
 

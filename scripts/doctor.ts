@@ -24,6 +24,7 @@ import type { Transport } from "./lib/transport/types.ts";
 import { CHECKS, type CheckName, hostnamesUnique, iscsid, longhornSchedulable, memoryCgroup, nodesReady, ssdMount, staticAddress, timeSync, type Verdict } from "./lib/doctor/checks.ts";
 import { parseProbe, probeCommand, type HostProbe } from "./lib/doctor/probe.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
+import { reportError } from "./lib/cli/report-error.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -274,12 +275,7 @@ export async function main(argv: string[], io: DoctorIo = {}): Promise<number> {
     stdout.write(maskSecrets(options.json ? JSON.stringify({ ok: !failed, verdicts }, null, 2) + "\n" : formatVerdicts(verdicts)));
     return failed ? ExitCode.hostFailed : ExitCode.ok;
   } catch (error) {
-    if (error instanceof UserError) {
-      stderr.write(maskSecrets(`${error.format()}\n`));
-      return error.exitCode;
-    }
-    stderr.write(maskSecrets(`internal error: ${(error as Error).stack ?? String(error)}\n`));
-    return ExitCode.error;
+    return reportError(error, stderr);
   }
 }
 

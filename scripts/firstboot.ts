@@ -16,6 +16,7 @@ import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
 import { UsageError } from "./lib/cli/args.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
+import { reportError } from "./lib/cli/report-error.ts";
 import { maskSecrets, registerSecret } from "./lib/shell/secret.ts";
 import { HELP, parseFirstbootArgs, type FirstbootOptions } from "./lib/firstboot/args.ts";
 import { inspectTarget } from "./lib/firstboot/target.ts";
@@ -68,13 +69,7 @@ export async function main(argv: string[], io: FirstbootIo = {}): Promise<number
       interactive: io.interactive ?? Boolean(process.stdin.isTTY),
     });
   } catch (error) {
-    if (error instanceof UserError) {
-      err(`${error.format()}\n`);
-      return error.exitCode;
-    }
-    const e = error instanceof Error ? error : new Error(String(error));
-    err(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
-    return ExitCode.error;
+    return reportError(error, { write: err });
   }
 }
 

@@ -10,11 +10,12 @@
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, isAbsolute, join, relative, resolve } from "node:path";
+import { extname, join, relative, resolve } from "node:path";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { UsageError } from "./lib/cli/args.ts";
 import { INVENTORY_HELP, parseInventoryArgs, type InventoryOptions } from "./lib/inventory-edit/args.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
+import { reportError } from "./lib/cli/report-error.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -45,16 +46,7 @@ export async function main(argv: string[], io: InventoryIo = {}): Promise<number
     const sources = () => inventorySources(options.inventory, cwd, settings);
     return options.command ? await edit(options, sources, { stdout, stderr, cwd }) : await list(options, sources, { stdout, cwd });
   } catch (error) {
-    if (error instanceof UserError) {
-      const file = error.where?.file;
-      const shown = file && isAbsolute(file) && !relative(cwd, file).startsWith("..") ? new UserError(error.message, { where: { ...error.where!, file: relative(cwd, file) }, hint: error.hint, exitCode: error.exitCode }) : error;
-      stderr.write(`${shown.format()}\n`);
-      if (verbosity >= 3 && error.stack) stderr.write(`${error.stack}\n`);
-      return error.exitCode;
-    }
-    const e = error instanceof Error ? error : new Error(String(error));
-    stderr.write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
-    return ExitCode.error;
+    return reportError(error, stderr, { cwd, verbosity });
   }
 }
 

@@ -11,6 +11,8 @@ import { nodeSpecs } from "./lib/lab/spec.ts";
 import { up } from "./lib/lab/up.ts";
 import { down } from "./lib/lab/down.ts";
 import { status } from "./lib/lab/status.ts";
+import { healNode, injectFault, parseFaultKind } from "./lib/lab/fault/index.ts";
+import { parseDuration } from "./lib/lab/fault/duration.ts";
 import { STANDIN_DEFAULT_VERSION, writeStandinAirgapDir } from "./lib/lab/k3s-standin/airgap.ts";
 
 const HELP = `Usage: npm run lab -- <command> [options]        (as root)
@@ -24,6 +26,21 @@ Commands:
   up       boot the lab (builds and caches the base rootfs on first use)
   status   what runs: PIDs, addresses, whether sshd answers
   down     stop everything the lab started and remove its namespaces, links, loop devices
+  fault NODE KIND [--for 10s] [--path DIR]
+           break a node on purpose (also while a playbook runs), one fault per node:
+             down       power off: the container is killed, no shutdown
+             sshd-kill  SIGKILL sshd and its sessions (heal starts sshd again)
+             link       pull the cable: the node's link goes down (--for 10s: back after 10 s)
+             reboot     unannounced reset (reboot -ff inside); it boots again by itself
+             hang       SIGSTOP every sshd of the node: TCP connections stay open, nothing answers
+             disk-full  --path DIR: the file system under DIR is full (a filled tmpfs holding a
+                        copy of DIR, mounted over it inside the node; the real disk is untouched)
+             apt-down   the node's apt proxy refuses its connections (nftables in its namespace)
+             rekey      new SSH host keys, sshd restarted: clients must refuse the node
+  heal NODE
+           undo the node's fault exactly (recorded in state.json) and wait until it answers:
+           power on, link up, SIGCONT, unmount, delete the rule; for rekey, accept the new
+           keys into the lab's known_hosts. \`down\` releases faults first
   k3s-airgap DIR [--version V] [--images]
            write an air-gap folder shaped like a k3s release (k3s, k3s-arm64, sha256sum-*.txt)
            whose binaries are the lab's k3s STAND-IN, not a real k3s (default ${STANDIN_DEFAULT_VERSION});
@@ -50,6 +67,8 @@ Examples:
   npm run lab -- up --nodes 3
   npm run lab -- up --node node1 --node node2:ssd --node pi1:arm64:pi:ssd=2G --netboot
   npx zx run playbooks/site.yml -i inventory/lab.yml
+  npm run lab -- fault node2 link --for 20s     # while the playbook runs, from another terminal
+  npm run lab -- heal node2
   npm run lab -- down
 
 Files: base rootfs cache ~/.cache/pi-cluster-runner/rootfs/, lab folder (node copies, key,
@@ -76,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
       "test-lab": { type: "boolean" },
       version: { type: "string" },
       images: { type: "boolean" },
+      for: { type: "string" },
+      path: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -117,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`Bridge ${s.bridge} ${s.bridgeAddress}/24; apt proxy ${s.aptProxyAlive ? `pid ${s.aptProxyPid}` : "not running"}`);
       for (const n of s.nodes) {
         const proc = n.supervisorAlive ? `supervisor ${n.supervisorPid}, nspawn ${n.nspawnPids.join(",") || "-"}` : "not running";
-        console.log(`  ${n.name.padEnd(10)} ${n.address.padEnd(12)} ${n.arch}${n.pi ? " pi" : ""}${n.ssdDevice ? ` ssd=${n.ssdDevice}` : ""}  ${proc}  sshd ${n.sshd ? "up" : "down"}`);
+        console.log(`  ${n.name.padEnd(10)} ${n.address.padEnd(12)} ${n.arch}${n.pi ? " pi" : ""}${n.ssdDevice ? ` ssd=${n.ssdDevice}` : ""}  ${proc}  sshd ${n.sshd ? "up" : "down"}${n.fault ? `  FAULT ${n.fault} (heal: npm run lab -- heal ${n.name})` : ""}`);
       }
       if (s.clientNetns) console.log(`  netboot client namespace: ${s.clientNetns}`);
       if (s.strayNetns.length) console.log(`Leftover namespaces (run down): ${s.strayNetns.join(" ")}`);
@@ -131,6 +152,21 @@ async function main(argv: string[]): Promise<number> {
       console.log(`Lab down (${((Date.now() - t0) / 1000).toFixed(1)}s).`);
       return ExitCode.ok;
     }
+    case "fault": {
+      if (process.getuid?.() !== 0) throw new UserError("The lab needs root", { hint: "sudo npm run lab -- fault NODE KIND", exitCode: ExitCode.error });
+      const kind = parseFaultKind(positionals[2]);
+      const forMs = values.for === undefined ? undefined : parseDuration(values.for);
+      if (forMs !== undefined && kind !== "link") throw new UserError("--for applies to the link fault only", { exitCode: ExitCode.badOptions });
+      if (values.path !== undefined && kind !== "disk-full") throw new UserError("--path applies to the disk-full fault only", { exitCode: ExitCode.badOptions });
+      console.log(await injectFault(config, positionals[1], kind, { forMs, path: values.path }, log));
+      console.log(`Heal:      npm run lab -- heal ${positionals[1]}`);
+      return ExitCode.ok;
+    }
+    case "heal": {
+      if (process.getuid?.() !== 0) throw new UserError("The lab needs root", { hint: "sudo npm run lab -- heal NODE", exitCode: ExitCode.error });
+      console.log(await healNode(config, positionals[1], log));
+      return ExitCode.ok;
+    }
     case "k3s-airgap": {
       const dir = positionals[1];
       if (!dir) throw new UserError("k3s-airgap needs a folder", { hint: "npm run lab -- k3s-airgap /tmp/k3s-airgap", exitCode: ExitCode.badOptions });
@@ -139,9 +175,9 @@ async function main(argv: string[]): Promise<number> {
       return ExitCode.ok;
     }
     default: {
-      const guess = didYouMean(command, ["up", "status", "down", "k3s-airgap", "help"]);
+      const guess = didYouMean(command, ["up", "status", "down", "fault", "heal", "k3s-airgap", "help"]);
       throw new UserError(`Unknown lab command "${command}"`, {
-        hint: guess ? `did you mean "${guess}"? (npm run lab -- --help)` : "commands are up, status, down, k3s-airgap (npm run lab -- --help)",
+        hint: guess ? `did you mean "${guess}"? (npm run lab -- --help)` : "commands are up, status, down, fault, heal, k3s-airgap (npm run lab -- --help)",
         exitCode: ExitCode.badOptions,
       });
     }

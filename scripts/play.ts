@@ -10,13 +10,14 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { REPO_ROOT } from "./lib/repo-root.ts";
-import { maskSecrets } from "./lib/shell/secret.ts";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./lib/cli/args.ts";
 import type { RunOptions } from "./lib/run/options.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
+import { reportError } from "./lib/cli/report-error.ts";
+import { maskSecrets } from "./lib/shell/secret.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -62,38 +63,16 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       stdout.write(`${version()}\n`);
       return ExitCode.ok;
     }
-    return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env });
+    return await run(options, { stdout, stderr, cwd, env: io.env ?? process.env }, argv);
   } catch (error) {
-    return reportError(error, options?.verbosity ?? 0, stderr, cwd);
+    return reportError(error, stderr, { cwd, verbosity: options?.verbosity });
   }
 }
 
-/** Paths under the working directory are shown relative to it, as the user typed them. */
-function relativeWhere(error: UserError, cwd: string): UserError {
-  const file = error.where?.file;
-  if (!file || !isAbsolute(file)) return error;
-  const rel = relative(cwd, file);
-  if (rel.startsWith("..")) return error;
-  return new UserError(error.message, { where: { ...error.where, file: rel }, hint: error.hint, exitCode: error.exitCode });
-}
-
-function reportError(error: unknown, verbosity: number, stderr: Output, cwd: string): number {
-  // An error may quote a value that holds a secret (the become password, a vault value).
-  const write = (text: string) => stderr.write(maskSecrets(text));
-  if (error instanceof UserError) {
-    write(`${relativeWhere(error, cwd).format()}\n`);
-    if (verbosity >= 3 && error.stack) write(`${error.stack}\n`);
-    return error.exitCode;
-  }
-  const e = error instanceof Error ? error : new Error(String(error));
-  write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
-  return ExitCode.error;
-}
-
-async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }): Promise<number> {
+async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }, argv: string[]): Promise<number> {
   const { loadPlaybook } = await import("./lib/playbook/load.ts");
   // ansible.cfg and ANSIBLE_* under the flags; then the vault passwords, before any YAML is read.
-  const { loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+  const { connectionOverrides, loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
   const { settings } = await loadCommandSettings(options, io);
   const roles = await import("./lib/playbook/role.ts");
   const { defaultCollectionsPath, defaultRolesPath } = await import("./lib/playbook/collections.ts");
@@ -145,6 +124,12 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     return ExitCode.ok;
   }
   if (!inventory) throw new UserError("no inventory loaded", { exitCode: ExitCode.badOptions });
+  if (playbooks.some((pb) => pb.plays.some((play) => play.varsPrompt))) {
+    const { askVarsPrompts } = await import("./lib/cli/vars-prompt.ts");
+    const { readLine, readSecretLine } = await import("./lib/cli/prompt.ts");
+    const { registerSecret } = await import("./lib/shell/secret.ts");
+    await askVarsPrompts(playbooks, extraVars, { isTTY: process.stdin.isTTY === true, readLine, readSecretLine, registerSecret });
+  }
   if (options.step && !process.stdin.isTTY) {
     throw new UsageError("--step asks before each task and needs a terminal on stdin", "Run it from a terminal, or use --start-at-task / --tags to choose tasks without asking.");
   }
@@ -167,7 +152,6 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     stderr: io.stderr,
     env: io.env,
   });
-  const { includeRole, includeTasks } = await import("./lib/playbook/load.ts");
   const { runPlaybook } = await import("./lib/run/execute.ts");
   const askStep = options.step ? (await import("./lib/cli/prompt.ts")).askStep : undefined;
 
@@ -204,6 +188,9 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
   process.on("SIGHUP", onHangup);
 
   let code: number = ExitCode.ok;
+  const retry = await import("./lib/cli/retry.ts");
+  const notCompleted = new Set<string>();
+  let retryFile: string | undefined;
   try {
     for (const playbook of playbooks) {
       const runOptions: RunOptions = {
@@ -216,24 +203,22 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
         extraVars,
         startAtTask: options.startAtTask,
         step: askStep ? (task) => askStep(task.name ?? task.module) : undefined,
-        connection: {
-          user: options.user ?? settings.remoteUser,
-          privateKeyFile: options.privateKey ?? settings.privateKeyFile,
-          become: options.become || settings.become || undefined,
-          becomeUser: settings.becomeUser,
-          hostKeyChecking: settings.hostKeyChecking,
-          timeout: settings.timeout,
-          becomePassword,
-          acceptNewHostKeys: options.acceptNewHostKeys,
-          connection: options.connection,
-        },
+        connection: connectionOverrides(options, settings, becomePassword),
         verbosity: options.verbosity,
         sink: reporter.sink,
         signal: abort.signal,
-        loadIncludedTasks: (file, from) => includeTasks(file, from),
-        loadIncludedRole: (name, from, opts) => includeRole(name, from, opts),
       };
       const summary = await runPlaybook(playbook, runOptions);
+      const hosts = retry.hostsToRetry(summary.stats);
+      for (const h of hosts) notCompleted.add(h);
+      // Ansible's retry file, per playbook, when ansible.cfg asks for it (its default is off).
+      if (settings.retryFilesEnabled && hosts.length > 0 && !summary.interrupted) {
+        try {
+          retryFile = retry.writeRetryFile(playbook.file, hosts, settings.retryFilesSavePath);
+        } catch (e) {
+          io.stderr.write(`[WARNING]: Could not create retry file for ${relative(io.cwd, playbook.file)}: ${(e as Error).message}\n`);
+        }
+      }
       const result = summary.interrupted
         ? ExitCode.interrupted
         : summary.unreachable
@@ -251,6 +236,11 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     // Still listening while the report is finished: a Ctrl-C then must not end us without it.
     try {
       await reporter.finish();
+      if (notCompleted.size > 0 && code !== ExitCode.interrupted) {
+        const hosts = [...notCompleted].sort();
+        // Only one playbook's retry file names every host to retry.
+        io.stdout.write(maskSecrets(retry.retryAdvice(argv, hosts, { cwd: io.cwd, retryFile: playbooks.length === 1 ? retryFile : undefined })));
+      }
     } finally {
       process.off("SIGINT", onInterrupt);
       process.off("SIGTERM", onTerminate);

@@ -19,6 +19,7 @@ import { decryptWith, type VaultSecret } from "./lib/vault/keyring.ts";
 import { loadVaultSecrets, splitVaultId } from "./lib/vault/sources.ts";
 import { editInEditor, writeAtomically } from "./lib/vault/files.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
+import { reportError } from "./lib/cli/report-error.ts";
 
 interface Output {
   write(text: string | Uint8Array): unknown;
@@ -69,14 +70,7 @@ export async function main(argv: string[], vio: VaultIo = {}): Promise<number> {
     await run(options, io);
     return ExitCode.ok;
   } catch (error) {
-    if (error instanceof UserError) {
-      io.stderr.write(`${error.format()}\n`);
-      if ((options?.verbosity ?? 0) >= 3 && error.stack) io.stderr.write(`${error.stack}\n`);
-      return error.exitCode;
-    }
-    const e = error instanceof Error ? error : new Error(String(error));
-    io.stderr.write(`internal error: ${e.message}\n${e.stack ?? ""}\n`);
-    return ExitCode.error;
+    return reportError(error, io.stderr, { verbosity: options?.verbosity });
   }
 }
 

@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { which } from "../../scripts/lib/lab/preflight.ts";
+import { standinProgram } from "../../scripts/lib/lab/k3s-standin/airgap.ts";
 
 const K3S = resolve(dirname(fileURLToPath(import.meta.url)), "../../scripts/lib/lab/k3s-standin/k3s.py");
 const skip = !which("python3") ? "no python3" : !which("openssl") ? "no openssl" : false;
@@ -250,5 +251,47 @@ describe("k3s stand-in on loopback", { skip, concurrency: false }, () => {
     assert.equal(gone.status.conditions[0].message, "Kubelet stopped posting node status.");
     assert.match(k3s("fast", ["kubectl", "get", "nodes", "w1"]).stdout, /w1\s+NotReady\s/);
     assert.equal(nodesOf()!.find((n) => n.metadata.name === "fastsrv")!.status.conditions[0].status, "True", "the server keeps beating");
+  });
+
+  // upgrade.yml's lab test reads the order of its steps from standin-events (issue 12).
+  test("an agent of another release reports its own version; the server logs cordon, drain, version change, uncordon in order", { timeout: 30_000 }, async () => {
+    const token = readFileSync(join(node("server").data, "server/token"), "utf8").trim();
+    const url = `https://127.0.0.1:${port}`;
+    const arch = process.arch === "arm64" ? "arm64" : "amd64";
+    const older = join(root, "k3s-v1.30.8.py");
+    const newer = join(root, "k3s-v1.31.9.py");
+    writeFileSync(older, standinProgram("v1.30.8+k3s1", arch));
+    writeFileSync(newer, standinProgram("v1.31.9+k3s2", arch));
+    const run = (program: string) => {
+      const child = spawn("python3", [program, "agent", "-d", node("upg").data, "--node-name", "upg"], { env: env("upg", { K3S_URL: url, K3S_TOKEN: token }), stdio: ["ignore", "ignore", "pipe"] });
+      children.push(child);
+      return child;
+    };
+    const versionOf = () => kubectlNodes()?.find((n) => n.metadata.name === "upg")?.status.nodeInfo.kubeletVersion as string | undefined;
+    const first = run(older);
+    await until("upg registered at v1.30.8", () => (versionOf() === "v1.30.8+k3s1" ? true : undefined));
+    assert.equal(kubectlNodes()!.find((n) => n.metadata.name === "srv")!.status.nodeInfo.kubeletVersion, "v1.31.4+k3s1", "the server keeps its own version");
+    assert.equal(k3s("server", ["kubectl", "drain", "upg", "--ignore-daemonsets"]).rc, 0);
+    await stop(first);
+    run(newer);
+    await until("upg back at v1.31.9", () => (versionOf() === "v1.31.9+k3s2" ? true : undefined));
+    assert.equal(k3s("server", ["kubectl", "uncordon", "upg"]).rc, 0);
+    assert.equal(k3s("server", ["kubectl", "uncordon", "upg"]).rc, 0, "a second uncordon changes nothing and logs nothing");
+    const events = readFileSync(join(node("server").data, "standin-events"), "utf8").split("\n").filter((l) => / upg /.test(l)).map((l) => l.split(" ").slice(2).join(" "));
+    assert.deepEqual(events, ["version v1.30.8+k3s1", "cordoned", "drained", "version v1.30.8+k3s1 -> v1.31.9+k3s2", "uncordoned"]);
+  });
+
+  test("drain: a pod whose eviction is refused (test knob) keeps the drain retrying until --timeout, with kubectl's messages", { timeout: 30_000 }, () => {
+    assert.equal(k3s("server", ["kubectl", "annotate", "node", "--", "upg", "standin.k3s.io/drain-blocker=shop/web-0"]).stdout, "node/upg annotated\n");
+    const started = Date.now();
+    const r = k3s("server", ["kubectl", "drain", "--ignore-daemonsets", "--timeout=2s", "--", "upg"]);
+    assert.ok(Date.now() - started >= 1900, "the drain waited for its timeout");
+    assert.equal(r.rc, 1);
+    assert.match(r.stderr, /^error when evicting pods\/"web-0" -n "shop" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\.$/m);
+    assert.match(r.stderr, /^error: error when evicting pods\/"web-0" -n "shop": global timeout reached: 2s\n$/m);
+    assert.equal(kubectlNodes()!.find((n) => n.metadata.name === "upg")!.spec.unschedulable, true, "drain cordons first");
+    assert.equal(k3s("server", ["kubectl", "annotate", "node", "upg", "standin.k3s.io/drain-blocker-"]).rc, 0);
+    assert.equal(k3s("server", ["kubectl", "drain", "--timeout=2s", "upg"]).rc, 0);
+    k3s("server", ["kubectl", "uncordon", "upg"]);
   });
 });

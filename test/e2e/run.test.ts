@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { useSshd, sshdAvailable, type Sshd } from "../support/sshd.ts";
 import { loadInventory } from "../../scripts/lib/inventory/inventory.ts";
-import { loadPlaybook, includeRole, includeTasks } from "../../scripts/lib/playbook/load.ts";
+import { loadPlaybook } from "../../scripts/lib/playbook/load.ts";
 import { runPlaybook } from "../../scripts/lib/run/execute.ts";
 import type { RunEvent } from "../../scripts/lib/run/events.ts";
 import type { RunOptions } from "../../scripts/lib/run/options.ts";
@@ -46,8 +46,6 @@ async function runFile(playbookFile: string, inventoryFile: string, extra: Parti
     connection: {},
     verbosity: 0,
     sink: (e) => events.push(e),
-    loadIncludedTasks: includeTasks,
-    loadIncludedRole: (name, from, o) => includeRole(name, from, o),
     createTransport: (host, vars, overrides) => {
       const s = connectionSettingsFromVars(host, vars, overrides);
       return createTransport(host, { ...s, knownHostsFiles: [sshd!.knownHostsFile], useSshConfig: false, agentSocket: "", warn: () => {} });

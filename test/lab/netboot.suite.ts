@@ -6,8 +6,14 @@
  * Pi 4 / Pi 5 TFTP sequence must come from the client's serial folder with the right content.
  * Two clients get distinct identities; a third client changes only its own files.
  *
+ * The OS comes as a Raspberry Pi OS-shaped disk image (.img.xz: MBR, FAT boot partition, ext4
+ * root) built here without loop devices, imported by the role without mounts; a tarball of the
+ * same tree replaces it later. In full DHCP mode the master masquerades for the nodes (its own
+ * nftables table, a foreign table left alone). The rpi_eeprom module runs against a STAND-IN
+ * rpi-eeprom-config (a shell script keeping the bootloader config in a file).
+ *
  * What this cannot prove (containers have no nfsd and cannot boot a kernel): that the NFS root
- * mounts and boots. The firmware set in the OS tarball is FAKE (files named like Raspberry Pi
+ * mounts and boots. The firmware set in the OS image is FAKE (files named like Raspberry Pi
  * firmware, each holding a line that says it is fake and which file it is), so a misplaced file
  * is caught by its content.
  *
@@ -16,6 +22,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -24,6 +31,7 @@ import { stringify } from "yaml";
 import { bootLab, labAvailable, type Lab } from "../support/lab.ts";
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { which } from "../../scripts/lib/lab/preflight.ts";
+import { buildOsImage, osImageToolsMissing } from "../support/os-image.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = namedLabConfig("test-lab-nb", "pinb", 3);
@@ -57,6 +65,8 @@ const skipReason = await netbootSkipReason();
 
 async function netbootSkipReason(): Promise<string | false> {
   if (!which("busybox")) return "busybox is not installed (apt-get install busybox): it is the TFTP client";
+  const noImage = osImageToolsMissing();
+  if (noImage) return `${noImage}: the test builds a disk image`;
   const reason = await labAvailable(SPEC, CONFIG);
   return reason ? `no lab: ${reason}` : false;
 }
@@ -77,7 +87,7 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
 }
 
 /** A Raspberry Pi OS-like root filesystem, tiny, with the identity a client must not share. */
-function makeTarball(dir: string): string {
+function makeOsTree(dir: string): string {
   const root = join(dir, "rootfs");
   const put = (rel: string, content: string) => {
     mkdirSync(dirname(join(root, rel)), { recursive: true });
@@ -98,11 +108,17 @@ function makeTarball(dir: string): string {
   mkdirSync(join(root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
   symlinkSync("/lib/systemd/system/dphys-swapfile.service", join(root, "etc/systemd/system/multi-user.target.wants/dphys-swapfile.service"));
   mkdirSync(join(root, "root"), { recursive: true });
+  return root;
+}
+
+function makeTarball(root: string, dir: string): string {
   const tarball = join(dir, "fake-raspios-rootfs.tar.gz");
   const r = spawnSync("tar", ["-czf", tarball, "--owner=0", "--group=0", "-C", root, "."]);
   assert.equal(r.status, 0, `tar: ${r.stderr}`);
   return tarball;
 }
+
+const sha1 = (file: string) => createHash("sha1").update(readFileSync(file)).digest("hex");
 
 /**
  * A Pi bootloader's DHCP DISCOVER (options 53, 60, 93, 94, 97, 55), sent from the client
@@ -142,13 +158,16 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
   let lab: Lab | undefined;
   let dir: string;
   let tarball: string;
+  let image: string;
   let playbook: string;
   let master: string;
 
   before(
     async () => {
       dir = mkdtempSync(join(tmpdir(), "pi-netboot-"));
-      tarball = makeTarball(dir);
+      const tree = makeOsTree(dir);
+      tarball = makeTarball(tree, dir);
+      image = buildOsImage(tree, join(dir, "fake-raspios-lite.img"), { xz: true });
       playbook = join(dir, "netboot.yml");
       writeFileSync(playbook, stringify([{ name: "Netboot master", hosts: "netboot_master", become: true, gather_facts: true, roles: ["netboot-master"] }]));
       writeFileSync(join(dir, "dhcp-probe.mjs"), DHCP_PROBE);
@@ -190,7 +209,7 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
                 netboot_interface: "eth0",
                 netboot_server_address: master,
                 netboot_proxy_network: `${CONFIG.subnet}.0`,
-                netboot_os_tarball: tarball,
+                netboot_os_image: image,
                 netboot_admin_ssh_keys: [publicKey],
                 ...masterVars,
               },
@@ -265,6 +284,37 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     assert.match(conf, /^active$/m, "dnsmasq is not running");
   });
 
+  test("the disk image is imported without mounts: the ext4 root and the FAT boot partition, once", async () => {
+    const base = "/srv/netboot/base";
+    const out = await onMaster(
+      [
+        `ls -A ${base} | grep '^.netboot-import-'`,
+        `cat ${base}/etc/hostname ${base}/boot/firmware/start4.elf ${base}/boot/firmware/overlays/README`,
+        `readlink ${base}/boot/vmlinuz ${base}/etc/systemd/system/multi-user.target.wants/dphys-swapfile.service`,
+        `stat -c 'machine-id %s bytes' ${base}/etc/machine-id`,
+        `ls ${base}/etc/ssh`,
+        `for f in ${base}/lost+found ${base}.img ${base}.new ${base}.old; do [ ! -e "$f" ] || echo "left: $f"; done`,
+        `echo "netboot mounts: $(grep -c /srv/netboot /proc/mounts)"`,
+      ].join("; "),
+    );
+    assert.equal(
+      out,
+      [
+        `.netboot-import-${sha1(image)}`,
+        "raspberrypi",
+        fakeContent("start4.elf").trimEnd(),
+        fakeContent("overlays/README").trimEnd(),
+        "vmlinuz-6.1.0-fake",
+        "/lib/systemd/system/dphys-swapfile.service",
+        "machine-id 0 bytes",
+        "sshd_config",
+        "netboot mounts: 0",
+        "",
+      ].join("\n"),
+      "the tree imported from the image",
+    );
+  });
+
   test("a bad client variable stops the run before anything is written, naming the client and the value", { timeout: 5 * 60_000 }, async () => {
     const inventory = writeInventory([PI4, PI5, PXE, { ...PI4_BY_MAC, serial: "ABC; rm -rf /" }]);
     const r = await run("npx", ["zx", "run", "-i", inventory, playbook], { CI: "true", ANSIBLE_ROLES_PATH: join(repo, "roles") });
@@ -323,6 +373,9 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
         `echo "host_key=$(sha256sum < ${root}/etc/ssh/ssh_host_ed25519_key.pub | cut -c1-64)"`,
         `echo "fstab=$(grep -v '^#' ${root}/etc/fstab | tr '\\n' '|')"`,
         `echo "swap=$(readlink ${root}/etc/systemd/system/dphys-swapfile.service)"`,
+        `echo "wizard=$(readlink ${root}/etc/systemd/system/userconfig.service)"`,
+        `echo "sshd=$(readlink ${root}/etc/systemd/system/multi-user.target.wants/ssh.service)"`,
+        `echo "cloud_init=$(test -f ${root}/etc/cloud/cloud-init.disabled && echo disabled)"`,
         `echo "keys=$(cat ${root}/root/.ssh/authorized_keys | wc -l)"`,
         `echo "export=$(cat /etc/exports.d/netboot-${c.name}.exports)"`,
       ].join("; "),
@@ -339,6 +392,9 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
       assert.match(id.host_key, /^[0-9a-f]{64}$/, `${c.name}: no ed25519 host key`);
       assert.equal(id.fstab, "proc /proc proc defaults 0 0|", `${c.name}: fstab not reduced`);
       assert.equal(id.swap, "/dev/null", `${c.name}: dphys-swapfile not masked`);
+      assert.equal(id.wizard, "/dev/null", `${c.name}: the first-boot user wizard not masked`);
+      assert.equal(id.sshd, "/lib/systemd/system/ssh.service", `${c.name}: sshd not enabled`);
+      assert.equal(id.cloud_init, "disabled", `${c.name}: cloud-init not disabled`);
       assert.equal(id.keys, "1", `${c.name}: the admin's key is not authorized`);
       assert.equal(id.export, `/srv/nfs/${c.name} ${c.address}(rw,sync,no_subtree_check,no_root_squash)`, `${c.name}: export`);
     }
@@ -374,6 +430,54 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     assert.match(r.stdout, /pi-dca632999999:\n\s+netboot_mac: "dc:a6:32:99:99:99"/, r.stdout);
   });
 
+  test("rpi_eeprom: BOOT_ORDER staged once through (a STAND-IN) rpi-eeprom-config, a reboot required, then nothing", { timeout: 5 * 60_000 }, async () => {
+    // STAND-IN for Raspberry Pi OS's rpi-eeprom-config (no bootloader here): the config lives in
+    // a file; --apply stages it as pieeprom.upd (plain text here, a signed image on a Pi); given
+    // a file it prints that image's config. Every call is logged.
+    const standin = [
+      "#!/bin/sh",
+      "# STAND-IN for rpi-eeprom-config, installed by test/lab/netboot.suite.ts",
+      'echo "$*" >> /var/lib/eeprom-standin/calls',
+      'case "${1:-}" in',
+      '  "") cat /var/lib/eeprom-standin/boot.conf;;',
+      '  --apply) [ -f "$2" ] || { echo "$2: not found" >&2; exit 1; }; cp "$2" /boot/firmware/pieeprom.upd;;',
+      '  --) cat "$2";;',
+      '  *) cat "$1";;',
+      "esac",
+    ].join("\n");
+    await onMaster(
+      `mkdir -p /var/lib/eeprom-standin /boot/firmware && printf '[all]\\nBOOT_UART=0\\nBOOT_ORDER=0xf41\\n' > /var/lib/eeprom-standin/boot.conf && : > /var/lib/eeprom-standin/calls && cat > /usr/local/bin/rpi-eeprom-config <<'EOF'\n${standin}\nEOF\nchmod 755 /usr/local/bin/rpi-eeprom-config`,
+    );
+    const play = (args: Record<string, unknown>) => {
+      const file = join(dir, "eeprom.yml");
+      writeFileSync(file, stringify([{ hosts: "netboot_master", gather_facts: false, tasks: [{ name: "Boot from the network after the SD card", rpi_eeprom: args, register: "eeprom" }, { debug: { msg: "reboot_required={{ eeprom.reboot_required }}" } }] }]));
+      return run("npx", ["zx", "run", "-i", writeInventory([PI4, PI5, PXE]), file], { CI: "true" });
+    };
+    try {
+      const first = await play({ boot_order: "0xf21", tftp_prefix: 2 });
+      assert.equal(first.code, 0, first.stdout.slice(-3000));
+      assert.match(first.stdout, /BOOT_ORDER 0xf41 -> 0xf21, TFTP_PREFIX \(unset\) -> 2: staged, flashed at the next reboot/, first.stdout.slice(-3000));
+      assert.match(first.stdout, /reboot_required=[Tt]rue/);
+      assert.equal(await onMaster("cat /boot/firmware/pieeprom.upd"), "[all]\nBOOT_UART=0\nBOOT_ORDER=0xf21\nTFTP_PREFIX=2\n");
+      // Before the reboot: the staged image already says so; nothing staged again, reboot still due.
+      const again = await play({ boot_order: "0xF21", tftp_prefix: 2 });
+      assert.match(again.stdout, /changed=0/, again.stdout.slice(-3000));
+      assert.match(again.stdout, /reboot_required=[Tt]rue/);
+      // The bootloader flashes the staged config at the reboot (what a Pi does; here by hand).
+      await onMaster("mv /boot/firmware/pieeprom.upd /var/lib/eeprom-standin/boot.conf");
+      const flashed = await play({ boot_order: "0xf21", tftp_prefix: 2 });
+      assert.match(flashed.stdout, /changed=0/, flashed.stdout.slice(-3000));
+      assert.match(flashed.stdout, /reboot_required=[Ff]alse/);
+      const bad = await play({ boot_order: "0xf21\nBOOT_UART=1" });
+      assert.notEqual(bad.code, 0, "a BOOT_ORDER with a second line was accepted");
+      assert.match(bad.stdout + bad.stderr, /boot_order.*must be a BOOT_ORDER/s);
+      const calls = (await onMaster("cat /var/lib/eeprom-standin/calls")).trim().split("\n");
+      assert.equal(calls.filter((c) => c.startsWith("--apply")).length, 1, `rpi-eeprom-config --apply ran more than once: ${calls.join(" | ")}`);
+    } finally {
+      await onMaster("rm -rf /usr/local/bin/rpi-eeprom-config /var/lib/eeprom-standin /boot/firmware/pieeprom.upd");
+    }
+  });
+
   test("adding a third client (by MAC) changes only its files", { timeout: 10 * 60_000 }, async () => {
     const snapshot = () =>
       onMaster(
@@ -401,8 +505,10 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     assert.match(await onMaster("systemctl is-active dnsmasq"), /^active/, "dnsmasq stopped");
   });
 
-  test("full DHCP mode: a registered client gets its own address from the master, forwarding on", { timeout: 5 * 60_000 }, async () => {
-    const full = { netboot_dhcp_mode: "full", netboot_dhcp_range_start: `${CONFIG.subnet}.100`, netboot_dhcp_range_end: `${CONFIG.subnet}.150` };
+  test("full DHCP mode: a registered client gets its own address from the master, forwarding and masquerading on", { timeout: 5 * 60_000 }, async () => {
+    const full = { netboot_dhcp_mode: "full", netboot_dhcp_range_start: `${CONFIG.subnet}.100`, netboot_dhcp_range_end: `${CONFIG.subnet}.150`, netboot_uplink_interface: "wan0" };
+    // Someone else's nftables table, which the role must leave alone.
+    await onMaster("apt-get install -y -qq nftables >/dev/null && nft add table inet someone_else && nft add chain inet someone_else keep '{ type filter hook input priority 0; policy accept; }'");
     const inventory = writeInventory([PI4, PI5, PXE, PI4_BY_MAC], full);
     const changed = await converge(inventory, "full mode");
     assert.ok(changed.some((t) => t.endsWith("Configure dnsmasq for network boot")), `the mode switch did not change the dnsmasq config: ${changed.join(", ")}`);
@@ -410,6 +516,14 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     const conf = await onMaster("cat /etc/dnsmasq.d/pi-cluster-netboot.conf; cat /proc/sys/net/ipv4/ip_forward");
     assert.ok(conf.includes(`dhcp-host=${PI4.mac},set:netboot_pi,${PI4.address},${PI4.name}`), conf);
     assert.match(conf, /^1$/m, "ip_forward is not on");
+    const nat = await onMaster("nft list table ip pi_cluster_netboot; nft list table inet someone_else; systemctl is-enabled pi-cluster-netboot-nat");
+    assert.match(nat, /type nat hook postrouting priority srcnat; policy accept;\s+oifname "wan0" masquerade/, `no masquerade rule:\n${nat}`);
+    assert.match(nat, /table inet someone_else \{\s+chain keep \{/, `the foreign table was touched:\n${nat}`);
+    assert.match(nat, /^enabled$/m, "the NAT unit is not enabled at boot");
+    // nftables.service flushes the whole ruleset; the NAT unit follows it and loads our table again.
+    // systemctl returns once nftables itself restarted; the NAT unit's restart follows it (bounded wait).
+    const after = await onMaster("systemctl restart nftables && for i in $(seq 50); do nft list tables | grep -q pi_cluster_netboot && break; sleep 0.2; done; nft list tables");
+    assert.match(after, /^table ip pi_cluster_netboot$/m, `restarting nftables lost the NAT table:\n${after}`);
     // The client namespace becomes pi-a (its MAC) and asks for a lease as its bootloader would.
     const ns = lab!.clientNetns!;
     assert.equal(spawnSync("ip", ["-n", ns, "link", "set", "eth0", "address", PI4.mac]).status, 0);
@@ -417,5 +531,22 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
     const said = `${r.stdout}${r.stderr}`;
     assert.match(said, new RegExp(`lease of ${PI4.address.replaceAll(".", "\\.")} obtained`), `no lease of ${PI4.address}:\n${said}`);
     assert.match(said, new RegExp(`from ${master.replaceAll(".", "\\.")}`), said);
+  });
+  test("a root filesystem tarball of the same tree replaces the imported image once; client roots untouched; proxy mode again drops the NAT", { timeout: 5 * 60_000 }, async () => {
+    const roots = () => onMaster(`cd /srv/nfs && find ${PI4.name} ${PI5.name} -type f -exec sha256sum {} + | sort`);
+    const before = await roots();
+    const inventory = writeInventory([PI4, PI5, PXE, PI4_BY_MAC], { netboot_os_image: "", netboot_os_tarball: tarball });
+    const changed = await converge(inventory, "tarball");
+    assert.ok(changed.some((t) => t.endsWith("Import the OS tree from the image (once per image)")), `the tarball was not imported: ${changed.join(", ")}`);
+    assert.equal(await onMaster("ls -A /srv/netboot/base | grep '^.netboot-import-'"), `.netboot-import-${sha1(tarball)}\n`);
+    assert.equal(await roots(), before, "a new OS tree changed existing client roots");
+    // Back in proxy mode: the NAT table and its unit are gone, nftables' own table stays.
+    assert.ok(changed.some((t) => t.endsWith("Remove the NAT table and its unit when the master no longer masquerades")), changed.join(", "));
+    const nat = await onMaster("nft list tables; ls /etc/systemd/system/pi-cluster-netboot-nat.service /etc/nftables.d/pi-cluster-netboot.nft 2>&1 || true");
+    assert.doesNotMatch(nat, /table ip pi_cluster_netboot/, nat);
+    assert.match(nat, /^table inet filter$/m, `nftables' own table was touched:\n${nat}`);
+    assert.match(nat, /cannot access '\/etc\/systemd\/system\/pi-cluster-netboot-nat.service'/, nat);
+    assert.match(nat, /cannot access '\/etc\/nftables.d\/pi-cluster-netboot.nft'/, nat);
+    assert.deepEqual(await converge(inventory, "tarball again"), [], "the second tarball run changed tasks");
   });
 });

@@ -29,6 +29,14 @@ export interface Sshd {
   restart(): Promise<void>;
   /** Kills the sshd without removing files (for "connection refused" tests); restart() brings it back. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOPs the sshd and its sessions' sshd processes (by PID): the host stops answering while
+   * its TCP connections stay open, as a hung node. thaw() (SIGCONT) undoes it; kill() and stop() thaw first.
+   */
+  freeze(): void;
+  thaw(): void;
+  /** Replaces the host key with a new one (a reflashed node) and restarts; the known_hosts file keeps the old key. */
+  rekey(): Promise<void>;
   /** Kills the sshd and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -36,6 +44,11 @@ export interface Sshd {
 export interface SshdOptions {
   /** Extra sshd_config lines. */
   extraConfig?: string[];
+  /**
+   * Shell commands run (as root) in the sshd's private mount namespace before it starts, e.g. a
+   * small tmpfs for a disk-full test: only the sshd's sessions see such a mount. Refused when not root.
+   */
+  namespaceSetup?: string[];
 }
 
 const SSHD = "/usr/sbin/sshd";
@@ -127,6 +140,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     let child: ChildProcess | undefined;
     let stderr = "";
     const isRoot = process.getuid?.() === 0;
+    if (options.namespaceSetup?.length && !isRoot) throw new Error("namespaceSetup needs root (a private mount namespace)");
+    const setup = (options.namespaceSetup ?? []).map((c) => ` && ${c}`).join("");
     // If this test process dies without running after() (SIGKILL, runner timeout), the kernel
     // sends sshd SIGTERM (PR_SET_PDEATHSIG): no sshd outlives its test. exec keeps one PID.
     const deathSig = spawnSync("sh", ["-c", "command -v setpriv"]).status === 0 ? "setpriv --pdeathsig TERM " : "";
@@ -134,7 +149,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       stderr = "";
       const c: ChildProcess = isRoot
         ? // `exec` twice: the PID we hold is sshd's own, so killing it by PID kills sshd.
-          spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount -t tmpfs none /run && mkdir -p /run/sshd${shadowBashrc} && exec ${deathSig}${SSHD} -D -e -f '${config}'`], { stdio: ["ignore", "ignore", "pipe"] })
+          spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount -t tmpfs none /run && mkdir -p /run/sshd${shadowBashrc}${setup} && exec ${deathSig}${SSHD} -D -e -f '${config}'`], { stdio: ["ignore", "ignore", "pipe"] })
         : spawn("sh", ["-c", `exec ${deathSig}${SSHD} -D -e -f '${config}'`], { stdio: ["ignore", "ignore", "pipe"] });
       c.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
       c.on("error", (e) => (stderr += String(e)));
@@ -145,7 +160,35 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         throw new Error(`sshd did not start on 127.0.0.1:${port}: ${stderr.trim() || "no output"}`);
       }
     };
+    /** The sshd processes: the listener and, below it, the sessions' sshd processes (not their shells). */
+    const sshdPids = (): number[] => {
+      const pid = child?.pid;
+      if (!pid || child?.exitCode !== null || child?.signalCode !== null) return [];
+      const all = [pid];
+      for (let i = 0; i < all.length; i++) {
+        const below = spawnSync("pgrep", ["-P", String(all[i]), "-x", "sshd(-session|-auth)?"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
+        all.push(...below);
+      }
+      return all;
+    };
+    let frozen: number[] = [];
+    const signalAll = (pids: number[], signal: NodeJS.Signals) => {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, signal);
+        } catch {}
+      }
+    };
+    const freeze = () => {
+      frozen = sshdPids();
+      signalAll(frozen, "SIGSTOP");
+    };
+    const thaw = () => {
+      signalAll(frozen, "SIGCONT");
+      frozen = [];
+    };
     const kill = async () => {
+      thaw();
       const c = child;
       child = undefined;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;
@@ -175,8 +218,18 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       hostKeyPublic,
       dir,
       kill,
+      freeze,
+      thaw,
       restart: async () => {
         await kill();
+        await launch();
+      },
+      rekey: async () => {
+        await kill();
+        rmSync(join(dir, "host_key"), { force: true });
+        rmSync(join(dir, "host_key.pub"), { force: true });
+        const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "host_key", "-f", join(dir, "host_key")], { encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
         await launch();
       },
       stop: async () => {

@@ -2,8 +2,7 @@
  * The command line of scripts/adhoc.ts, as `ansible`: `adhoc PATTERN -m MODULE -a ARGS` with
  * -i, -l, -b, -K, -f, -C, -D, -e, -o, -u, --private-key, -c, -v. Mistakes are UsageErrors (exit 5).
  */
-import { UsageError } from "../cli/args.ts";
-import { didYouMean } from "../errors.ts";
+import { UsageError, connectionType, parseFlags, positiveInt, type Flag } from "../cli/flags.ts";
 
 export interface AdhocOptions {
   pattern?: string;
@@ -32,19 +31,7 @@ export interface AdhocOptions {
   help: boolean;
 }
 
-interface Flag {
-  long: string[];
-  short?: string;
-  value?: boolean;
-  apply(o: AdhocOptions, v: string): void;
-}
-
-function positiveInt(v: string, flag: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${flag} must be a positive whole number, got "${v}"`);
-  return Number(v);
-}
-
-const FLAGS: Flag[] = [
+const FLAGS: Flag<AdhocOptions>[] = [
   { long: ["module-name"], short: "m", value: true, apply: (o, v) => (o.module = v) },
   { long: ["args"], short: "a", value: true, apply: (o, v) => (o.args = v) },
   { long: ["inventory", "inventory-file"], short: "i", value: true, apply: (o, v) => o.inventory.push(v) },
@@ -59,16 +46,7 @@ const FLAGS: Flag[] = [
   { long: ["one-line"], short: "o", apply: (o) => (o.oneLine = true) },
   { long: ["user"], short: "u", value: true, apply: (o, v) => (o.user = v) },
   { long: ["private-key", "key-file"], value: true, apply: (o, v) => (o.privateKey = v) },
-  {
-    long: ["connection"],
-    short: "c",
-    value: true,
-    apply: (o, v) => {
-      if (v === "local") o.connection = "local";
-      else if (["ssh", "smart", "paramiko"].includes(v)) o.connection = "ssh";
-      else throw new UsageError(`--connection must be ssh or local, got "${v}"`);
-    },
-  },
+  { long: ["connection"], short: "c", value: true, apply: (o, v) => (o.connection = connectionType(v)) },
   { long: ["accept-new-host-keys"], apply: (o) => (o.acceptNewHostKeys = true) },
   { long: ["vault-id"], value: true, apply: (o, v) => o.vaultIds.push(v) },
   { long: ["vault-password-file", "vault-pass-file"], value: true, apply: (o, v) => o.vaultPasswordFiles.push(v) },
@@ -79,47 +57,7 @@ const FLAGS: Flag[] = [
 
 export function parseAdhocArgs(argv: string[]): AdhocOptions {
   const o: AdhocOptions = { module: "command", inventory: [], become: false, askBecomePass: false, forks: 5, forksGiven: false, check: false, diff: false, extraVars: [], oneLine: false, acceptNewHostKeys: false, vaultIds: [], vaultPasswordFiles: [], askVaultPass: false, verbosity: 0, help: false };
-  const byLong = new Map(FLAGS.flatMap((f) => f.long.map((l) => [l, f] as const)));
-  const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const next = (flag: string) => {
-      if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
-      return argv[++i];
-    };
-    if (arg === "--") {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq >= 0 ? eq : undefined);
-      const flag = byLong.get(name);
-      if (!flag) {
-        const guess = didYouMean(name, byLong.keys());
-        throw new UsageError(`unknown option --${name}${guess ? `; did you mean --${guess}?` : ""}`);
-      }
-      if (flag.value) flag.apply(o, eq >= 0 ? arg.slice(eq + 1) : next(`--${name}`));
-      else if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      else flag.apply(o, "");
-      continue;
-    }
-    if (arg.startsWith("-") && arg.length > 1) {
-      for (let j = 1; j < arg.length; j++) {
-        const flag = byShort.get(arg[j]);
-        if (!flag) throw new UsageError(`unknown option -${arg[j]}${arg.length > 2 ? ` (in ${arg})` : ""}`);
-        if (flag.value) {
-          const rest = arg.slice(j + 1);
-          flag.apply(o, rest !== "" ? rest.replace(/^=/, "") : next(`-${arg[j]}`));
-          break;
-        }
-        flag.apply(o, "");
-      }
-      continue;
-    }
-    positional.push(arg);
-  }
+  const positional = parseFlags(argv, FLAGS, o);
   if (o.help) return o;
   if (positional.length === 0) throw new UsageError("no host pattern given", "Usage: adhoc PATTERN -m MODULE -a ARGS (e.g. adhoc all -a uptime).");
   if (positional.length > 1) throw new UsageError(`one host pattern, got "${positional.join(" ")}"`, "Join patterns with a colon (agents:servers) or quote -a's value.");

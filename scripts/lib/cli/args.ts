@@ -2,7 +2,9 @@
  * ansible-playbook's command line: flags, their short forms, repeatable lists, -vvv counting,
  * short-flag clusters (`-bK`, `-CD`), `--flag=value`. Mistakes are UsageErrors (exit 5).
  */
-import { ExitCode, UserError, didYouMean } from "../errors.ts";
+import { UsageError, connectionType, parseFlags, positiveInt, type Flag } from "./flags.ts";
+
+export { UsageError } from "./flags.ts";
 
 export interface CliOptions {
   playbooks: string[];
@@ -40,23 +42,7 @@ export interface CliOptions {
   version: boolean;
 }
 
-/** A bad flag or combination: exit code 5, with the usage hint. */
-export class UsageError extends UserError {
-  constructor(message: string, hint = "Run with --help for the list of options.") {
-    super(message, { exitCode: ExitCode.badOptions, hint });
-    this.name = "UsageError";
-  }
-}
-
-interface FlagSpec {
-  long: string;
-  short?: string;
-  /** Takes a value. */
-  value?: boolean;
-  apply(o: CliOptions, value: string): void;
-}
-
-const FLAGS: FlagSpec[] = [
+export const FLAGS: readonly Flag<CliOptions>[] = [
   { long: "inventory", short: "i", value: true, apply: (o, v) => o.inventory.push(v) },
   { long: "inventory-file", value: true, apply: (o, v) => o.inventory.push(v) },
   { long: "limit", short: "l", value: true, apply: (o, v) => (o.limit = o.limit ? `${o.limit}:${v}` : v) },
@@ -80,7 +66,7 @@ const FLAGS: FlagSpec[] = [
   { long: "step", apply: (o) => (o.step = true) },
   { long: "json", value: true, apply: (o, v) => (o.json = v) },
   { long: "accept-new-host-keys", apply: (o) => (o.acceptNewHostKeys = true) },
-  { long: "connection", short: "c", value: true, apply: (o, v) => (o.connection = connection(v)) },
+  { long: "connection", short: "c", value: true, apply: (o, v) => (o.connection = connectionType(v)) },
   { long: "vault-id", value: true, apply: (o, v) => o.vaultIds.push(v) },
   { long: "vault-password-file", value: true, apply: (o, v) => o.vaultPasswordFiles.push(v) },
   { long: "vault-pass-file", value: true, apply: (o, v) => o.vaultPasswordFiles.push(v) },
@@ -89,17 +75,6 @@ const FLAGS: FlagSpec[] = [
   { long: "help", short: "h", apply: (o) => (o.help = true) },
   { long: "version", apply: (o) => (o.version = true) },
 ];
-
-function positiveInt(v: string, flag: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${flag} must be a positive whole number, got "${v}"`);
-  return Number(v);
-}
-
-function connection(v: string): "ssh" | "local" {
-  if (v === "ssh" || v === "smart" || v === "paramiko") return "ssh";
-  if (v === "local") return "local";
-  throw new UsageError(`--connection must be ssh or local, got "${v}"`);
-}
 
 export function defaultOptions(): CliOptions {
   return {
@@ -137,47 +112,7 @@ export function defaultOptions(): CliOptions {
  */
 export function parseCliArgs(argv: string[]): CliOptions {
   const o = defaultOptions();
-  const byLong = new Map(FLAGS.map((f) => [f.long, f]));
-  const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const next = (flag: string): string => {
-      if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
-      return argv[++i];
-    };
-    if (arg === "--") {
-      o.playbooks.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq >= 0 ? eq : undefined);
-      const spec = byLong.get(name);
-      if (!spec) {
-        const guess = didYouMean(name, byLong.keys());
-        throw new UsageError(`unknown option --${name}${guess ? `; did you mean --${guess}?` : ""}`);
-      }
-      if (spec.value) spec.apply(o, eq >= 0 ? arg.slice(eq + 1) : next(`--${name}`));
-      else if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      else spec.apply(o, "");
-      continue;
-    }
-    if (arg.startsWith("-") && arg.length > 1) {
-      // A cluster of short flags; a flag taking a value takes the rest of the cluster or the next word.
-      for (let j = 1; j < arg.length; j++) {
-        const spec = byShort.get(arg[j]);
-        if (!spec) throw new UsageError(`unknown option -${arg[j]}${arg.length > 2 ? ` (in ${arg})` : ""}`);
-        if (spec.value) {
-          const rest = arg.slice(j + 1);
-          spec.apply(o, rest !== "" ? rest.replace(/^=/, "") : next(`-${arg[j]}`));
-          break;
-        }
-        spec.apply(o, "");
-      }
-      continue;
-    }
-    o.playbooks.push(arg);
-  }
+  o.playbooks = parseFlags(argv, FLAGS, o);
   if (o.help || o.version) return o;
   if (o.playbooks.length === 0) throw new UsageError("no playbook given", "Usage: run <playbook.yml> [options]; --help lists the options.");
   if (o.limit !== undefined && o.limit.trim() === "") throw new UsageError("--limit is empty");
@@ -199,7 +134,8 @@ Runs Ansible-syntax playbooks over SSH.
 Options:
   -i, --inventory PATH       inventory file, folder or comma list of hosts (repeatable;
                              default: inventory/hosts.yml)
-  -l, --limit PATTERN        only these hosts (host patterns, @file)
+  -l, --limit PATTERN        only these hosts (host patterns, @file: one per line; after
+                             a failure the runner prints the --limit that retries them)
   -t, --tags TAGS            only tasks with these tags (comma list, repeatable)
       --skip-tags TAGS       skip tasks with these tags (wins over --tags)
   -C, --check                change nothing, report what would change

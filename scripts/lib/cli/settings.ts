@@ -13,7 +13,8 @@ import { resolve } from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { loadAnsibleConfig, type LoadedAnsibleConfig, type AnsibleSettings } from "../config/ansible-cfg.ts";
 import { setupVault, type VaultFlags } from "../vault/setup.ts";
-import { UsageError } from "./args.ts";
+import type { ConnectionOverrides } from "../run/options.ts";
+import { UsageError } from "./flags.ts";
 
 /** For a command without vault options: ansible.cfg's vault settings (vault_password_file...) still apply. */
 export const NO_VAULT_FLAGS: VaultFlags = { vaultIds: [], vaultPasswordFiles: [], askVaultPass: false };
@@ -49,4 +50,31 @@ export function inventorySources(given: string[], cwd: string, settings: Ansible
     "no inventory: inventory/hosts.yml does not exist here and no -i was given",
     "Pass -i <inventory file, folder or host,list>, set inventory in ansible.cfg (or ANSIBLE_INVENTORY), or create inventory/hosts.yml.",
   );
+}
+
+/** The connection flags run and adhoc share (ansible's common options). */
+export interface ConnectionFlags {
+  user?: string;
+  privateKey?: string;
+  become: boolean;
+  acceptNewHostKeys: boolean;
+  connection?: "ssh" | "local";
+}
+
+/** The run's connection settings: the flags beat ansible.cfg/ANSIBLE_*. */
+export function connectionOverrides(flags: ConnectionFlags, settings: AnsibleSettings, becomePassword: string | undefined): ConnectionOverrides {
+  return {
+    user: flags.user ?? settings.remoteUser,
+    privateKeyFile: flags.privateKey ?? settings.privateKeyFile,
+    become: flags.become || settings.become || undefined,
+    becomeUser: settings.becomeUser,
+    hostKeyChecking: settings.hostKeyChecking,
+    timeout: settings.timeout,
+    sshArgs: settings.sshArgs,
+    sshCommonArgs: settings.sshCommonArgs,
+    sshExtraArgs: settings.sshExtraArgs,
+    becomePassword,
+    acceptNewHostKeys: flags.acceptNewHostKeys,
+    connection: flags.connection,
+  };
 }

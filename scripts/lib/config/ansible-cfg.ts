@@ -35,6 +35,11 @@ export interface AnsibleSettings {
   vaultIdentityList?: string[];
   vaultEncryptIdentity?: string;
   askVaultPass?: boolean;
+  retryFilesEnabled?: boolean;
+  retryFilesSavePath?: string;
+  sshArgs?: string;
+  sshCommonArgs?: string;
+  sshExtraArgs?: string;
 }
 
 type Kind = "string" | "boolean" | "integer" | "path" | "pathlist" | "pathspec" | "list";
@@ -59,6 +64,8 @@ export const SUPPORTED_SETTINGS: readonly SettingSpec[] = [
   { name: "collectionsPath", section: "defaults", key: "collections_paths", env: "ANSIBLE_COLLECTIONS_PATHS", kind: "pathspec" },
   { name: "forks", section: "defaults", key: "forks", env: "ANSIBLE_FORKS", kind: "integer" },
   { name: "timeout", section: "defaults", key: "timeout", env: "ANSIBLE_TIMEOUT", kind: "integer" },
+  // The ssh connection's own name for the same setting (ansible-core 2.11+).
+  { name: "timeout", section: "ssh_connection", key: "timeout", env: "ANSIBLE_SSH_TIMEOUT", kind: "integer" },
   { name: "become", section: "privilege_escalation", key: "become", env: "ANSIBLE_BECOME", kind: "boolean" },
   { name: "becomeUser", section: "privilege_escalation", key: "become_user", env: "ANSIBLE_BECOME_USER", kind: "string" },
   { name: "becomeMethod", section: "privilege_escalation", key: "become_method", env: "ANSIBLE_BECOME_METHOD", kind: "string" },
@@ -67,6 +74,13 @@ export const SUPPORTED_SETTINGS: readonly SettingSpec[] = [
   { name: "vaultIdentityList", section: "defaults", key: "vault_identity_list", env: "ANSIBLE_VAULT_IDENTITY_LIST", kind: "list" },
   { name: "vaultEncryptIdentity", section: "defaults", key: "vault_encrypt_identity", env: "ANSIBLE_VAULT_ENCRYPT_IDENTITY", kind: "string" },
   { name: "askVaultPass", section: "defaults", key: "ask_vault_pass", env: "ANSIBLE_ASK_VAULT_PASS", kind: "boolean" },
+  { name: "retryFilesEnabled", section: "defaults", key: "retry_files_enabled", env: "ANSIBLE_RETRY_FILES_ENABLED", kind: "boolean" },
+  { name: "retryFilesSavePath", section: "defaults", key: "retry_files_save_path", env: "ANSIBLE_RETRY_FILES_SAVE_PATH", kind: "path" },
+  // The ssh options Ansible hands to OpenSSH: we read what our transport does (-o
+  // ServerAliveInterval=..., ConnectTimeout, UserKnownHostsFile, -J, ...), see ssh-args.ts.
+  { name: "sshArgs", section: "ssh_connection", key: "ssh_args", env: "ANSIBLE_SSH_ARGS", kind: "string" },
+  { name: "sshCommonArgs", section: "ssh_connection", key: "ssh_common_args", env: "ANSIBLE_SSH_COMMON_ARGS", kind: "string" },
+  { name: "sshExtraArgs", section: "ssh_connection", key: "ssh_extra_args", env: "ANSIBLE_SSH_EXTRA_ARGS", kind: "string" },
 ];
 
 /** Environment variables that are not settings (or that other parts read) and so never warn. */

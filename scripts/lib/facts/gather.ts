@@ -17,9 +17,11 @@ import { dnsFact } from "./dns.ts";
 import { lsbFact } from "./lsb.ts";
 import { pkgMgrFact } from "./pkg_mgr.ts";
 import { pythonFact } from "./python.ts";
+import { virtualizationFact } from "./virtualization.ts";
+import { memoryCgroupFact } from "./memory-cgroup.ts";
 
 /** Every fact gathered, in output order. */
-export const FACTS: Fact[] = [systemFact, osReleaseFact, hardwareFact, networkFact, piFact, mountsFact, dateTimeFact, envFact, dnsFact, lsbFact, pkgMgrFact, pythonFact];
+export const FACTS: Fact[] = [systemFact, osReleaseFact, hardwareFact, networkFact, piFact, mountsFact, dateTimeFact, envFact, dnsFact, lsbFact, pkgMgrFact, pythonFact, virtualizationFact, memoryCgroupFact];
 
 const MARKER = "@@fact ";
 

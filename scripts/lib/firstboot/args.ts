@@ -2,8 +2,7 @@
  * firstboot's command line: `firstboot.ts --host pi-1 [-i inventory] [options] TARGET`.
  * Mistakes are UsageErrors (exit 5), as for the runner.
  */
-import { didYouMean } from "../errors.ts";
-import { UsageError } from "../cli/args.ts";
+import { UsageError, parseFlags, type Flag } from "../cli/flags.ts";
 import type { Overrides } from "./host-settings.ts";
 
 export interface FirstbootOptions extends Overrides {
@@ -54,16 +53,9 @@ Exit codes: 0 ok, 1 refused or failed (nothing written), 4 inventory error, 5 ba
 99 interrupted.
 `;
 
-interface Flag {
-  long: string;
-  short?: string;
-  value?: boolean;
-  apply(o: FirstbootOptions, v: string): void;
-}
-
 const LAYOUTS = ["auto", "firstrun", "cloud-init"] as const;
 
-const FLAGS: Flag[] = [
+const FLAGS: Flag<FirstbootOptions>[] = [
   { long: "host", value: true, apply: (o, v) => (o.host = v) },
   { long: "inventory", short: "i", value: true, apply: (o, v) => o.inventory.push(v) },
   { long: "authorized-key", value: true, apply: (o, v) => o.authorizedKeyFiles.push(v) },
@@ -90,42 +82,7 @@ const FLAGS: Flag[] = [
 
 export function parseFirstbootArgs(argv: string[]): FirstbootOptions {
   const o: FirstbootOptions = { inventory: [], authorizedKeyFiles: [], layout: "auto", yes: false, check: false, diff: false, help: false, version: false };
-  const operands: string[] = [];
-  const byLong = new Map(FLAGS.map((f) => [f.long, f]));
-  const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const take = (flag: string) => {
-      if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
-      return argv[++i];
-    };
-    if (arg === "--") {
-      operands.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq >= 0 ? eq : undefined);
-      const flag = byLong.get(name);
-      if (!flag) {
-        const guess = didYouMean(name, byLong.keys());
-        throw new UsageError(`unknown option --${name}${guess ? `; did you mean --${guess}?` : ""}`);
-      }
-      if (flag.value) flag.apply(o, eq >= 0 ? arg.slice(eq + 1) : take(`--${name}`));
-      else if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      else flag.apply(o, "");
-    } else if (arg.startsWith("-") && arg.length > 1) {
-      for (let j = 1; j < arg.length; j++) {
-        const flag = byShort.get(arg[j]);
-        if (!flag) throw new UsageError(`unknown option -${arg[j]}`);
-        if (flag.value) {
-          flag.apply(o, j + 1 < arg.length ? arg.slice(j + 1) : take(`-${arg[j]}`));
-          break;
-        }
-        flag.apply(o, "");
-      }
-    } else operands.push(arg);
-  }
+  const operands = parseFlags(argv, FLAGS, o);
   if (o.help || o.version) return o;
   if (!o.host) throw new UsageError("--host is required: the inventory host this card is for", "Example: firstboot --host pi-1 /dev/sdb");
   if (operands.length !== 1) throw new UsageError(operands.length === 0 ? "no TARGET: give the card's device (e.g. /dev/sdb) or an .img file" : `one TARGET only, got ${operands.length}: ${operands.map((a) => JSON.stringify(a)).join(" ")}`);

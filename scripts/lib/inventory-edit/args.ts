@@ -3,7 +3,7 @@
  * `--list`, `--host`, `--graph [GROUP]`, `--vars`, `-y`, `--output`, `--playbook-dir`), and
  * edit subcommands with their own flags. Mistakes are UsageErrors (exit 5).
  */
-import { UsageError } from "../cli/args.ts";
+import { UsageError, parseFlags, type Flag } from "../cli/flags.ts";
 import { didYouMean } from "../errors.ts";
 
 export const EDIT_COMMANDS = ["add-host", "remove-host", "set-var", "unset-var", "move-host", "rename-host", "convert"] as const;
@@ -33,14 +33,7 @@ export interface InventoryOptions {
   help: boolean;
 }
 
-interface Flag {
-  long: string[];
-  short?: string;
-  value?: boolean;
-  apply(o: InventoryOptions, v: string): void;
-}
-
-const FLAGS: Flag[] = [
+const FLAGS: Flag<InventoryOptions>[] = [
   { long: ["inventory", "inventory-file"], short: "i", value: true, apply: (o, v) => o.inventory.push(v) },
   { long: ["list"], apply: (o) => setAction(o, "list") },
   { long: ["host"], value: true, apply: (o, v) => (setAction(o, "host"), (o.host = v)) },
@@ -68,48 +61,13 @@ function setAction(o: InventoryOptions, action: NonNullable<InventoryOptions["ac
 
 export function parseInventoryArgs(argv: string[]): InventoryOptions {
   const o: InventoryOptions = { inventory: [], words: [], vars: false, yaml: false, groups: [], assignments: [], dryRun: false, vaultIds: [], vaultPasswordFiles: [], askVaultPass: false, verbosity: 0, help: false };
-  const byLong = new Map(FLAGS.flatMap((f) => f.long.map((l) => [l, f] as const)));
-  const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const next = (flag: string) => {
-      if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
-      return argv[++i];
-    };
-    if (arg === "--") {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq >= 0 ? eq : undefined);
-      const flag = byLong.get(name);
-      if (!flag) {
-        const guess = didYouMean(name, byLong.keys());
-        const unsupported = ["export", "toml", "extra-vars"].includes(name);
-        throw new UsageError(`${unsupported ? "unsupported" : "unknown"} option --${name}${guess && !unsupported ? `; did you mean --${guess}?` : ""}`);
-      }
-      if (flag.value) flag.apply(o, eq >= 0 ? arg.slice(eq + 1) : next(`--${name}`));
-      else if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      else flag.apply(o, "");
-      continue;
-    }
-    if (arg.startsWith("-") && arg.length > 1) {
-      for (let j = 1; j < arg.length; j++) {
-        const flag = byShort.get(arg[j]);
-        if (!flag) throw new UsageError(`unknown option -${arg[j]}${arg.length > 2 ? ` (in ${arg})` : ""}`);
-        if (flag.value) {
-          const rest = arg.slice(j + 1);
-          flag.apply(o, rest !== "" ? rest.replace(/^=/, "") : next(`-${arg[j]}`));
-          break;
-        }
-        flag.apply(o, "");
-      }
-      continue;
-    }
-    positional.push(arg);
-  }
+  const positional = parseFlags(argv, FLAGS, o, {
+    unknownLong: (name, guess) => {
+      // ansible-inventory's flags we deliberately lack are named as such, without a guess.
+      if (["export", "toml", "extra-vars"].includes(name)) return new UsageError(`unsupported option --${name}`);
+      return new UsageError(`unknown option --${name}${guess ? `; did you mean --${guess}?` : ""}`);
+    },
+  });
   if (o.help) return o;
   const first = positional[0];
   if (first !== undefined && (EDIT_COMMANDS as readonly string[]).includes(first)) {

@@ -12,6 +12,7 @@ import { childrenOf, findProcesses, isAlive, signal, terminate } from "./process
 import { nspawnPids, stopNode } from "./node.ts";
 import { deleteBridge, deleteNodeNetwork, listLinks, listNetns } from "./network.ts";
 import { detachSsd, loopDevicesUnder } from "./ssd.ts";
+import { releaseFaults } from "./fault/index.ts";
 
 /** Mount points under `dir` (a crashed container could leave some). */
 function mountsUnder(dir: string): string[] {
@@ -28,6 +29,9 @@ export async function down(config: LabConfig, log: (line: string) => void): Prom
   const state = readState(names.stateFile);
   const prefix = `${config.prefix}-`;
   const nodesDir = join(config.dir, "nodes");
+
+  // 0. Faults: a link timer would otherwise outlive the lab (the rest goes with the nodes).
+  releaseFaults(state);
 
   // 1. Containers: the recorded supervisors first, then any nspawn or supervisor with our names.
   await Promise.all(

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { NodeArch } from "./config.ts";
+import type { FaultRecord } from "./fault/record.ts";
 
 /** One node as booted. */
 export interface NodeState {
@@ -21,6 +22,8 @@ export interface NodeState {
   rootfs: string;
   /** The detached supervisor loop (restarts nspawn on reboot). */
   supervisorPid?: number;
+  /** A fault injected by `lab fault` and not healed yet (what `lab heal` must undo). */
+  fault?: FaultRecord;
   /** The SSD: loop device and its backing file. */
   ssdDevice?: string;
   ssdImage?: string;

@@ -17,6 +17,8 @@ export interface NodeStatus {
   supervisorAlive: boolean;
   nspawnPids: number[];
   sshd: boolean;
+  /** The kind of fault injected and not healed yet. */
+  fault?: string;
 }
 
 /** The lab's live status, or undefined when no lab is recorded. */
@@ -64,6 +66,7 @@ export async function status(config: LabConfig): Promise<LabStatus | undefined> 
         supervisorAlive: isAlive(n.supervisorPid),
         nspawnPids: nspawnPids(n.machine),
         sshd: await sshBanner(n.address, 1500),
+        fault: n.fault?.kind,
       })),
     ),
   };

@@ -38,6 +38,7 @@ import { mount } from "./mount.ts";
 import { authorizedKey } from "./authorized_key.ts";
 import { rpiCmdline } from "./rpi_cmdline.ts";
 import { rpiConfig } from "./rpi_config.ts";
+import { rpiEeprom } from "./rpi_eeprom.ts";
 import { timezone } from "./timezone.ts";
 import { waitFor } from "./wait_for.ts";
 import { reboot } from "./reboot.ts";
@@ -88,6 +89,7 @@ const MODULES: ModuleDefinition[] = [
   authorizedKey,
   rpiCmdline,
   rpiConfig,
+  rpiEeprom,
   timezone,
   waitFor,
   reboot,

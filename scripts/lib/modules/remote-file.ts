@@ -230,6 +230,11 @@ export async function writeFileAtomic(
   if (r.rc === WRITE_NO_DIR) {
     throw new ModuleFailure(`Destination directory ${posix.dirname(path)} does not exist`, { rc: r.rc });
   }
+  // cat, mktemp or sync said ENOSPC: say it in words a person acts on (the temp file is gone, the original untouched).
+  if (r.rc !== WRITE_VALIDATE && /no space left on device/i.test(stderr)) {
+    const dir = posix.dirname(path);
+    throw new ModuleFailure(`Cannot write ${path}: no space left on device on the node (the filesystem holding ${dir} is full); ${path} was left as it was. Free some space there (df -h ${quote(dir)} shows it) and run again`, { rc: r.rc, stderr });
+  }
   if (r.rc === UPLOAD_INCOMPLETE) {
     throw new ModuleFailure(`Cannot write ${path}: ${stderr}; ${path} was left as it was`, { rc: r.rc, stderr });
   }

@@ -1,8 +1,10 @@
 /**
- * Task types the executor runs on the controller itself (not modules): their names and JSON
- * Schemas for their arguments. The loader accepts them like modules (short name,
- * ansible.builtin.* and ansible.legacy.*), parses their one-line forms and validates their
- * arguments with validate-args.ts; the executor implements them.
+ * Task types the executor runs on the controller itself (not modules): THE table of them, with
+ * their names and JSON Schemas for their arguments. The loader accepts them like modules (short
+ * name, ansible.builtin.* and ansible.legacy.*), parses their one-line forms, validates their
+ * arguments with validate-args.ts and records the resolved name on the task (Task.action); the
+ * executor runs run/actions/index.ts's runner of that name, a table typed by ControllerActionName
+ * so that a schema without a runner, or a runner without a schema, does not compile.
  *
  * Argument shapes after loading (what the executor receives in Task.args):
  * - include_tasks / import_tasks: `{ file, apply? }` (`include_tasks: x.yml` fills `file`).
@@ -18,9 +20,9 @@
  */
 import type { JsonSchema } from "../modules/types.ts";
 
-export interface ControllerAction {
+export interface ControllerAction<N extends string = string> {
   /** Canonical short name ("set_fact"). */
-  name: string;
+  name: N;
   /** Other accepted names (FQCNs). */
   aliases: string[];
   /** Arguments, in the convention of validate-args.ts. */
@@ -34,7 +36,7 @@ export interface ControllerAction {
 const stringOrList = { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] };
 const applyKeywords = { type: "object", description: "Keywords (tags, when, become, ...) applied to the included tasks." };
 
-function action(name: string, schema: Record<string, unknown>, extra: Partial<ControllerAction> = {}): ControllerAction {
+function action<N extends string>(name: N, schema: Record<string, unknown>, extra: Partial<Omit<ControllerAction, "name">> = {}): ControllerAction<N> {
   return {
     name,
     aliases: [`ansible.builtin.${name}`, `ansible.legacy.${name}`],
@@ -87,7 +89,7 @@ export const META_ACTIONS = [
 ];
 
 /** Every controller-side action. */
-export const CONTROLLER_ACTIONS: ControllerAction[] = [
+export const CONTROLLER_ACTIONS = [
   action(
     "set_fact",
     {
@@ -170,8 +172,6 @@ export const CONTROLLER_ACTIONS: ControllerAction[] = [
     },
     { keyValueOnly: true },
   ),
-  // Run by scripts/lib/run/actions/wait-for-connection.ts; without this schema the loader
-  // rejected the task as an unknown module.
   action(
     "wait_for_connection",
     {
@@ -215,13 +215,16 @@ export const CONTROLLER_ACTIONS: ControllerAction[] = [
   // This runner's own (no Ansible alias): the checks of scripts/doctor.ts, run by
   // scripts/lib/run/actions/doctor.ts at the end of site.yml.
   action("doctor", { additionalProperties: false, properties: { strict: { type: ["boolean", "string"], default: false } } }, { aliases: [], keyValueOnly: true }),
-];
+] as const;
 
-const byName = new Map<string, ControllerAction>();
+/** The canonical name of a controller action: the key of its runner in run/actions/index.ts. */
+export type ControllerActionName = (typeof CONTROLLER_ACTIONS)[number]["name"];
+
+const byName = new Map<string, ControllerAction<ControllerActionName>>();
 for (const a of CONTROLLER_ACTIONS) for (const n of [a.name, ...a.aliases]) byName.set(n, a);
 
 /** The controller action for a task key (short or FQCN), or undefined. */
-export function getControllerAction(name: string): ControllerAction | undefined {
+export function getControllerAction(name: string): ControllerAction<ControllerActionName> | undefined {
   return byName.get(name);
 }
 

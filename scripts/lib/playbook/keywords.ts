@@ -61,7 +61,7 @@ export const UNSUPPORTED_KEYWORDS: Record<string, string> = {
   delegate_facts: "delegate_facts is not supported",
   module_defaults: "module_defaults is not supported",
   debugger: "the task debugger is not supported",
-  vars_prompt: "vars_prompt is not supported; pass -e instead",
+  vars_prompt: "vars_prompt belongs to a play, not a task",
 };
 
 /** Keywords of a role entry in `roles:` (other keys are role variables, as Ansible). */

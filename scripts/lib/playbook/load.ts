@@ -18,7 +18,7 @@
  * - Module names are canonical (`ansible.builtin.copy` -> "copy"), args validated with
  *   templated values unchecked; `local_action` sets delegateTo "localhost"; with_items/with_dict
  *   literals are converted to `loop`, templated ones keep Task.loopFrom.
- * - include_tasks/include_role stay tasks (expand them with includeTasks/includeRole);
+ * - include_tasks/include_role stay tasks (the executor expands them with loadIncludedTasks/loadIncludedRole);
  *   import_tasks/import_role are expanded into Blocks (origin "import_tasks"/"import_role").
  * - Handlers: Play.handlers (role handlers first); they carry no tags (run notified handlers
  *   whatever --tags says).
@@ -33,7 +33,7 @@ import { UserError, type SourcePosition } from "../errors.ts";
 import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { validateStructure } from "./structure.ts";
 import { mergeTags, parseHandlers, parseItems, parseKeywords, readTaskList, resolveTaskFile, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
-import { importRole, loadRole as loadRoleFiles, parseRoleEntry, roleItems, type RoleEntry } from "./role.ts";
+import { importRole, parseRoleEntry, roleItems, type RoleEntry } from "./role.ts";
 import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
 
 export { selectedByTags } from "./tags.ts";
@@ -138,10 +138,11 @@ function loadVarsFiles(value: unknown, baseDir: string, vars: Raw, file: string)
   return out;
 }
 
-function flushHandlers(where: SourcePosition, baseDir: string): Task {
+function flushHandlersTask(where: SourcePosition, baseDir: string): Task {
   return {
     kind: "task",
     module: "meta",
+    action: "meta",
     args: { _raw_params: "flush_handlers" },
     name: "meta: flush_handlers",
     tags: ["always"],
@@ -177,9 +178,9 @@ function loadPlay(raw: Raw, file: string, extraVars: Raw, importVars: Raw, impor
   // Ansible flushes notified handlers after pre_tasks and after roles+tasks; the executor
   // flushes at the end of the play.
   const items: Item[] = [...pre];
-  if (pre.length > 0) items.push(flushHandlers(w("pre_tasks"), baseDir));
+  if (pre.length > 0) items.push(flushHandlersTask(w("pre_tasks"), baseDir));
   items.push(...roles, ...tasks);
-  if (post.length > 0) items.push(flushHandlers(w("post_tasks"), baseDir), ...post);
+  if (post.length > 0) items.push(flushHandlersTask(w("post_tasks"), baseDir), ...post);
 
   const result: Play = {
     name: raw.name !== undefined && raw.name !== null ? String(raw.name) : hosts,
@@ -199,10 +200,21 @@ function loadPlay(raw: Raw, file: string, extraVars: Raw, importVars: Raw, impor
   if (become !== undefined) result.become = become;
   if (raw.become_user !== undefined && raw.become_user !== null) result.becomeUser = String(raw.become_user);
   if (raw.remote_user !== undefined && raw.remote_user !== null) result.remoteUser = String(raw.remote_user);
+  if (Array.isArray(raw.vars_prompt) && raw.vars_prompt.length > 0) {
+    result.varsPrompt = (raw.vars_prompt as Raw[]).map((entry, i) => ({
+      name: String(entry.name),
+      prompt: entry.prompt !== undefined && entry.prompt !== null ? String(entry.prompt) : String(entry.name),
+      private: toBool(entry.private, "private", positionOfKey(entry, "private") ?? where) ?? true,
+      ...(entry.default !== undefined ? { default: entry.default } : {}),
+      confirm: toBool(entry.confirm, "confirm", positionOfKey(entry, "confirm") ?? where) ?? false,
+      where: positionOfItem(raw.vars_prompt as unknown[], i) ?? w("vars_prompt"),
+    }));
+  }
   if (raw.serial !== undefined && raw.serial !== null) {
     result.serial = (Array.isArray(raw.serial) ? raw.serial : [raw.serial]).map((s) => (typeof s === "number" ? s : /^\d+$/.test(String(s)) ? Number(s) : String(s)));
     // Caught here, with its place, rather than when the play starts.
-    const bad = result.serial.find((s) => typeof s === "string" && !/^\s*\d+(\.\d+)?\s*%?\s*$/.test(s));
+    // A templated entry ("{{ agents_serial }}") is rendered when the play starts.
+    const bad = result.serial.find((s) => typeof s === "string" && !/^\s*\d+(\.\d+)?\s*%?\s*$/.test(s) && !/\{\{|\{%/.test(s));
     if (bad !== undefined) {
       throw new UserError(`"serial" must be a number, a percentage or a list of those, got ${JSON.stringify(bad)}`, { where: w("serial"), hint: 'Write serial: 2, serial: "30%" or serial: [1, "50%"].' });
     }
@@ -253,34 +265,11 @@ export function loadTaskFile(file: string, context: TaskFileContext): Item[] {
   return [block];
 }
 
-export interface LoadRoleOptions {
-  /** The playbook's directory. */
-  baseDir: string;
-  tasksFrom?: string;
-  varsFrom?: string;
-  defaultsFrom?: string;
-  handlersFrom?: string;
-  /** The role that includes this one (its siblings are searched first). */
-  fromRole?: RoleContext;
-  /** Tags inherited by the role's tasks (the role's name goes to their roleTags). */
-  tags?: string[];
-  where?: SourcePosition;
-}
-
-/**
- * Loads a role's files: its context, its task items (the role's name in their roleTags) and
- * its handlers. Dependencies are not included; use `includeRole` for the full expansion.
- */
-export function loadRole(name: string, options: LoadRoleOptions): { role: RoleContext; items: Item[]; handlers: Task[] } {
-  const loaded = loadRoleFiles(name, options);
-  return { role: loaded.role, items: loaded.items, handlers: loaded.handlers };
-}
-
 /**
  * include_role / import_role at run time: the role's dependencies' blocks then the role's
  * own block, with `Block.handlers` set for the executor to add to the play's handlers.
  */
-export function includeRole(name: string, from: Task, options: { tasksFrom?: string } = {}): Item[] {
+export function loadIncludedRole(name: string, from: Task, options: { tasksFrom?: string } = {}): Item[] {
   const args = from.args;
   const entry: RoleEntry = {
     name,
@@ -317,7 +306,7 @@ function wrap(items: Item[], keywords: TaskKeywords, from: Task): Item[] {
  * tags are inherited (Ansible needs `apply:` for that; we keep it simple and predictable), and
  * `apply:` keywords (when, become, tags, ...) apply to every included task.
  */
-export function includeTasks(file: string, from: Task): Item[] {
+export function loadIncludedTasks(file: string, from: Task): Item[] {
   const path = resolveTaskFile(file, { role: from.role, includingFile: from.where.file, baseDir: from.baseDir }, from.where);
   const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [], importRole };
   const apply = applyKeywords(from, ctx);

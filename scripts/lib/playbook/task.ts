@@ -16,7 +16,7 @@ import type { ModuleDefinition } from "../modules/types.ts";
 import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
 import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { getModule, moduleNames } from "../modules/registry.ts";
-import { controllerActionNames, getControllerAction, normaliseActionArgs, type ControllerAction } from "./actions.ts";
+import { controllerActionNames, getControllerAction, normaliseActionArgs, type ControllerAction, type ControllerActionName } from "./actions.ts";
 import { BLOCK_KEYWORDS, SUPPORTED_WITH, TASK_KEYWORDS, UNSUPPORTED_KEYWORDS, WITH_LOOKUPS } from "./keywords.ts";
 import { parseFreeForm } from "./free-form.ts";
 import { validateModuleArgs } from "./validate-args.ts";
@@ -61,7 +61,7 @@ export interface ParseContext {
 }
 
 type Raw = Record<string, unknown>;
-type Resolved = { kind: "action"; def: ControllerAction } | { kind: "module"; def: ModuleDefinition };
+type Resolved = { kind: "action"; def: ControllerAction<ControllerActionName> } | { kind: "module"; def: ModuleDefinition };
 
 function resolveName(name: string): Resolved | undefined {
   const action = getControllerAction(name);
@@ -457,6 +457,7 @@ function parseTask(raw: Raw, ctx: ParseContext): Item {
     baseDir: ctx.baseDir,
     ...parseLoop(raw, ctx),
   };
+  if (found.resolved.kind === "action") task.action = found.resolved.def.name;
   if (ctx.role) task.role = ctx.role;
   if (found.local) task.delegateTo = "localhost";
   const lc = parseLoopControl(raw.loop_control);

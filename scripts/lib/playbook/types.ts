@@ -4,6 +4,7 @@
  * tasks the executor expands per host at run time through `loadIncludedTasks`.
  */
 import type { SourcePosition } from "../errors.ts";
+import type { ControllerActionName } from "./actions.ts";
 
 /**
  * A yes/no keyword as written: a boolean, or a template (`"{{ ansible_check_mode }}"`) the
@@ -50,6 +51,8 @@ export interface Task extends TaskKeywords {
   kind: "task";
   /** Canonical module name ("copy", "include_tasks", "meta", ...). */
   module: string;
+  /** Set when the module is a controller action (playbook/actions.ts): its canonical name, resolved once by the loader. */
+  action?: ControllerActionName;
   /** Arguments as written (templated later, per host and loop item). */
   args: Record<string, unknown>;
   where: SourcePosition;
@@ -93,7 +96,7 @@ export interface Block extends TaskKeywords {
   origin?: "block" | "role" | "import_tasks" | "import_role" | "include_role" | "included";
   /**
    * Handlers that come with this block: set on role blocks loaded at run time (include_role
-   * through RunOptions.loadIncludedRole); the executor adds them to the play's handlers.
+   * through loadIncludedRole); the executor adds them to the play's handlers.
    * Roles loaded with the play put their handlers in Play.handlers instead.
    */
   handlers?: Task[];
@@ -103,6 +106,16 @@ export interface Block extends TaskKeywords {
 
 export type Item = Task | Block;
 
+/** One vars_prompt entry of a play. */
+export interface VarsPrompt {
+  name: string;
+  prompt: string;
+  private: boolean;
+  default?: unknown;
+  confirm: boolean;
+  where: SourcePosition;
+}
+
 export interface Play {
   name: string;
   /** Host pattern as written (may contain a template). */
@@ -111,6 +124,8 @@ export interface Play {
   vars: Record<string, unknown>;
   /** vars_files already loaded, in order (later wins). */
   varsFiles: Record<string, unknown>;
+  /** vars_prompt entries; scripts/lib/cli/vars-prompt.ts asks them and sets play vars. */
+  varsPrompt?: VarsPrompt[];
   become?: boolean;
   becomeUser?: string;
   gatherFacts: boolean;

@@ -28,7 +28,8 @@ import { ConnectionPool, defaultTransportFactory } from "./connections.ts";
 import type { RunOptions, RunSummary } from "./options.ts";
 import type { HostPlay, HostState, PlayState, RunState } from "./state.ts";
 import { emptyStats } from "./stats.ts";
-import { runTask, hostPlayFor } from "./task.ts";
+import { runTask } from "./task.ts";
+import { hostPlayFor } from "./task-item.ts";
 import { afterTask, flushHandlers, rootScope, runItems } from "./walk.ts";
 import { magicVars, makeHostvars } from "./vars.ts";
 import type { Task } from "../playbook/types.ts";
@@ -92,7 +93,7 @@ function newHostState(run: RunState, name: string): HostState {
       inventoryVars ??= run.inventory.hostVars(name);
       return inventoryVars;
     },
-    hostFacts: {},
+    hostVars: {},
     version: 0,
     out: false,
     started: !run.options.startAtTask,
@@ -120,11 +121,32 @@ function playHosts(run: RunState, play: Play): string[] {
   return hosts.filter((h) => !run.hosts.get(h)!.out);
 }
 
-const GATHER_FACTS: Omit<Task, "where" | "baseDir"> = { kind: "task", module: "gather_facts", name: "Gathering Facts", args: {}, tags: ["always"], implicit: true };
+const GATHER_FACTS: Omit<Task, "where" | "baseDir"> = { kind: "task", module: "gather_facts", action: "gather_facts", name: "Gathering Facts", args: {}, tags: ["always"], implicit: true };
 
 /** `hosts:` rendered with the extra vars (`hosts: "{{ target }}"` with `-e target=pis`). */
 function hostsPattern(run: RunState, play: Play): string {
   return /\{\{|\{%/.test(play.hosts) ? String(new Templar({ ...run.options.extraVars }, { where: `play '${play.name}' hosts` }).render(play.hosts)) : play.hosts;
+}
+
+/**
+ * `serial:` with its templates rendered, as Ansible does before any host is chosen: from the
+ * play's vars and the extra vars (no host's variables exist yet).
+ */
+function playSerial(run: RunState, play: Play): Array<number | string> | undefined {
+  if (!play.serial?.some((s) => typeof s === "string" && /\{\{|\{%/.test(s))) return play.serial;
+  const templar = new Templar({ ...play.vars, ...play.varsFiles, ...run.options.extraVars }, { where: `play '${play.name}' serial` });
+  return play.serial.flatMap((s) => {
+    const value = typeof s === "string" ? templar.render(s) : s;
+    const values = Array.isArray(value) ? value : [value];
+    return values.map((v) => {
+      if (typeof v === "number" || /^\s*\d+\s*$/.test(String(v))) return Number(v);
+      if (/^\s*\d+(\.\d+)?\s*%\s*$/.test(String(v))) return String(v);
+      throw new UserError(`"serial" must be a number, a percentage or a list of those, got ${JSON.stringify(v)} from ${JSON.stringify(s)}`, {
+        where: play.where,
+        hint: "Give the variable a number (-e name=2) or a percentage (-e name=30%).",
+      });
+    });
+  });
 }
 
 /** Runs one play; false when the playbook must stop here (as ansible-playbook's break_play). */
@@ -137,7 +159,7 @@ async function runPlay(run: RunState, play: Play): Promise<boolean> {
   for (const h of hosts) run.stats[h] ??= emptyStats();
   const gather: Task | undefined = play.gatherFacts ? { ...GATHER_FACTS, where: play.where, baseDir: play.baseDir } : undefined;
   let goOn = true;
-  for (const batch of batchesOf(hosts, play.serial)) {
+  for (const batch of batchesOf(hosts, playSerial(run, play))) {
     if (options.signal?.aborted) run.interrupted = true;
     if (run.interrupted) break;
     const ps: PlayState = {

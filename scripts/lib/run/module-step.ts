@@ -44,7 +44,7 @@ export async function runModule(tr: TaskRun, module: ModuleDefinition): Promise<
   const out = done(step.changed, step.changed ? step.msg : step.reason, step.result);
   out.diff = step.diff;
   if (step.changed && step.diff) out.data.diff = step.diff;
-  out.hostFacts = step.hostVars;
+  out.hostVars = step.hostVars;
   // A module's ansible_facts join the host's facts, as Ansible merges them (service_facts, hostname).
   const facts = step.result?.ansible_facts;
   if (facts && typeof facts === "object" && !Array.isArray(facts)) addModuleFacts(tr.hp, facts as Record<string, unknown>);

@@ -27,6 +27,10 @@ export interface ConnectionOverrides {
   hostKeyChecking?: boolean;
   /** ansible.cfg timeout, seconds (a host's ansible_timeout wins). */
   timeout?: number;
+  /** ansible.cfg [ssh_connection] ssh_args / ssh_common_args / ssh_extra_args (the host's ansible_ssh_* variables win). */
+  sshArgs?: string;
+  sshCommonArgs?: string;
+  sshExtraArgs?: string;
   /** ansible.cfg become_user (play, task and ansible_become_user win). */
   becomeUser?: string;
 }
@@ -50,10 +54,13 @@ export interface RunOptions {
   sink: EventSink;
   /** Ctrl-C: stop starting new work; in-flight writes finish (they are atomic renames). */
   signal?: AbortSignal;
-  /** Loads an include_tasks file (relative to the including task's role or playbook dir). */
-  loadIncludedTasks(file: string, from: Task): Item[];
-  /** Loads include_role/import_role at run time. */
-  loadIncludedRole(name: string, from: Task, options: { tasksFrom?: string }): Item[];
+  /**
+   * In place of the loader's include_tasks (playbook/load.ts loadIncludedTasks): for tests that
+   * give the executor items without files.
+   */
+  loadIncludedTasks?(file: string, from: Task): Item[];
+  /** In place of the loader's include_role/import_role at run time (loadIncludedRole), likewise. */
+  loadIncludedRole?(name: string, from: Task, options: { tasksFrom?: string }): Item[];
   /**
    * Makes the transport of a host (added for tests and embedders; default: SSH via
    * transport/connect.ts, or the local shell for `connection: local`).

@@ -3,8 +3,10 @@
  * value `register` stores, shaped as Ansible's (changed, failed, skipped, msg, rc, stdout,
  * stdout_lines, stderr, stderr_lines, plus the module's own fields).
  */
-import type { FileDiff } from "../modules/types.ts";
+import { formatPosition, UserError } from "../errors.ts";
+import { ModuleFailure, type FileDiff } from "../modules/types.ts";
 import type { Item, Task } from "../playbook/types.ts";
+import { UnreachableError } from "../transport/types.ts";
 import type { TaskStatus } from "./events.ts";
 
 export interface StepOutcome {
@@ -13,8 +15,8 @@ export interface StepOutcome {
   diff?: FileDiff[];
   /** The registered value. */
   data: Record<string, unknown>;
-  /** Variables to set on the host (set_fact, include_vars, a module's hostVars). */
-  hostFacts?: Record<string, unknown>;
+  /** Variables to set on the host (set_fact, include_vars, a module's ApplyResult.hostVars). */
+  hostVars?: Record<string, unknown>;
   /** meta: what to do ("flush_handlers", "end_host", ...). */
   meta?: string;
   /** include_tasks / include_role: the items to run now on this host, with their params. */
@@ -48,4 +50,18 @@ export function done(changed: boolean, msg: string | undefined, data: Record<str
   const out: Record<string, unknown> = { ...data, changed };
   if (msg !== undefined && out.msg === undefined) out.msg = msg;
   return { status: changed ? "changed" : "ok", msg, data: withLines(out) };
+}
+
+/** Exceptions while running a step become failed (or unreachable) outcomes naming host and task. */
+export function errorOutcome(e: unknown, host: string, task: Task): StepOutcome {
+  if (e instanceof UnreachableError) return { status: "unreachable", msg: e.message, data: { unreachable: true, msg: e.message, changed: false } };
+  if (e instanceof ModuleFailure) return failed(e.message, e.result);
+  if (e instanceof UserError) {
+    const where = e.where ? `${formatPosition(e.where)}: ` : "";
+    // Template errors already say where they were rendered; others get the host and task.
+    const site = e.message.includes(`host ${host}`) ? "" : ` (host ${host}, task '${task.name ?? task.module}')`;
+    return failed(`${where}${e.message}${site}${e.hint ? ` (hint: ${e.hint})` : ""}`);
+  }
+  const err = e as Error;
+  return failed(`Unexpected error on host ${host}, task '${task.name ?? task.module}': ${err?.message ?? String(e)}`, { exception: err?.stack });
 }

@@ -19,9 +19,9 @@ export interface HostState {
   facts?: Record<string, unknown>;
   /** Facts a module returned (service_facts, package_facts, hostname), as Ansible merges them into the host's facts. */
   moduleFacts?: Record<string, unknown>;
-  /** set_fact and register results: above task vars, below extra vars; kept across plays. */
-  hostFacts: Record<string, unknown>;
-  /** Bumped whenever hostFacts or facts change: per-task variable views cached before are stale. */
+  /** Variables the run set on the host (set_fact, register, include_vars, a module's ApplyResult.hostVars), as Ansible's per-host variables: above task vars, below extra vars; kept across plays. */
+  hostVars: Record<string, unknown>;
+  /** Bumped whenever hostVars or facts change: per-task variable views cached before are stale. */
   version: number;
   /** Failed or unreachable: Ansible drops such a host from the rest of the playbook. */
   out: boolean;

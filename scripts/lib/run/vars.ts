@@ -77,8 +77,8 @@ export function invalidateBases(hp: HostPlay): void {
 }
 
 /** Sets host facts (set_fact, register): above task vars; cached variable views become stale. */
-export function setHostFacts(hp: HostPlay, facts: Record<string, unknown>): void {
-  Object.assign(hp.state.hostFacts, facts);
+export function setHostVars(hp: HostPlay, vars: Record<string, unknown>): void {
+  Object.assign(hp.state.hostVars, vars);
   hp.state.version++;
 }
 
@@ -115,7 +115,7 @@ export function varsFor(
     const hit = byTask.get(taskVars ?? NO_TASK_VARS);
     if (hit && hit.version === hp.state.version) return hit.vars;
   }
-  const vars = Object.assign({}, baseVars(ps, hp, scope.role), scope.vars, taskVars, scope.params, extra, hp.state.hostFacts, hp.magic);
+  const vars = Object.assign({}, baseVars(ps, hp, scope.role), scope.vars, taskVars, scope.params, extra, hp.state.hostVars, hp.magic);
   if (scope.role) {
     vars.role_name = scope.role.name;
     vars.role_path = scope.role.path;

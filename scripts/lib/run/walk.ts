@@ -184,7 +184,7 @@ async function runMeta(ps: PlayState, hp: HostPlay, what: string): Promise<void>
     case "clear_facts":
       hp.state.facts = undefined;
       hp.state.moduleFacts = undefined;
-      hp.state.hostFacts = {};
+      hp.state.hostVars = {};
       invalidateBases(hp);
       hp.state.version++;
       break;

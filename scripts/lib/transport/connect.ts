@@ -9,7 +9,7 @@ import { UserError } from "../errors.ts";
 import type { Transport } from "./types.ts";
 import { LocalTransport } from "./local.ts";
 import { SshTransport, type SshTransportOptions } from "./ssh.ts";
-import { SshConfig, expandPath, parseJump } from "./ssh-config.ts";
+import { SshConfig, expandPath, parseJump, wholeNumber } from "./ssh-config.ts";
 import { parseSshArgs, type SshArgs } from "./ssh-args.ts";
 import { makeHostKeyCheck, type HostKeyPolicy } from "./known-hosts.ts";
 import { parseBoolean } from "../boolean.ts";
@@ -58,9 +58,16 @@ export interface ConnectionSettingsOverrides {
   /** ansible.cfg host_key_checking / timeout: below the host's variables. */
   hostKeyChecking?: boolean;
   timeout?: number;
+  /** ansible.cfg [ssh_connection] ssh_args / ssh_common_args / ssh_extra_args: below the host's variables. */
+  sshArgs?: string;
+  sshCommonArgs?: string;
+  sshExtraArgs?: string;
 }
 
 const DEFAULT_KEY_FILES = ["id_ed25519", "id_ecdsa", "id_rsa"];
+/** Keepalive defaults: a host silent for about 45 s (15 s x 3) is unreachable. */
+export const DEFAULT_SERVER_ALIVE_INTERVAL_S = 15;
+export const DEFAULT_SERVER_ALIVE_COUNT_MAX = 3;
 
 function text(value: unknown): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
@@ -86,11 +93,15 @@ export function connectionSettingsFromVars(
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
     throw new UserError(`host ${host}: ansible_port ${JSON.stringify(portText)} is not a port number`);
   }
-  const timeoutText = text(vars.ansible_timeout);
+  const timeoutText = text(vars.ansible_ssh_timeout ?? vars.ansible_timeout);
   const timeoutS = timeoutText === undefined ? overrides.timeout ?? 10 : Number(timeoutText);
-  if (!(timeoutS > 0)) throw new UserError(`host ${host}: ansible_timeout ${JSON.stringify(timeoutText)} is not a number of seconds`);
+  if (!(timeoutS > 0)) throw new UserError(`host ${host}: ${vars.ansible_ssh_timeout !== undefined ? "ansible_ssh_timeout" : "ansible_timeout"} ${JSON.stringify(timeoutText)} is not a number of seconds`);
   // ansible_ssh_args replaces Ansible's default ssh_args (-C -o ControlMaster...): its options count too.
-  const sshArgs = [text(vars.ansible_ssh_args), text(vars.ansible_ssh_common_args), text(vars.ansible_ssh_extra_args)].filter(Boolean).join(" ");
+  const sshArgs = [
+    text(vars.ansible_ssh_args) ?? overrides.sshArgs,
+    text(vars.ansible_ssh_common_args) ?? overrides.sshCommonArgs,
+    text(vars.ansible_ssh_extra_args) ?? overrides.sshExtraArgs,
+  ].filter(Boolean).join(" ");
   if (text(vars.ansible_paramiko_proxy_command)) throw proxyCommandRefused(host, "ansible_paramiko_proxy_command", text(vars.ansible_paramiko_proxy_command)!);
   // As Ansible: a variable (inventory, play) beats the command line's -u / --private-key.
   const keyFile = text(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file) ?? overrides.privateKeyFile;
@@ -184,6 +195,11 @@ function sshOptions(
   const hashNew = settings.hashKnownHosts ?? (hashOption ? hashOption.toLowerCase() === "yes" : cfg.hashKnownHosts) ?? false;
   const timeoutOption = Number(option("connecttimeout"));
   const connectTimeoutMs = settings.connectTimeoutMs || (timeoutOption > 0 ? timeoutOption * 1000 : cfg.connectTimeout ? cfg.connectTimeout * 1000 : 10_000);
+  // A host that stops answering with its connection open (hung, link down) is given up after
+  // about ServerAliveInterval x ServerAliveCountMax; OpenSSH's names, from the ssh arguments
+  // first, then ssh config, then our defaults (OpenSSH's own interval default, 0, never gives up).
+  const aliveInterval = sshNumber(host, option("serveraliveinterval"), "ServerAliveInterval") ?? cfg.serverAliveInterval ?? DEFAULT_SERVER_ALIVE_INTERVAL_S;
+  const aliveCountMax = sshNumber(host, option("serveralivecountmax"), "ServerAliveCountMax") ?? cfg.serverAliveCountMax ?? DEFAULT_SERVER_ALIVE_COUNT_MAX;
 
   // OpenSSH would reach the host through a local command; ignoring it would connect directly,
   // somewhere the user did not ask for. An explicit ProxyJump (or ProxyCommand none) in the
@@ -205,6 +221,8 @@ function sshOptions(
     checkHostKey: makeHostKeyCheck(host, { files, strict, hashNew, warn }),
     connectTimeoutMs,
     commandTimeoutMs: settings.commandTimeoutMs || undefined,
+    keepaliveIntervalMs: aliveInterval * 1000,
+    keepaliveCountMax: aliveCountMax,
   };
   const jump = (isTarget ? args.jump : undefined) ?? cfg.proxyJump;
   if (jump && jump.toLowerCase() !== "none") {
@@ -220,6 +238,16 @@ function sshOptions(
     options.jump = previous;
   }
   return options;
+}
+
+/** A whole-number ssh option from the ssh arguments; a value that is not one is a mistake to name. */
+function sshNumber(host: string, value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = wholeNumber(value);
+  if (n === undefined) {
+    throw new UserError(`host ${host}: ${name} ${JSON.stringify(value)} in the ssh arguments is not a whole number of seconds or times`, { hint: `Write it as -o ${name}=15 in ansible_ssh_common_args (or ssh_args in ansible.cfg).` });
+  }
+  return n;
 }
 
 function proxyCommandRefused(host: string, source: string, value: string): UserError {

@@ -8,6 +8,7 @@ import { createHash, createHmac, randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { wildcardMatch } from "./ssh-config.ts";
+import { quote } from "../shell/quote.ts";
 
 /** One usable known_hosts line (@revoked and @cert-authority lines are kept apart). */
 export interface KnownHostEntry {
@@ -168,7 +169,8 @@ export function makeHostKeyCheck(host: string, policy: HostKeyPolicy) {
         `HOST KEY FOR ${host} (${address}:${port}) HAS CHANGED: refusing to connect.`,
         `Someone could be eavesdropping on you right now (man-in-the-middle attack), or the host was reinstalled.`,
         `Presented ${type} key ${fp}; known_hosts has a different key at ${where}.`,
-        `If the change is expected (re-imaged Pi), remove the old key: ssh-keygen -R ${quoteName(name)}${found.entries[0] ? ` -f ${found.entries[0].file}` : ""}`,
+        // Every file holding an old key, or the next connection is refused again.
+        `If the change is expected (a reflashed node), remove the old key: ${[...new Set(found.entries.map((e) => e.file))].map((f) => `ssh-keygen -R ${quote(name)} -f ${quote(f)}`).join(" && ")}, then run again with --accept-new-host-keys to record the new one.`,
       ].join("\n");
     }
     // Unknown host.
@@ -176,7 +178,7 @@ export function makeHostKeyCheck(host: string, policy: HostKeyPolicy) {
       return [
         `host key for ${host} (${address}:${port}) is not known: ${type} ${fp}`,
         `Checked: ${policy.files.join(", ") || "(no known_hosts files)"}.`,
-        `If this fingerprint is right, run again with --accept-new-host-keys to record it, or add it first: ssh-keyscan -p ${port} ${address} >> ~/.ssh/known_hosts`,
+        `If this fingerprint is right, run again with --accept-new-host-keys to record it, or add it first: ssh-keyscan -p ${port} -- ${quote(address)} >> ~/.ssh/known_hosts`,
       ].join("\n");
     }
     if (policy.strict === "no") {
@@ -195,6 +197,3 @@ export function makeHostKeyCheck(host: string, policy: HostKeyPolicy) {
   };
 }
 
-function quoteName(name: string): string {
-  return name.startsWith("[") ? `'${name}'` : name;
-}

@@ -25,6 +25,9 @@ export interface SshHostConfig {
   strictHostKeyChecking?: string;
   connectTimeout?: number;
   hashKnownHosts?: boolean;
+  /** Seconds between keepalives (0 = off) and how many may go unanswered. */
+  serverAliveInterval?: number;
+  serverAliveCountMax?: number;
 }
 
 interface Block {
@@ -184,6 +187,10 @@ export class SshConfig {
     if (Number.isFinite(timeout) && timeout > 0) resolved.connectTimeout = timeout;
     const hash = first.get("hashknownhosts");
     if (hash) resolved.hashKnownHosts = hash.toLowerCase() === "yes";
+    const aliveInterval = wholeNumber(first.get("serveraliveinterval"));
+    if (aliveInterval !== undefined) resolved.serverAliveInterval = aliveInterval;
+    const aliveCount = wholeNumber(first.get("serveralivecountmax"));
+    if (aliveCount !== undefined) resolved.serverAliveCountMax = aliveCount;
     return resolved;
   }
 }
@@ -284,4 +291,9 @@ export function parseJump(value: string): { user?: string; host: string; port?: 
     }
   }
   return { user, host: rest, port };
+}
+
+/** A non-negative whole number as ssh_config writes it (`15`), else undefined. */
+export function wholeNumber(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d+$/.test(value.trim()) ? Number(value.trim()) : undefined;
 }

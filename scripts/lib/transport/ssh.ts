@@ -47,8 +47,10 @@ export interface SshTransportOptions {
   connectTimeoutMs?: number;
   /** Default per-command limit (default: none). */
   commandTimeoutMs?: number;
-  /** SSH keepalive interval (default 15 s; 3 missed = connection dead). */
+  /** SSH keepalive interval, OpenSSH's ServerAliveInterval (default 15 s; 0 = none). */
   keepaliveIntervalMs?: number;
+  /** Keepalives that may go unanswered before the connection counts as dead (ServerAliveCountMax, default 3). */
+  keepaliveCountMax?: number;
   /** Concurrent channels on the connection (default 6, below OpenSSH's MaxSessions 10). */
   maxChannels?: number;
   /** ProxyJump: the target is reached through a channel of this host's connection. */
@@ -58,6 +60,8 @@ export interface SshTransportOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The second line of every lost-connection message: what to do once the node is back. */
+const RERUN_HINT = "The command may have finished on the node or not: files the runner writes are replaced whole or left as they were. When the node answers again, run again (a playbook run prints the --limit that retries only such hosts after its recap).";
 const CHANNEL_RETRIES = 40;
 
 function seconds(ms: number): string {
@@ -100,6 +104,8 @@ export class SshTransport implements Transport {
   private shellRefused = false;
   /** Commands run through the shell rather than an exec channel: for diagnostics and tests. */
   shellRuns = 0;
+  /** Why the connection of this client went away, when we know: it fell silent (keepalives unanswered) or a socket error. */
+  private readonly lost = new WeakMap<ssh2.Client, { silent: boolean; reason: string }>();
 
   constructor(options: SshTransportOptions) {
     this.options = options;
@@ -158,7 +164,7 @@ export class SshTransport implements Transport {
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new UnreachableError(this.host, `timed out after ${seconds(timeoutMs)} connecting to ${address}:${port}`));
+        reject(new UnreachableError(this.host, `timed out after ${seconds(timeoutMs)} connecting to ${address}:${port}\n${connectTimeoutHint(timeoutMs)}`));
       }, timeoutMs);
       socket.once("connect", () => {
         clearTimeout(timer);
@@ -273,7 +279,7 @@ export class SshTransport implements Transport {
         if (e.level === "client-authentication") {
           return fail(`authentication failed for user ${user} on ${address}:${port} (tried ${attempts.map((a) => a.label).join(", ")}${skippedNote})`);
         }
-        if (e.level === "client-timeout") return fail(`timed out after ${seconds(timeoutMs)} during the SSH handshake with ${address}:${port}`);
+        if (e.level === "client-timeout") return fail(`timed out after ${seconds(timeoutMs)} during the SSH handshake with ${address}:${port}: its sshd accepts connections but does not answer\n${connectTimeoutHint(timeoutMs)}`);
         fail(`SSH connection to ${address}:${port} failed: ${e.message}`);
       });
       client.once("close", () => fail(hostKeyRefusal ?? `connection to ${address}:${port} closed during the SSH handshake`));
@@ -281,8 +287,8 @@ export class SshTransport implements Transport {
         sock: sock as Socket,
         username: user,
         readyTimeout: Math.max(1000, timeoutMs - (Date.now() - started)),
-        keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
-        keepaliveCountMax: 3,
+        keepaliveInterval: this.keepaliveIntervalMs,
+        keepaliveCountMax: this.keepaliveCountMax,
         authHandler: attempts.map((a) => a.method) as never,
         hostVerifier: check
           ? (key: Buffer, verify: (ok: boolean) => void) => {
@@ -306,9 +312,19 @@ export class SshTransport implements Transport {
       client.end();
       throw new UnreachableError(this.host, `connection to ${address}:${port} closed while connecting`);
     }
-    // After the handshake, a dropped connection just means "connect again next time".
+    // After the handshake, a dropped connection just means "connect again next time"; the
+    // reason is kept for the command that was running.
+    let heard = Date.now();
+    sock.on("data", () => (heard = Date.now()));
     client.removeAllListeners("error");
-    client.on("error", () => {});
+    client.on("error", (e: Error & { level?: string; code?: string }) => {
+      if (this.lost.has(client)) return;
+      if (e.level === "client-timeout") {
+        const interval = this.keepaliveIntervalMs;
+        const silence = seconds(Math.round((Date.now() - heard) / 1000) * 1000);
+        this.lost.set(client, { silent: true, reason: `no answer from ${address}:${port} for ${silence}: the host stopped responding (${this.keepaliveCountMax} SSH keepalives ${seconds(interval)} apart went unanswered)` });
+      } else if (e.code) this.lost.set(client, { silent: false, reason: describeSocketError(e, address, port) });
+    });
     client.on("close", () => {
       if (this.client === client) this.client = undefined;
     });
@@ -357,6 +373,7 @@ export class SshTransport implements Transport {
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     await this.connect();
+    const client = this.client;
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
     const full = withRemoteTimeout(withEnv(command, options.env), timeoutMs);
     const plan = wrapBecome(full, options.become, this.options.user);
@@ -371,14 +388,38 @@ export class SshTransport implements Transport {
         : await this.withChannel((client) => runChannel(client, plan.command, options.stdin, plan.password, timeoutMs, () => this.client !== client));
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
-      // The connection went away under us (reboot, network): the host is unreachable.
-      throw new UnreachableError(this.host, `lost the SSH connection to ${this.target}: ${(e as Error).message}`);
+      // The connection went away under us (reboot, network, a hung host): the host is unreachable.
+      throw new UnreachableError(this.host, this.lostMessage(client));
     }
     if (options.become && plan.command !== full && result.rc !== 0) {
       const explained = explainSudoFailure(result.stderr, becomeUser);
       if (explained) result = { ...result, stderr: `${explained}\n${result.stderr}` };
     }
     return result;
+  }
+
+  private get keepaliveIntervalMs(): number {
+    return this.options.keepaliveIntervalMs ?? 15_000;
+  }
+
+  private get keepaliveCountMax(): number {
+    return this.options.keepaliveCountMax ?? 3;
+  }
+
+  /** What to tell the user when the connection of `client` went away under a command: what happened, then what to do. */
+  private lostMessage(client: ssh2.Client | undefined): string {
+    const lost = client && this.lost.get(client);
+    if (lost?.silent) {
+      return [
+        `lost the SSH connection while the command ran: ${lost.reason}`,
+        `Check that the node is powered, on the network and not overloaded. The limit is ServerAliveInterval x ServerAliveCountMax (now ${seconds(this.keepaliveIntervalMs)} x ${this.keepaliveCountMax}): set them with -o in ansible_ssh_common_args (or ssh_args in ansible.cfg) or in ~/.ssh/config.`,
+        RERUN_HINT,
+      ].join("\n");
+    }
+    return [
+      `lost the SSH connection to ${this.target} while the command ran: ${lost?.reason ?? "the connection closed (the host rebooted, sshd stopped, or the network dropped)"}`,
+      RERUN_HINT,
+    ].join("\n");
   }
 
   /**
@@ -473,6 +514,11 @@ export class SshTransport implements Transport {
       this.jumpTransport = undefined;
     }
   }
+}
+
+/** The second line of a connect timeout: what to check, and where the limit is set. */
+function connectTimeoutHint(timeoutMs: number): string {
+  return `Check that the node is powered and on the network. The limit (now ${seconds(timeoutMs)}) is timeout in ansible.cfg, ANSIBLE_TIMEOUT or a host's ansible_ssh_timeout.`;
 }
 
 function describeSocketError(e: NodeJS.ErrnoException, address: string, port: number): string {

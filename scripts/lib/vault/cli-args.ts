@@ -4,7 +4,7 @@
  * UsageErrors (exit 5), as the runner's.
  */
 import { didYouMean } from "../errors.ts";
-import { UsageError } from "../cli/args.ts";
+import { UsageError, parseFlags, type Flag } from "../cli/flags.ts";
 
 export const ACTIONS = ["create", "decrypt", "edit", "view", "encrypt", "encrypt_string", "rekey"] as const;
 export type VaultAction = (typeof ACTIONS)[number];
@@ -29,16 +29,12 @@ export interface VaultCliOptions {
   version: boolean;
 }
 
-interface Flag {
-  long: string[];
-  short?: string;
-  value?: boolean;
+interface VaultFlag extends Flag<VaultCliOptions> {
   /** Actions that take it (default: all). */
   only?: VaultAction[];
-  apply(o: VaultCliOptions, v: string): void;
 }
 
-const FLAGS: Flag[] = [
+const FLAGS: VaultFlag[] = [
   { long: ["vault-id"], value: true, apply: (o, v) => o.vaultIds.push(v) },
   { long: ["vault-password-file", "vault-pass-file"], value: true, apply: (o, v) => o.vaultPasswordFiles.push(v) },
   { long: ["ask-vault-pass", "ask-vault-password"], short: "J", apply: (o) => (o.askVaultPass = true) },
@@ -56,58 +52,16 @@ const FLAGS: Flag[] = [
 
 export function parseVaultArgs(argv: string[]): VaultCliOptions {
   const o: VaultCliOptions = { args: [], vaultIds: [], vaultPasswordFiles: [], askVaultPass: false, names: [], prompt: false, verbosity: 0, help: false, version: false };
-  const byLong = new Map(FLAGS.flatMap((f) => f.long.map((l) => [l, f] as const)));
-  const byShort = new Map(FLAGS.filter((f) => f.short).map((f) => [f.short!, f]));
-  const used: [Flag, string][] = [];
-  const use = (flag: Flag, shown: string, value: string) => {
-    used.push([flag, shown]);
-    flag.apply(o, value);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const next = (shown: string) => {
-      if (i + 1 >= argv.length) throw new UsageError(`${shown} needs a value`);
-      return argv[++i];
-    };
-    if (arg === "--") {
-      o.args.push(...argv.slice(i + 1));
-      break;
+  const used: [VaultFlag, string][] = [];
+  const [first, ...rest] = parseFlags(argv, FLAGS, o, { onFlag: (flag, shown) => used.push([flag, shown]) });
+  if (first !== undefined) {
+    const action = first.replace("-", "_") as VaultAction;
+    if (!ACTIONS.includes(action)) {
+      const guess = didYouMean(first, ACTIONS);
+      throw new UsageError(`unknown action ${JSON.stringify(first)}${guess ? `; did you mean ${guess}?` : ""}`, `Actions: ${ACTIONS.join(", ")}.`);
     }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq >= 0 ? eq : undefined);
-      const flag = byLong.get(name);
-      if (!flag) {
-        const guess = didYouMean(name, byLong.keys());
-        throw new UsageError(`unknown option --${name}${guess ? `; did you mean --${guess}?` : ""}`);
-      }
-      if (!flag.value && eq >= 0) throw new UsageError(`--${name} takes no value`);
-      use(flag, `--${name}`, flag.value ? (eq >= 0 ? arg.slice(eq + 1) : next(`--${name}`)) : "");
-      continue;
-    }
-    if (arg.startsWith("-") && arg.length > 1) {
-      for (let j = 1; j < arg.length; j++) {
-        const flag = byShort.get(arg[j]);
-        if (!flag) throw new UsageError(`unknown option -${arg[j]}`);
-        if (flag.value) {
-          const rest = arg.slice(j + 1);
-          use(flag, `-${arg[j]}`, rest !== "" ? rest : next(`-${arg[j]}`));
-          break;
-        }
-        use(flag, `-${arg[j]}`, "");
-      }
-      continue;
-    }
-    if (!o.action) {
-      const action = arg.replace("-", "_") as VaultAction;
-      if (!ACTIONS.includes(action)) {
-        const guess = didYouMean(arg, ACTIONS);
-        throw new UsageError(`unknown action ${JSON.stringify(arg)}${guess ? `; did you mean ${guess}?` : ""}`, `Actions: ${ACTIONS.join(", ")}.`);
-      }
-      o.action = action;
-      continue;
-    }
-    o.args.push(arg);
+    o.action = action;
+    o.args = rest;
   }
   if (o.help || o.version) return o;
   if (!o.action) throw new UsageError("no action given", `Usage: vault {${ACTIONS.join(",")}} [options] [file ...]`);

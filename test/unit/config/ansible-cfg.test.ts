@@ -87,3 +87,19 @@ test("bad values are errors naming file:line or the variable", () => {
   writeFileSync(join(dirs.cwd, "ansible.cfg"), "remote_user = x\n");
   assert.throws(() => loadAnsibleConfig(ctx()), /before any \[section\] header/);
 });
+
+test("retry files and the ssh arguments: read from their sections, the environment over the file", () => {
+  const { dirs, ctx } = layout({});
+  writeFileSync(
+    join(dirs.cwd, "ansible.cfg"),
+    "[defaults]\nretry_files_enabled = True\nretry_files_save_path = retries\n[ssh_connection]\nssh_args = -o ServerAliveInterval=5 -o ServerAliveCountMax=2\nssh_common_args = -J bastion\n",
+  );
+  const s = loadAnsibleConfig(ctx({ ANSIBLE_SSH_EXTRA_ARGS: "-o ConnectTimeout=3" })).settings;
+  assert.deepEqual(
+    [s.retryFilesEnabled, s.retryFilesSavePath, s.sshArgs, s.sshCommonArgs, s.sshExtraArgs],
+    [true, join(dirs.cwd, "retries"), "-o ServerAliveInterval=5 -o ServerAliveCountMax=2", "-J bastion", "-o ConnectTimeout=3"],
+  );
+  const warnings = loadAnsibleConfig(ctx()).warnings;
+  assert.deepEqual(warnings, [], "none of these is named as unsupported");
+  assert.equal(loadAnsibleConfig(ctx({ ANSIBLE_SSH_TIMEOUT: "7" })).settings.timeout, 7);
+});

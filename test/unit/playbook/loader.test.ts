@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import "./fake-modules.ts";
-import { includeRole, includeTasks, loadPlaybook, loadRole, loadTaskFile } from "../../../scripts/lib/playbook/load.ts";
+import { loadIncludedRole, loadIncludedTasks, loadPlaybook, loadTaskFile } from "../../../scripts/lib/playbook/load.ts";
+import { loadRole } from "../../../scripts/lib/playbook/role.ts";
 import type { Block, Item, Task } from "../../../scripts/lib/playbook/types.ts";
 import type { UserError } from "../../../scripts/lib/errors.ts";
 
@@ -143,9 +144,9 @@ describe("roles", () => {
     assert.deepEqual(r.handlers.map((h) => h.name), ["Restart ntp"]);
   });
 
-  test("includeRole (run time): dependencies then the role, handlers on the block", () => {
+  test("loadIncludedRole (run time): dependencies then the role, handlers on the block", () => {
     const from = named("Ensure NTP server is set");
-    const items = includeRole("ntp", from);
+    const items = loadIncludedRole("ntp", from);
     const blocks = items as Block[];
     assert.deepEqual(blocks.map((b) => [b.origin, b.role?.name]), [["role", "common"], ["include_role", "ntp"]]);
     assert.deepEqual(blocks[1].handlers?.map((h) => h.name), ["Restart ntp"]);
@@ -210,9 +211,9 @@ describe("tasks", () => {
     assert.equal(t.where.col, 7);
   });
 
-  test("includeTasks resolves relative to the including file and inherits tags", () => {
+  test("loadIncludedTasks resolves relative to the including file and inherits tags", () => {
     const inc = tasks(play.items).find((t) => t.module === "include_tasks")!;
-    const items = includeTasks("tasks/extra.yml", inc);
+    const items = loadIncludedTasks("tasks/extra.yml", inc);
     assert.equal(items.length, 1);
     assert.equal((items[0] as Task).name, "Extra task");
     assert.deepEqual(items[0].tags, ["base"]);
@@ -220,7 +221,7 @@ describe("tasks", () => {
 
   test("include_tasks apply: keywords wrap the included tasks, apply tags are inherited", () => {
     const inc = tasks(play.items).find((t) => t.module === "include_tasks")!;
-    const items = includeTasks("tasks/extra.yml", { ...inc, args: { file: "tasks/extra.yml", apply: { become: true, tags: ["deploy"] } } });
+    const items = loadIncludedTasks("tasks/extra.yml", { ...inc, args: { file: "tasks/extra.yml", apply: { become: true, tags: ["deploy"] } } });
     assert.equal(items.length, 1);
     const block = items[0] as Block;
     assert.equal(block.kind, "block");

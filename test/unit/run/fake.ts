@@ -8,6 +8,7 @@ import type { ModuleDefinition } from "../../../scripts/lib/modules/types.ts";
 import { ModuleFailure } from "../../../scripts/lib/modules/types.ts";
 import { registerModule } from "../../../scripts/lib/modules/registry.ts";
 import type { Block, Item, Play, Playbook, Task } from "../../../scripts/lib/playbook/types.ts";
+import { getControllerAction } from "../../../scripts/lib/playbook/actions.ts";
 import type { RunEvent } from "../../../scripts/lib/run/events.ts";
 import type { RunOptions, RunSummary } from "../../../scripts/lib/run/options.ts";
 import { runPlaybook } from "../../../scripts/lib/run/execute.ts";
@@ -105,7 +106,9 @@ export function inventory(hosts: string[], vars: Record<string, Record<string, u
 let line = 0;
 /** A task: t("fake_kv", {key, value}, {register: "r"}). */
 export function t(module: string, args: Record<string, unknown> = {}, extra: Partial<Task> = {}): Task {
-  return { kind: "task", module, args, tags: [], where: { file: "play.yml", line: ++line }, baseDir: "/nonexistent", name: extra.name ?? `${module} ${line}`, ...extra };
+  // As the loader: a controller action's resolved name goes on the task.
+  const action = getControllerAction(module)?.name;
+  return { kind: "task", module, ...(action ? { action } : {}), args, tags: [], where: { file: "play.yml", line: ++line }, baseDir: "/nonexistent", name: extra.name ?? `${module} ${line}`, ...extra };
 }
 
 export function block(body: Item[], rescue: Item[] = [], always: Item[] = [], extra: Partial<Block> = {}): Block {

@@ -280,6 +280,20 @@ describe("hosts and plays", () => {
     assert.equal(r.summary.failed, false);
   });
 
+  test("a templated serial is rendered from the extra vars and the play's vars when the play starts", async () => {
+    const batches = async (serial: Array<number | string>, extraVars: Record<string, unknown> = {}, vars: Record<string, unknown> = {}) => {
+      const seen = new Set<string>();
+      const p = play([t("debug", { msg: "{{ ansible_play_batch | join(',') }}" }, { name: "b" })], { serial, vars });
+      await run(p, { hosts: ["h1", "h2", "h3", "h4"], extraVars, sink: (e) => e.type === "host-task-result" && seen.add(String(e.result.msg)) });
+      return [...seen].sort();
+    };
+    assert.deepEqual(await batches(["{{ agents_serial | default(1) }}"], { agents_serial: 2 }), ["h1,h2", "h3,h4"]);
+    assert.deepEqual(await batches(["{{ agents_serial | default(1) }}"]), ["h1", "h2", "h3", "h4"]);
+    assert.deepEqual(await batches(["{{ agents_serial }}"], { agents_serial: "75%" }), ["h1,h2,h3", "h4"]);
+    assert.deepEqual(await batches(["{{ n }}"], {}, { n: "3" }), ["h1,h2,h3", "h4"]);
+    await assert.rejects(batches(["{{ n }}"], { n: "half" }), /"serial" must be a number, a percentage or a list of those, got "half" from "\{\{ n \}\}"/);
+  });
+
   test("max_fail_percentage stops the play", async () => {
     const p = play([t("fake_cmd", { cmd: "fail" }, { name: "f", when: ["inventory_hostname in ['h1','h2']"] }), t("debug", { msg: "x" }, { name: "later" })], { maxFailPercentage: 30, serial: [4] });
     const r = await run(p, { hosts: ["h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8"] });

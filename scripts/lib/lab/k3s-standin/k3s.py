@@ -1014,11 +1014,23 @@ def fetch_cacerts(server_url):
 class Cluster:
     """The server's state: datastore, tokens, and node records."""
 
-    def __init__(self, store, server_secret, agent_secret):
+    def __init__(self, store, server_secret, agent_secret, events_file=None):
         self.store = store
         self.server_secret = server_secret
         self.agent_secret = agent_secret
+        self.events_file = events_file
         self.lock = threading.Lock()
+
+    def event(self, name, what):
+        """One line per node change this server made (`<time> <node> <what>`): tests read the
+        order of cordon, drain, version change and uncordon from it."""
+        log("info", "Node %s: %s" % (name, what))
+        if not self.events_file:
+            return
+        if not os.path.exists(self.events_file):
+            write_file(self.events_file, marked("# one line per node change made through this server: <time> <node> <change>\n"), 0o644)
+        with open(self.events_file, "a") as f:
+            f.write("%s %s %s\n" % (now_iso(), name, what))
 
     def nodes(self):
         return [json.loads(v) for _k, v in self.store.list("/registry/minions/")]
@@ -1071,6 +1083,11 @@ class Cluster:
                 log("info", "Node %s registered (labels %s, taints %s)" % (name, sorted(req.get("labels", [])), req.get("taints", [])))
             else:
                 node["metadata"]["labels"].update(standard)
+            # The version of the binary that registers (an upgraded agent reports its own).
+            version = req.get("version", STANDIN_VERSION)
+            previous = node["status"].get("nodeInfo", {}).get("kubeletVersion")
+            if previous != version:
+                self.event(name, "version %s" % version if previous is None else "version %s -> %s" % (previous, version))
             node["metadata"]["annotations"]["standin.k3s.io/node-password-hash"] = password_hash
             node["metadata"]["annotations"]["k3s.io/internal-ip"] = req.get("address", "")
             node["status"].update({
@@ -1080,8 +1097,8 @@ class Cluster:
                     "operatingSystem": "linux",
                     "osImage": req.get("osImage", "Linux"),
                     "kernelVersion": req.get("kernel", ""),
-                    "kubeletVersion": STANDIN_VERSION,
-                    "kubeProxyVersion": STANDIN_VERSION,
+                    "kubeletVersion": version,
+                    "kubeProxyVersion": version,
                     "containerRuntimeVersion": "containerd://none (k3s stand-in)",
                 },
                 "standinLastHeartbeat": now_iso(),
@@ -1114,10 +1131,14 @@ class Cluster:
                         node["metadata"].setdefault(field, {})[k] = v
             spec = patch.get("spec", {})
             if "unschedulable" in spec:
+                if bool(spec["unschedulable"]) != bool(node["spec"].get("unschedulable")):
+                    self.event(name, "cordoned" if spec["unschedulable"] else "uncordoned")
                 if spec["unschedulable"]:
                     node["spec"]["unschedulable"] = True
                 else:
                     node["spec"].pop("unschedulable", None)
+            if (meta.get("annotations") or {}).get("standin.k3s.io/drained"):
+                self.event(name, "drained")
             if "taints" in spec:
                 if spec["taints"]:
                     node["spec"]["taints"] = spec["taints"]
@@ -1480,7 +1501,7 @@ class Server:
         self.serving_cert()
         self.write_tokens(server_secret, agent_secret)
         self.write_kubeconfig()
-        self.cluster = Cluster(store, server_secret, agent_secret)
+        self.cluster = Cluster(store, server_secret, agent_secret, os.path.join(self.data_dir, "standin-events"))
 
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(os.path.join(self.tls_dir, "serving-kube-apiserver.crt"), os.path.join(self.tls_dir, "serving-kube-apiserver.key"))
@@ -1521,7 +1542,8 @@ class Server:
     def own_node(self, roles):
         password = node_password()
         req = {"name": node_name_of(self.settings), "password": password, "labels": self.settings["node-label"], "taints": self.settings["node-taint"],
-               "address": self.node_ip, "arch": node_arch(), "osImage": os_image(), "kernel": kernel_release(), "roles": roles}
+               "address": self.node_ip, "arch": node_arch(), "osImage": os_image(), "kernel": kernel_release(), "roles": roles,
+               "version": STANDIN_VERSION}
         registered = False
         while True:
             try:
@@ -1581,7 +1603,7 @@ def run_agent(settings):
             time.sleep(RETRY_SECONDS)
     local_ip = settings["node-ip"][0] if settings["node-ip"] else local_address_towards(url)
     req = {"name": name, "password": password, "labels": labels, "taints": taints, "address": local_ip, "arch": node_arch(),
-           "osImage": os_image(), "kernel": kernel_release(), "roles": []}
+           "osImage": os_image(), "kernel": kernel_release(), "roles": [], "version": STANDIN_VERSION}
     while True:
         try:
             client.json("POST", "/v1-k3s/standin/register", req)
@@ -1722,13 +1744,13 @@ def print_table(header, rows, no_headers):
 
 
 KUBECTL_HELP = """kubectl of the k3s STAND-IN (lab only): get nodes [NAME] [-l SELECTOR] [-o json|wide|name] [--no-headers],
-get --raw=PATH, label node NAME k=v|k- [--overwrite], taint node NAME k[=v]:Effect[-], cordon|uncordon|drain NAME,
+get --raw=PATH, label|annotate node NAME k=v|k- [--overwrite], taint node NAME k[=v]:Effect[-], cordon|uncordon|drain NAME,
 wait --for=condition=Ready node/NAME|nodes --all [--timeout=60s], version. Nothing else."""
 
 
 def kubectl(args):
     kubeconfig_path = os.environ.get("KUBECONFIG") or ETC_RANCHER + "/k3s/k3s.yaml"
-    opts = {"output": None, "selector": None, "no_headers": False, "raw": None, "overwrite": False, "all": False, "for": None, "timeout": "30s"}
+    opts = {"output": None, "selector": None, "no_headers": False, "raw": None, "overwrite": False, "all": False, "for": None, "timeout": "30s", "timeout_given": False}
     positional = []
     i = 0
     while i < len(args):
@@ -1770,6 +1792,7 @@ def kubectl(args):
             opts["for"] = value()
         elif a.startswith("--timeout"):
             opts["timeout"] = value()
+            opts["timeout_given"] = True
         elif a in ("--ignore-daemonsets", "--delete-emptydir-data", "--delete-local-data", "--force") or a.startswith("--grace-period") or a.startswith("--pod-selector"):
             pass
         elif a.startswith("-"):
@@ -1812,27 +1835,39 @@ def kubectl(args):
         else:
             raise Fatal("error: the k3s stand-in's kubectl supports -o json, wide and name, not %s" % json.dumps(out))
         return 0
-    if verb in ("cordon", "uncordon", "drain"):
+    if verb == "drain":
+        name = node_arg(rest)
+        node = api.json("PATCH", "/api/v1/nodes/" + name, {"spec": {"unschedulable": True}})
+        print("node/%s cordoned" % name)
+        blocker = node["metadata"].get("annotations", {}).get(DRAIN_BLOCKER)
+        if blocker:
+            drain_blocked(name, blocker, opts["timeout"] if opts["timeout_given"] else "0s")
+        api.json("PATCH", "/api/v1/nodes/" + name, {"metadata": {"annotations": {"standin.k3s.io/drained": now_iso()}}})
+        print("node/%s drained" % name)
+        return 0
+    if verb in ("cordon", "uncordon"):
         name = node_arg(rest)
         api.json("PATCH", "/api/v1/nodes/" + name, {"spec": {"unschedulable": verb != "uncordon"},
-                                                     "metadata": {"annotations": {"standin.k3s.io/drained": now_iso() if verb == "drain" else None}}})
-        print("node/%s %s" % (name, {"cordon": "cordoned", "uncordon": "uncordoned", "drain": "drained"}[verb]))
+                                                     "metadata": {"annotations": {"standin.k3s.io/drained": None}}})
+        print("node/%s %s" % (name, {"cordon": "cordoned", "uncordon": "uncordoned"}[verb]))
         return 0
-    if verb == "label":
+    if verb in ("label", "annotate"):
+        field = "labels" if verb == "label" else "annotations"
         name = node_arg(rest[:2] if rest and rest[0] in ("node", "nodes", "no") else rest[:1])
         changes = rest[2:] if rest and rest[0] in ("node", "nodes", "no") else rest[1:]
         node = api.json("GET", "/api/v1/nodes/" + name)
+        current = node["metadata"].get(field, {})
         labels = {}
         for c in changes:
             if c.endswith("-"):
                 labels[c[:-1]] = None
             else:
-                k, v = parse_label(c)
-                if k in node["metadata"]["labels"] and node["metadata"]["labels"][k] != v and not opts["overwrite"]:
-                    raise Fatal("error: '%s' already has a value (%s), and --overwrite is false" % (k, node["metadata"]["labels"][k]))
+                k, v = parse_label(c) if field == "labels" else c.split("=", 1)
+                if k in current and current[k] != v and not opts["overwrite"]:
+                    raise Fatal("error: '%s' already has a value (%s), and --overwrite is false" % (k, current[k]))
                 labels[k] = v
-        api.json("PATCH", "/api/v1/nodes/" + name, {"metadata": {"labels": labels}})
-        print("node/%s labeled" % name)
+        api.json("PATCH", "/api/v1/nodes/" + name, {"metadata": {field: labels}})
+        print("node/%s %s" % (name, "labeled" if field == "labels" else "annotated"))
         return 0
     if verb == "taint":
         name = node_arg(rest[:2] if rest and rest[0] in ("node", "nodes", "no") else rest[:1])
@@ -1875,6 +1910,33 @@ def kubectl(args):
                 raise Fatal("error: timed out waiting for the condition on nodes/%s" % ((pending + missing)[0]))
             time.sleep(1)
     raise Fatal("error: the k3s stand-in's kubectl does not implement %s (%s)" % (json.dumps(verb), KUBECTL_HELP))
+
+
+# Test knob: a node annotated `standin.k3s.io/drain-blocker=NAMESPACE/POD` has a pod whose
+# eviction a PodDisruptionBudget refuses: drain retries as kubectl does, until its --timeout.
+DRAIN_BLOCKER = "standin.k3s.io/drain-blocker"
+
+
+def drain_blocked(node, pod, timeout):
+    """kubectl drain's output while an eviction is refused, then its error at the timeout."""
+    namespace, _, name = pod.rpartition("/")
+    namespace = namespace or "default"
+    m = re.match(r"^(\d+)(s|m)?$", timeout)
+    seconds = int(m.group(1)) * (60 if m.group(2) == "m" else 1) if m else 0
+    deadline = time.time() + seconds
+    while True:
+        print("evicting pod %s/%s" % (namespace, name))
+        sys.stdout.flush()
+        if seconds and time.time() >= deadline:
+            break
+        sys.stderr.write("error when evicting pods/\"%s\" -n \"%s\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.\n" % (name, namespace))
+        sys.stderr.flush()
+        time.sleep(min(5, max(0.1, deadline - time.time())) if seconds else 5)
+    error = "error when evicting pods/\"%s\" -n \"%s\": global timeout reached: %s" % (name, namespace, timeout)
+    sys.stderr.write("There are pending pods in node \"%s\" when an error occurred: %s\n" % (node, error))
+    sys.stderr.write("error: unable to drain node \"%s\" due to error: %s, continuing command...\n" % (node, error))
+    sys.stderr.write("There are pending nodes to be drained:\n %s\n" % node)
+    raise Fatal("error: " + error)
 
 
 def kubectl_main(args):

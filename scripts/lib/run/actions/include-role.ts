@@ -1,5 +1,6 @@
 /** include_role: loads the role now; its blocks carry their handlers, which join the play's. */
 import type { Block, Item, Task } from "../../playbook/types.ts";
+import { loadIncludedRole } from "../../playbook/load.ts";
 import { checkIncludeDepth } from "../include-depth.ts";
 import { done } from "../outcome.ts";
 import { sharedInclude } from "../shared-includes.ts";
@@ -11,7 +12,7 @@ export const includeRole: ControllerActionRunner = async (tr) => {
   const tasksFrom = typeof args.tasks_from === "string" ? args.tasks_from : undefined;
   checkIncludeDepth(tr, `role ${name}`);
   const item = tr.task.loop === undefined ? undefined : tr.vars[tr.task.loopControl?.loopVar ?? "item"];
-  const items = sharedInclude(tr.ps, tr.task, tr.host, [args, item], () => tr.ps.run.options.loadIncludedRole(name, tr.task, { tasksFrom }));
+  const items = sharedInclude(tr.ps, tr.task, tr.host, [args, item], () => (tr.ps.run.options.loadIncludedRole ?? loadIncludedRole)(name, tr.task, { tasksFrom }));
   const handlers: Task[] = [];
   const collect = (list: Item[]) => {
     for (const i of list) if (i.kind === "block") {

@@ -26,6 +26,6 @@ export const includeVars: ControllerActionRunner = async (tr) => {
   for (const f of files) vars = { ...vars, ...loadVarsFile(f) };
   const facts = typeof args.name === "string" ? { [args.name]: vars } : vars;
   const out = done(false, undefined, { ansible_facts: facts, ansible_included_var_files: files });
-  out.hostFacts = facts;
+  out.hostVars = facts;
   return out;
 };

@@ -1,4 +1,9 @@
-/** The controller-side actions by canonical name. */
+/**
+ * The runner of every controller action, by the canonical name the loader resolved
+ * (Task.action). Typed by ControllerActionName: every action of playbook/actions.ts has exactly
+ * one runner here.
+ */
+import type { ControllerActionName } from "../../playbook/actions.ts";
 import type { ControllerActionRunner } from "./types.ts";
 import { setFact } from "./set-fact.ts";
 import { debug } from "./debug.ts";
@@ -15,7 +20,7 @@ import { addHost } from "./add-host.ts";
 import { groupBy } from "./group-by.ts";
 import { doctor } from "./doctor.ts";
 
-const ACTIONS: Record<string, ControllerActionRunner> = {
+export const CONTROLLER_ACTION_RUNNERS: Record<ControllerActionName, ControllerActionRunner> = {
   set_fact: setFact,
   debug,
   assert: assertAction,
@@ -34,9 +39,3 @@ const ACTIONS: Record<string, ControllerActionRunner> = {
   group_by: groupBy,
   doctor,
 };
-
-/** The runner for a task's module name (short or ansible.builtin./ansible.legacy.), if it is a controller action. */
-export function controllerAction(name: string): ControllerActionRunner | undefined {
-  const short = name.replace(/^ansible\.(builtin|legacy)\./, "");
-  return Object.hasOwn(ACTIONS, short) ? ACTIONS[short] : undefined;
-}

@@ -7,6 +7,6 @@ export const setFact: ControllerActionRunner = async (tr) => {
   const { cacheable: _ignored, ...raw } = tr.task.args;
   const facts = dropOmitted(tr.templar.render(raw)) as Record<string, unknown>;
   const out = done(false, undefined, { ansible_facts: facts });
-  out.hostFacts = facts;
+  out.hostVars = facts;
   return out;
 };
