@@ -119,3 +119,28 @@ export async function ensureVmImage(cacheDir: string, arch: NodeArch, log: (line
   progress.done(`built ${dir} (${kernelName})`);
   return image;
 }
+
+/**
+ * Drivers no lab VM has (graphics, sound, media, wireless, ...): left out of the netboot
+ * client tarball, which the master receives over SSH and unpacks under emulation.
+ */
+const TARBALL_EXCLUDES = [
+  "./usr/lib/modules/*/kernel/drivers/gpu", "./usr/lib/modules/*/kernel/drivers/media",
+  "./usr/lib/modules/*/kernel/drivers/net/wireless", "./usr/lib/modules/*/kernel/drivers/infiniband",
+  "./usr/lib/modules/*/kernel/drivers/iio", "./usr/lib/modules/*/kernel/sound",
+  "./usr/share/doc", "./usr/share/man", "./usr/share/locale", "./var/cache/apt/*.bin",
+];
+
+/**
+ * The VM root as a root filesystem tarball (.tar.zst), what roles/netboot-master imports as
+ * the OS tree of its clients: a real kernel and an initramfs that mounts an NFS root. Cached
+ * beside the image, made again when the image changes.
+ */
+export async function ensureVmRootTarball(cacheDir: string, image: VmImage): Promise<string> {
+  const tarball = join(cacheDir, "vm", `netboot-root-${image.key}.tar.zst`);
+  if (existsSync(tarball)) return tarball;
+  const partial = `${tarball}.partial`;
+  await run(["tar", "--zstd", "-cf", partial, "--numeric-owner", ...TARBALL_EXCLUDES.map((e) => `--exclude=${e}`), "-C", image.rootfs, "."]);
+  renameSync(partial, tarball);
+  return tarball;
+}
