@@ -65,7 +65,8 @@ export function qemuNodeArgs(o: { name: string; arch: NodeArch; accel: Accel; di
     "-name", o.name,
     ...(o.arch === "arm64" ? ["-M", "virt"] : []),
     ...o.accel.args,
-    "-smp", "1",
+    // Two vCPUs: a netboot master serves TFTP and NFS while unpacking and copying roots.
+    "-smp", "2",
     "-m", String(o.memoryMb ?? 1024),
     "-display", "none",
     "-monitor", "none",
