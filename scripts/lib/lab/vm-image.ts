@@ -70,7 +70,7 @@ function imageKey(base: string, arch: NodeArch): string {
 /** The newest file in `dir` starting with `prefix` (vmlinuz-6.1.0-28-amd64, ...). */
 function newest(dir: string, prefix: string): string {
   const found = readdirSync(dir).filter((f) => f.startsWith(prefix)).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
-  if (found.length === 0) throw new Error(`no ${prefix}* in ${dir}`);
+  if (found.length === 0) throw new Error(`No ${prefix}* in ${dir}: the kernel package did not install there`);
   return found[found.length - 1];
 }
 
