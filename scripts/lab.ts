@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError, ExitCode, didYouMean } from "./lib/errors.ts";
 import { cliLabConfig, testLabConfig } from "./lib/lab/config.ts";
-import { nodeSpecs } from "./lib/lab/spec.ts";
+import { netbootClientSpecs, nodeSpecs } from "./lib/lab/spec.ts";
 import { up } from "./lib/lab/up.ts";
 import { down } from "./lib/lab/down.ts";
 import { status } from "./lib/lab/status.ts";
@@ -55,6 +55,12 @@ Options of up:
                        host var ssd_storage_device in the inventory
   --node SPEC          per-node options instead of --nodes/--arch, repeatable:
                        NAME[:amd64|:arm64][:pi][:ssd[=SIZE]]   (ssd alone means 1G)
+                       NAME[:amd64|:arm64]:vm   a QEMU virtual machine (real kernel: NFS server,
+                       modules) on the same bridge, same inventory entry; KVM with VT-x/AMD-V, else
+                       TCG (emulated, ~40 s to boot); image built once from the base rootfs
+  --netboot-client NAME[:mac=MAC]
+                       a diskless x86 VM that PXE-boots from whatever DHCP/TFTP server answers on
+                       the bridge (e.g. a vm node running roles/netboot-master); repeatable
   --netboot            add a client namespace (${"pilab-client"}) on the bridge with no address,
                        for DHCP/TFTP tests (ip netns exec pilab-client busybox udhcpc -i eth0 ...)
 
@@ -92,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
       ssd: { type: "string" },
       node: { type: "string", multiple: true },
       netboot: { type: "boolean" },
+      "netboot-client": { type: "string", multiple: true },
       "test-lab": { type: "boolean" },
       version: { type: "string" },
       images: { type: "boolean" },
@@ -118,11 +125,13 @@ async function main(argv: string[]): Promise<number> {
         ssd: values.ssd,
         node: values.node,
       });
-      const state = await up(config, { nodes, netboot: !!values.netboot }, log);
+      const netbootClients = netbootClientSpecs(values["netboot-client"], nodes);
+      const state = await up(config, { nodes, netboot: !!values.netboot, netbootClients }, log);
       console.log(`Lab up: ${state.nodes.length} node(s) on ${state.bridge} ${state.bridgeAddress}/24`);
       for (const n of state.nodes) {
-        console.log(`  ${n.name.padEnd(10)} ${n.address.padEnd(12)} ${n.arch}${n.pi ? " pi" : ""}${n.ssdDevice ? ` ssd=${n.ssdDevice}` : ""}`);
+        console.log(`  ${n.name.padEnd(10)} ${n.address.padEnd(12)} ${n.arch}${n.pi ? " pi" : ""}${n.ssdDevice ? ` ssd=${n.ssdDevice}` : ""}${n.vm ? ` vm (${n.vm.accel})` : ""}`);
       }
+      for (const c of state.netbootClients ?? []) console.log(`  ${c.name.padEnd(10)} ${"(dhcp)".padEnd(12)} netboot client vm (${c.accel}) ${c.mac}`);
       if (state.clientNetns) console.log(`  netboot client namespace: ${state.clientNetns}`);
       console.log(`Inventory: ${state.inventoryFile}`);
       console.log(`ssh:       ssh -i ${state.keyFile} -o UserKnownHostsFile=${state.knownHostsFile} root@${state.nodes[0].address}`);
@@ -137,9 +146,12 @@ async function main(argv: string[]): Promise<number> {
       }
       console.log(`Bridge ${s.bridge} ${s.bridgeAddress}/24; apt proxy ${s.aptProxyAlive ? `pid ${s.aptProxyPid}` : "not running"}`);
       for (const n of s.nodes) {
-        const proc = n.supervisorAlive ? `supervisor ${n.supervisorPid}, nspawn ${n.nspawnPids.join(",") || "-"}` : "not running";
+        const proc = n.vm
+          ? n.vm.alive ? `qemu ${n.vm.pid} (${n.vm.accel}${n.vm.accel === "tcg" ? ": emulated, no hardware virtualisation" : ""})` : "not running"
+          : n.supervisorAlive ? `supervisor ${n.supervisorPid}, nspawn ${n.nspawnPids.join(",") || "-"}` : "not running";
         console.log(`  ${n.name.padEnd(10)} ${n.address.padEnd(12)} ${n.arch}${n.pi ? " pi" : ""}${n.ssdDevice ? ` ssd=${n.ssdDevice}` : ""}  ${proc}  sshd ${n.sshd ? "up" : "down"}${n.fault ? `  FAULT ${n.fault} (heal: npm run lab -- heal ${n.name})` : ""}`);
       }
+      for (const c of s.netbootClients) console.log(`  ${c.name.padEnd(10)} ${c.mac}  netboot client vm ${c.alive ? `qemu ${c.pid} (${c.accel})` : "not running"}`);
       if (s.clientNetns) console.log(`  netboot client namespace: ${s.clientNetns}`);
       if (s.strayNetns.length) console.log(`Leftover namespaces (run down): ${s.strayNetns.join(" ")}`);
       console.log(`Inventory: ${s.inventoryFile}; state: ${s.stateFile}`);

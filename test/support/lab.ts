@@ -75,6 +75,8 @@ export interface LabNodeRequest {
   pi?: boolean;
   /** SSD size, e.g. "1G". */
   ssd?: string;
+  /** A QEMU virtual machine instead of a container. */
+  vm?: boolean;
 }
 
 /** The lab every `npm test` run boots: plain amd64, amd64 with SSD, arm64 Pi with SSD. */
@@ -112,7 +114,7 @@ export async function bootLab(
   const config = options.config ?? testLabConfig();
   const log = options.log ?? ((line: string) => process.stderr.write(`# lab: ${line}\n`));
   const labSpec: LabSpec = {
-    nodes: spec.nodes.map((n) => ({ name: n.name, arch: n.arch ?? "amd64", pi: !!n.pi, ssd: n.ssd })),
+    nodes: spec.nodes.map((n) => ({ name: n.name, arch: n.arch ?? "amd64", pi: !!n.pi, ssd: n.ssd, ...(n.vm ? { vm: true } : {}) })),
     netboot: !!spec.netboot,
   };
   await waitUntilFree(config, log);

@@ -18,6 +18,15 @@ export interface NodeSpec {
   pi: boolean;
   /** Size of a loop-device "SSD" passed to the node (e.g. "1G"), or undefined for none. */
   ssd?: string;
+  /** A QEMU virtual machine (real kernel, NFS server, modules) instead of a container. */
+  vm?: boolean;
+}
+
+/** A diskless x86 VM that PXE-boots from whatever DHCP/TFTP server answers on the bridge. */
+export interface NetbootClientSpec {
+  name: string;
+  /** Its NIC's MAC; a lab MAC (52:54:00:<subnet>:01:<n>) unless given. */
+  mac?: string;
 }
 
 /** Everything `up` needs to know. */
@@ -25,6 +34,8 @@ export interface LabSpec {
   nodes: NodeSpec[];
   /** Add a client namespace on the bridge with no address (DHCP/TFTP tests). */
   netboot: boolean;
+  /** Diskless client VMs, started after the nodes are up. */
+  netbootClients?: NetbootClientSpec[];
 }
 
 /** Names, folders and addresses of one lab. */
@@ -87,6 +98,9 @@ export function labNames(config: LabConfig) {
     netns: (node: string) => `${config.prefix}-${node}`,
     machine: (node: string) => `${config.prefix}-${node}`,
     veth: (index: number) => `${config.prefix}-v${index}`,
+    /** A VM node's tap (the node's index) and a netboot client's (its own index). */
+    tap: (index: number) => `${config.prefix}-t${index}`,
+    clientTap: (index: number) => `${config.prefix}-n${index}`,
     address: (index: number) => `${config.subnet}.${11 + index}`,
     nodeDir: (node: string) => join(config.dir, "nodes", node),
     keyFile: join(config.dir, "id_ed25519"),

@@ -13,6 +13,7 @@ import { nspawnPids, stopNode } from "./node.ts";
 import { deleteBridge, deleteNodeNetwork, listLinks, listNetns } from "./network.ts";
 import { detachSsd, loopDevicesUnder } from "./ssd.ts";
 import { releaseFaults } from "./fault/index.ts";
+import { qemuPids, stopQemu } from "./vm.ts";
 
 /** Mount points under `dir` (a crashed container could leave some). */
 function mountsUnder(dir: string): string[] {
@@ -32,11 +33,24 @@ export async function down(config: LabConfig, log: (line: string) => void): Prom
 
   // 0. Faults: a link timer would otherwise outlive the lab (the rest goes with the nodes).
   releaseFaults(state);
+  // 0b. Virtual machines by PID: netboot clients before the VMs that may be their NFS server
+  //    (a client shutting down after its server is gone hangs), then anything left by name.
+  for (const c of state?.netbootClients ?? []) if (await stopQemu(c.pid, c.qemuName)) log(`powered off netboot client ${c.name}`);
+  await Promise.all(
+    (state?.nodes ?? []).map(async (n) => {
+      if (n.vm && (await stopQemu(n.vm.pid, n.vm.qemuName))) log(`powered off vm ${n.name}`);
+    }),
+  );
+  const strayQemu = qemuPids(prefix);
+  if (strayQemu.length > 0) {
+    await terminate(strayQemu, 5000);
+    log(`stopped ${strayQemu.length} leftover QEMU process(es)`);
+  }
 
   // 1. Containers: the recorded supervisors first, then any nspawn or supervisor with our names.
   await Promise.all(
     (state?.nodes ?? []).map(async (n) => {
-      if (isAlive(n.supervisorPid) || nspawnPids(n.machine).length > 0) {
+      if (!n.vm && (isAlive(n.supervisorPid) || nspawnPids(n.machine).length > 0)) {
         await stopNode(n.supervisorPid, n.machine);
         log(`stopped ${n.name}`);
       }

@@ -1,16 +1,18 @@
 /**
  * Turns `up` options into node specs. Two ways to say what to boot:
  *   --nodes N --arch amd64|arm64|mixed [--pi] [--ssd SIZE]      (same options for every node)
- *   --node NAME[:ARCH][:pi][:ssd[=SIZE]]  (repeatable, per-node options; overrides --nodes)
+ *   --node NAME[:ARCH][:pi][:ssd[=SIZE]][:vm]  (repeatable, per-node options; overrides --nodes)
+ * and diskless PXE clients: --netboot-client NAME[:mac=MAC] (repeatable).
  */
 import { UserError, ExitCode } from "../errors.ts";
-import type { NodeArch, NodeSpec } from "./config.ts";
+import type { NetbootClientSpec, NodeArch, NodeSpec } from "./config.ts";
 
 /** Default size of a node's SSD when `ssd` is given without a size. */
 export const DEFAULT_SSD_SIZE = "1G";
 
 const NAME = /^[a-z][a-z0-9-]{0,14}$/;
 const SIZE = /^[1-9][0-9]*[KMGT]?$/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 function bad(message: string, hint: string): UserError {
   return new UserError(message, { hint, exitCode: ExitCode.badOptions });
@@ -34,9 +36,42 @@ export function parseNodeOption(value: string): NodeSpec {
     else if (flag === "pi") node.pi = true;
     else if (flag === "ssd") node.ssd = DEFAULT_SSD_SIZE;
     else if (flag.startsWith("ssd=")) node.ssd = checkSize(flag.slice(4), `--node ${value}`);
-    else throw bad(`--node ${value}: unknown flag "${flag}"`, "flags are amd64, arm64, pi, ssd or ssd=SIZE, e.g. --node pi1:arm64:pi:ssd=2G");
+    else if (flag === "vm") node.vm = true;
+    else throw bad(`--node ${value}: unknown flag "${flag}"`, "flags are amd64, arm64, pi, ssd, ssd=SIZE or vm, e.g. --node pi1:arm64:pi:ssd=2G");
   }
+  // A VM has a real disk (none is passed through) and no Pi identity (no bind mounts).
+  if (node.vm && (node.pi || node.ssd)) throw bad(`--node ${value}: a vm node cannot have pi or ssd`, "use a container node for those, e.g. --node pi1:arm64:pi");
   return node;
+}
+
+/** Parses one `--netboot-client NAME[:mac=MAC]` value. */
+export function parseNetbootClientOption(value: string): NetbootClientSpec {
+  const [name, ...flags] = value.split(/:(?=mac=)/);
+  if (!NAME.test(name)) {
+    throw bad(`--netboot-client ${value}: "${name}" is not a valid name`, "use 1-15 lower-case letters, digits or dashes, starting with a letter");
+  }
+  const client: NetbootClientSpec = { name };
+  for (const flag of flags) {
+    const mac = flag.slice(4).toLowerCase();
+    if (!MAC.test(mac)) throw bad(`--netboot-client ${value}: "${flag.slice(4)}" is not a MAC address`, "write it as six hex pairs, e.g. mac=52:54:00:12:34:56");
+    client.mac = mac;
+  }
+  return client;
+}
+
+/** The netboot client list; names and MACs must be distinct. */
+export function netbootClientSpecs(values: string[] | undefined, nodes: NodeSpec[]): NetbootClientSpec[] {
+  const clients = (values ?? []).map(parseNetbootClientOption);
+  const names = new Set(nodes.map((n) => n.name));
+  const macs = new Set<string>();
+  for (const c of clients) {
+    if (names.has(c.name)) throw bad(`--netboot-client ${c.name}: name given twice`, "give each node and client a distinct name");
+    names.add(c.name);
+    if (c.mac && macs.has(c.mac)) throw bad(`--netboot-client ${c.name}: MAC ${c.mac} given twice`, "give each client its own MAC");
+    if (c.mac) macs.add(c.mac);
+  }
+  if (clients.length > 20) throw bad(`${clients.length} netboot clients: at most 20`, "boot fewer clients");
+  return clients;
 }
 
 /** Options of `up` that describe nodes. */

@@ -28,6 +28,25 @@ export interface NodeState {
   ssdDevice?: string;
   ssdImage?: string;
   ssdSize?: string;
+  /** A VM node: its QEMU, tap, MAC, disk and accelerator. */
+  vm?: VmState;
+}
+
+/** A QEMU machine of the lab. */
+export interface VmState {
+  pid?: number;
+  /** QEMU's -name (the lab prefix + the node's name), checked before signalling `pid`. */
+  qemuName: string;
+  tap: string;
+  mac: string;
+  accel: "kvm" | "tcg";
+  disk?: string;
+}
+
+/** A diskless netboot client VM. */
+export interface NetbootClientState extends VmState {
+  name: string;
+  dir: string;
 }
 
 /** The whole lab. */
@@ -41,6 +60,7 @@ export interface LabState {
   ownerPid?: number;
   aptProxyPid?: number;
   clientNetns?: string;
+  netbootClients?: NetbootClientState[];
   inventoryFile: string;
   keyFile: string;
   knownHostsFile: string;

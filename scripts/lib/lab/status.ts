@@ -19,6 +19,17 @@ export interface NodeStatus {
   sshd: boolean;
   /** The kind of fault injected and not healed yet. */
   fault?: string;
+  /** A VM node: its QEMU and whether it runs under KVM or TCG (emulation, much slower). */
+  vm?: { pid?: number; alive: boolean; accel: string };
+}
+
+/** A diskless netboot client VM. */
+export interface NetbootClientStatus {
+  name: string;
+  mac: string;
+  pid?: number;
+  alive: boolean;
+  accel: string;
 }
 
 /** The lab's live status, or undefined when no lab is recorded. */
@@ -31,6 +42,7 @@ export interface LabStatus {
   aptProxyAlive: boolean;
   clientNetns?: string;
   nodes: NodeStatus[];
+  netbootClients: NetbootClientStatus[];
   /** Namespaces with the lab's prefix that the state file does not know (crash leftovers). */
   strayNetns: string[];
 }
@@ -43,7 +55,7 @@ export async function status(config: LabConfig): Promise<LabStatus | undefined> 
   if (!state) {
     return netns.length === 0
       ? undefined
-      : { stateFile: names.stateFile, inventoryFile: config.inventoryFile, bridge: names.bridge, bridgeAddress: names.bridgeAddress, aptProxyAlive: false, nodes: [], strayNetns: netns };
+      : { stateFile: names.stateFile, inventoryFile: config.inventoryFile, bridge: names.bridge, bridgeAddress: names.bridgeAddress, aptProxyAlive: false, nodes: [], netbootClients: [], strayNetns: netns };
   }
   const known = new Set([...state.nodes.map((n) => n.netns), state.clientNetns]);
   return {
@@ -67,7 +79,9 @@ export async function status(config: LabConfig): Promise<LabStatus | undefined> 
         nspawnPids: nspawnPids(n.machine),
         sshd: await sshBanner(n.address, 1500),
         fault: n.fault?.kind,
+        vm: n.vm ? { pid: n.vm.pid, alive: isAlive(n.vm.pid), accel: n.vm.accel } : undefined,
       })),
     ),
+    netbootClients: (state.netbootClients ?? []).map((c) => ({ name: c.name, mac: c.mac, pid: c.pid, alive: isAlive(c.pid), accel: c.accel })),
   };
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError, ExitCode } from "../errors.ts";
 import { run } from "./exec.ts";
-import { labNames, type LabConfig, type LabSpec, type NodeArch, type NodeSpec } from "./config.ts";
+import { labNames, type LabConfig, type LabSpec, type NetbootClientSpec, type NodeArch, type NodeSpec } from "./config.ts";
 import { preflight } from "./preflight.ts";
 import { baseRootfsDir, ensureBaseRootfs, makeNodeRootfs } from "./rootfs.ts";
 import { checkSubnetFree, createBridge, createNodeNetwork } from "./network.ts";
@@ -18,15 +18,20 @@ import { piIdentity, preparePiIdentity } from "./pi.ts";
 import { waitForSsh } from "./ssh-ready.ts";
 import { sshRun } from "./ssh-command.ts";
 import { writeInventory, writeKnownHosts } from "./inventory.ts";
-import { readState, writeState, type LabState, type NodeState } from "./state.ts";
+import { readState, writeState, type LabState, type NetbootClientState, type NodeState } from "./state.ts";
 import { isAlive } from "./processes.ts";
 import { down } from "./down.ts";
+import { ensureVmImage, type VmImage } from "./vm-image.ts";
+import { makeDisk, writeVmNetwork } from "./vm-disk.ts";
+import { createTap, labMac, qemuNetbootArgs, qemuNodeArgs, startQemu, vmAccel, vmUnavailableReason } from "./vm.ts";
 
 /** Progress lines for the user (stderr in the CLI, test output in the harness). */
 export type Log = (line: string) => void;
 
 /** How long a node may take from start to sshd answering. */
 const SSH_TIMEOUT_MS = { amd64: 60_000, arm64: 180_000 };
+/** The same for a VM node under TCG (login prompt after 35-45 s on a quiet machine, see lab-vm.md). */
+const VM_SSH_TIMEOUT_MS = { amd64: 300_000, arm64: 300_000 };
 
 /** Seconds since `t0`, one decimal. */
 function since(t0: number): string {
@@ -36,7 +41,7 @@ function since(t0: number): string {
 /** True when a lab with this config has live processes. */
 export function labRunning(config: LabConfig): boolean {
   const state = readState(labNames(config).stateFile);
-  return !!state && (isAlive(state.aptProxyPid) || state.nodes.some((n) => isAlive(n.supervisorPid)));
+  return !!state && (isAlive(state.aptProxyPid) || state.nodes.some((n) => isAlive(n.supervisorPid) || isAlive(n.vm?.pid)));
 }
 
 async function ensureKey(keyFile: string): Promise<string> {
@@ -53,6 +58,12 @@ export async function up(config: LabConfig, spec: LabSpec, log: Log): Promise<La
   const arches = [...new Set(spec.nodes.map((n) => n.arch))];
   const needBuild = arches.filter((a) => !existsSync(join(baseRootfsDir(config.cacheDir, a), ".lab-rootfs")));
   await preflight({ arches, needBuild });
+  const vmArches = [...new Set(spec.nodes.filter((n) => n.vm).map((n) => n.arch))];
+  if ((spec.netbootClients ?? []).length > 0 && !vmArches.includes("amd64")) vmArches.push("amd64");
+  for (const arch of vmArches) {
+    const why = vmUnavailableReason(arch, arch === "amd64" && (spec.netbootClients ?? []).length > 0);
+    if (why) throw new UserError(`The lab cannot run ${arch} virtual machines: ${why}`, { hint: "install it, or use container nodes (no :vm)", exitCode: ExitCode.error });
+  }
   if (labRunning(config)) {
     throw new UserError(`A lab is already up (${names.stateFile})`, {
       hint: "take it down first: npm run lab -- down",
@@ -67,6 +78,9 @@ export async function up(config: LabConfig, spec: LabSpec, log: Log): Promise<La
   const bases = Object.fromEntries(
     await Promise.all(arches.map(async (a) => [a, await ensureBaseRootfs(config.cacheDir, a, log)] as const)),
   ) as Record<NodeArch, string>;
+  const vmImages = Object.fromEntries(
+    await Promise.all(vmArches.map(async (a) => [a, await ensureVmImage(config.cacheDir, a, log)] as const)),
+  ) as Record<NodeArch, VmImage>;
   const tNet = Date.now();
   await checkSubnetFree(config.subnet, names.bridge);
   const state: LabState = {
@@ -109,6 +123,7 @@ export async function up(config: LabConfig, spec: LabSpec, log: Log): Promise<La
     };
     state.nodes.push(ns);
     writeState(names.stateFile, state);
+    if (node.vm) return bootVmNode(node, index, ns);
     const tCopy = Date.now();
     const kind = await makeNodeRootfs(bases[node.arch], nodeDir, ns.rootfs);
     const copyTime = `${kind} ${since(tCopy)}`;
@@ -145,6 +160,37 @@ export async function up(config: LabConfig, spec: LabSpec, log: Log): Promise<La
     if (systemState !== "running") log(`${node.name}: system ${systemState || `unreachable (${booted.stderr.trim()})`}${failed.length ? `; failed units: ${failed.join(" ")}` : ""}`);
     log(`${node.name}: ${node.arch}${node.pi ? " pi" : ""}${ns.ssdDevice ? ` ssd=${ns.ssdDevice}` : ""} ${ns.address} — rootfs ${copyTime}, sshd ${sshdTime}, booted ${since(tBoot)}`);
   };
+  const bootVmNode = async (node: NodeSpec, index: number, ns: NodeState): Promise<void> => {
+    const image = vmImages[node.arch];
+    const accel = vmAccel(node.arch);
+    const tCopy = Date.now();
+    await makeNodeRootfs(image.rootfs, ns.dir, ns.rootfs);
+    await personalizeRootfs(ns.rootfs, { hostname: node.name, publicKey, aptProxyConf: aptProxyConf(names.bridgeAddress) });
+    writeVmNetwork(ns.rootfs, ns.address);
+    ns.vm = { qemuName: names.machine(node.name), tap: names.tap(index), mac: labMac(config.subnet, "node", 11 + index), accel: accel.name, disk: join(ns.dir, "disk.img") };
+    await makeDisk(ns.rootfs, ns.vm.disk!);
+    const diskTime = since(tCopy);
+    const nodeKnownHosts = join(ns.dir, "known_hosts");
+    writeKnownHosts(nodeKnownHosts, [{ name: node.name, address: ns.address, hostKeys: hostKeys(ns.rootfs) }]);
+    await createTap(ns.vm.tap, names.bridge);
+    const tBoot = Date.now();
+    ns.vm.pid = startQemu(ns.dir, qemuNodeArgs({ name: ns.vm.qemuName, arch: node.arch, accel, dir: ns.dir, kernel: image.kernel, initrd: image.initrd, disk: ns.vm.disk!, tap: ns.vm.tap, mac: ns.vm.mac }));
+    writeState(names.stateFile, state);
+    const timeout = VM_SSH_TIMEOUT_MS[node.arch];
+    if (!(await waitForSsh(ns.address, timeout, () => isAlive(ns.vm?.pid)))) {
+      const console = join(ns.dir, "console.log");
+      const tail = existsSync(console) ? readFileSync(console, "utf8").trim().split("\n").slice(-5).join("\n    ") : "";
+      const why = isAlive(ns.vm.pid) ? `did not answer ssh on ${ns.address} within ${timeout / 1000}s` : `stopped while booting (see ${join(ns.dir, "qemu.log")})`;
+      throw new UserError(`VM node ${node.name} (${node.arch}, ${accel.name}) ${why}${tail ? `:\n    ${tail}` : ""}`, {
+        hint: `see ${console}; take the lab down with: npm run lab -- down`,
+        exitCode: ExitCode.error,
+      });
+    }
+    const booted = await sshRun({ keyFile: names.keyFile, knownHostsFile: nodeKnownHosts, address: ns.address, connectTimeout: 10 }, "systemctl is-system-running --wait; systemctl --failed --no-legend --plain | cut -d' ' -f1");
+    const [systemState, ...failed] = booted.stdout.trim().split("\n");
+    if (systemState !== "running") log(`${node.name}: system ${systemState || `unreachable (${booted.stderr.trim()})`}${failed.length ? `; failed units: ${failed.join(" ")}` : ""}`);
+    log(`${node.name}: ${node.arch} vm (${accel.name}) ${ns.address} — disk ${diskTime}, booted ${since(tBoot)}`);
+  };
   await Promise.all(spec.nodes.map((node, i) => bootNode(node, i)));
   // Keep the state's node order stable (the order given), whatever finished first.
   state.nodes.sort((a, b) => spec.nodes.findIndex((n) => n.name === a.name) - spec.nodes.findIndex((n) => n.name === b.name));
@@ -152,5 +198,25 @@ export async function up(config: LabConfig, spec: LabSpec, log: Log): Promise<La
   writeInventory(config.inventoryFile, state);
   writeState(names.stateFile, state);
   log(`${spec.nodes.length} node(s) up in ${since(tNodes)} (lab up total ${since(t0)})`);
+  for (const client of spec.netbootClients ?? []) await startNetbootClient(config, state, client);
   return state;
+}
+
+/**
+ * Powers on a diskless client VM (recorded in the state first, so `down` stops it). It boots
+ * from whatever DHCP/TFTP server answers on the bridge; nothing waits for it here.
+ */
+export async function startNetbootClient(config: LabConfig, state: LabState, client: NetbootClientSpec): Promise<NetbootClientState> {
+  const names = labNames(config);
+  const index = (state.netbootClients ?? []).length;
+  const accel = vmAccel("amd64");
+  const dir = join(config.dir, "nodes", client.name);
+  mkdirSync(dir, { recursive: true });
+  const cs: NetbootClientState = { name: client.name, dir, qemuName: names.machine(client.name), tap: names.clientTap(index), mac: client.mac ?? labMac(config.subnet, "client", index + 1), accel: accel.name };
+  state.netbootClients = [...(state.netbootClients ?? []), cs];
+  writeState(names.stateFile, state);
+  await createTap(cs.tap, names.bridge);
+  cs.pid = startQemu(dir, qemuNetbootArgs({ name: cs.qemuName, accel, dir, tap: cs.tap, mac: cs.mac }));
+  writeState(names.stateFile, state);
+  return cs;
 }
