@@ -1,7 +1,7 @@
 /**
  * Network facts from iproute2's JSON (`ip -j route show default`, `ip -j addr`):
  * default_ipv4 {address, interface, gateway, macaddress, network, netmask, prefix, broadcast,
- * mtu, type}, default_ipv6 {address, interface, gateway, prefix, scope, macaddress, mtu, type},
+ * mtu, type, alias}, default_ipv6 {address, interface, gateway, prefix, scope, macaddress, mtu, type},
  * all_ipv4_addresses / all_ipv6_addresses (loopback excluded, as Ansible), interfaces, and one
  * fact per interface (eth0: {device, active, macaddress, mtu, type, promisc, ipv4,
  * ipv4_secondaries, ipv6}; "-" in a name becomes "_", as Ansible's fact names).
@@ -22,6 +22,8 @@ interface IpAddrInfo {
   prefixlen?: number;
   broadcast?: string;
   scope?: string;
+  /** IPv4 only: the address's label, `eth0` or an alias such as `eth0:1`. */
+  label?: string;
 }
 
 interface IpLink {
@@ -67,6 +69,8 @@ export const networkFact: Fact = {
         macaddress: link?.address ?? null,
         mtu: link?.mtu ?? null,
         type: link?.link_type ?? null,
+        // Ansible's alias is the label of the default address (the last word of its `inet` line).
+        alias: addr?.label ?? route.dev,
       };
     }
     const perInterface: Record<string, unknown> = {};

@@ -58,3 +58,14 @@ describe("gather", () => {
     assert.equal(s.get("c"), "z\n");
   });
 });
+
+describe("system", () => {
+  test("userspace_architecture is left out on ARM and when getconf printed nothing, as Ansible's", () => {
+    const fact = FACTS.find((f) => f.name === "system")!;
+    const arm = fact.parse("machine=aarch64\nuserspace_bits=32\n");
+    assert.equal(arm.userspace_bits, "32");
+    assert.ok(!("userspace_architecture" in arm), JSON.stringify(arm));
+    const none = fact.parse("machine=x86_64\nuserspace_bits=\n");
+    assert.ok(!("userspace_bits" in none) && !("userspace_architecture" in none), JSON.stringify(none));
+  });
+});
