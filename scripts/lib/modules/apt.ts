@@ -15,6 +15,7 @@ import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { listArg, requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
 import { framedUpload, receiveToTemp } from "./support/upload.ts";
+import { requireAptSuccess } from "./support/apt-errors.ts";
 import { RULES, requireValues } from "./support/values.ts";
 
 export interface AptArgs {
@@ -211,9 +212,9 @@ export const apt: ModuleDefinition<AptArgs, AptState> = {
   },
   async apply(plan, args, ctx) {
     const s = plan.state!;
-    if (s.updateCache) requireSuccess(await ctx.run(UPDATE, { timeoutMs: 15 * 60_000 }), "apt-get update failed");
+    if (s.updateCache) requireAptSuccess(await ctx.run(UPDATE, { timeoutMs: 15 * 60_000 }), "apt-get update", ctx.host, { update: true });
     if (s.command === UPDATE) return { msg: plan.msg };
-    const r = requireSuccess(await ctx.run(s.command, { stdin: s.stdin, timeoutMs: 60 * 60_000 }), "apt-get failed");
+    const r = requireAptSuccess(await ctx.run(s.command, { stdin: s.stdin, timeoutMs: 60 * 60_000 }), "apt-get", ctx.host);
     return { msg: plan.msg, result: { stdout: r.stdout, stderr: r.stderr } };
   },
 };
