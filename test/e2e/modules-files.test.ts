@@ -16,6 +16,8 @@ import { getModule } from "../../scripts/lib/modules/registry.ts";
 import { validateModuleArgs } from "../../scripts/lib/playbook/validate-args.ts";
 import type { Plan } from "../../scripts/lib/modules/types.ts";
 import { Secret } from "../../scripts/lib/shell/secret.ts";
+import { quote } from "../../scripts/lib/shell/quote.ts";
+import { writeFileCommand } from "../../scripts/lib/modules/remote-file.ts";
 import type { Transport } from "../../scripts/lib/transport/types.ts";
 import { TransportContext } from "../support/transport-context.ts";
 import { openTarget } from "../support/module-target.ts";
@@ -167,6 +169,28 @@ describe("file modules over a real target", () => {
     await run("copy", { content: "good\n", dest });
     await assert.rejects(run("copy", { content: "bad\n", dest, validate: "grep -q good %s" }), /failed to validate/);
     assert.equal(await remote(`cat ${dest}; ls -A ${dir} | grep -c '^\\.validated' || true`), "good\n0\n");
+  });
+
+  test("a temp that a power cut left (the write script killed -9 mid-transfer) goes with the next write; nothing else does", async () => {
+    const dest = `${dir}/power-cut/app.conf`;
+    await remote(`mkdir -p ${dir}/power-cut`);
+    await run("copy", { content: "ORIGINAL\n", dest });
+    await remote(`cd ${dir}/power-cut && printf 'user\n' > .app.conf.swp && printf 'other\n' > .other.conf.pi-cluster-runner.Ab12Cd`);
+    // On the target: the write script reads a fifo; once its temp fills, kill -9 (no trap runs,
+    // as when the power goes), then close the fifo so that its cat ends too.
+    const killed = await remote(
+      [
+        `cd ${dir}/power-cut && mkfifo in`,
+        `sh -c ${quote(writeFileCommand(dest))} < in 2>/dev/null & w=$!`,
+        "exec 3>in; printf '1048576 %040d\\npartial' 0 >&3",
+        "i=0; until ls -A | grep -q '^\\.app\\.conf\\.pi-cluster-runner\\.' || [ $i -gt 200 ]; do sleep 0.05; i=$((i+1)); done",
+        'kill -9 "$w"; exec 3>&-; wait "$w"; rm in; ls -A; cat app.conf',
+      ].join("\n"),
+    );
+    assert.match(killed, /^\.app\.conf\.pi-cluster-runner\.[A-Za-z0-9]{6}$/m, `the killed write left its temp, named as ours:\n${killed}`);
+    assert.match(killed, /ORIGINAL\n$/, "the original is intact");
+    await run("copy", { content: "NEW\n", dest });
+    assert.equal(await remote(`cd ${dir}/power-cut && ls -A && cat app.conf .app.conf.swp`), ".app.conf.swp\n.other.conf.pi-cluster-runner.Ab12Cd\napp.conf\nNEW\nuser\n");
   });
 
   test("template", async () => {

@@ -16,7 +16,8 @@ import { raw, sh, quote } from "../shell/quote.ts";
 import { Secret, maskSecrets } from "../shell/secret.ts";
 import { parseMode } from "./support/mode.ts";
 import { splitArgs } from "./support/shlex.ts";
-import { framedUpload, receiveScript, REMOVE_TEMP_ON_EXIT, UPLOAD_INCOMPLETE } from "./support/upload.ts";
+import { framedUpload, receiveScript, UPLOAD_INCOMPLETE } from "./support/upload.ts";
+import { makeWriteTemp } from "./support/write-temp.ts";
 
 export { parseMode } from "./support/mode.ts";
 
@@ -211,7 +212,8 @@ const WRITE_VALIDATE_NO_PERCENT_S = 92;
  * existing file's owner/group/mode are carried over first (as Ansible's atomic_move), then
  * the requested ones applied; the validate command checks the temp file; then `mv -f`
  * renames it over the path. Whatever stops the script before the rename (an error, a
- * signal, the connection dropping) removes the temp file and leaves the path as it was.
+ * signal, the connection dropping) removes the temp file and leaves the path as it was; a
+ * temp that a power cut left is removed by the next write of the path (support/write-temp.ts).
  */
 export async function writeFileAtomic(
   ctx: ModuleContext,
@@ -256,11 +258,10 @@ export function writeFileCommand(path: string, options: WriteOptions = {}): stri
   if (options.makeParents) lines.push(`mkdir -p -- "$d" || exit 1`);
   lines.push(
     `[ -d "$d" ] || { echo "directory $d does not exist" >&2; exit ${WRITE_NO_DIR}; }`,
-    // mktemp makes it 0600: nobody else reads the content while it arrives.
-    sh`t=$(mktemp "$d"/.${base}.XXXXXX) || exit 1`,
-    // Whatever ends the script from here on, the temp file must not stay behind; the rename
-    // is the last step.
-    REMOVE_TEMP_ON_EXIT,
+    // mktemp makes it 0600: nobody else reads the content while it arrives. Whatever ends the
+    // script from here on, the temp file must not stay behind (and one a power cut left is
+    // removed by the next write); the rename is the last step.
+    makeWriteTemp(base),
     options.fillCommand !== undefined
       ? options.fillCommand
       : options.sourcePath === undefined

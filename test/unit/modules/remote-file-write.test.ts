@@ -2,12 +2,13 @@
  * writeFileAtomic for real, against this machine's sh in a temp dir: content that arrives
  * short or altered never replaces the file and leaves no temp file; secret and plain content
  * go through the same path, so an existing file keeps its mode either way; a signal that ends
- * the write script mid-transfer removes its temp file.
+ * the write script mid-transfer removes its temp file; one that a kill -9 (a power cut) left
+ * is removed by the next write of that file, and nothing else is.
  */
 import { test, describe, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic, writeFileCommand } from "../../../scripts/lib/modules/remote-file.ts";
@@ -120,5 +121,69 @@ describe("writeFileAtomic: a signal mid-transfer", () => {
     await exited;
     assert.equal(readFileSync(path, "utf8"), ORIGINAL);
     assert.deepEqual(leftovers(), []);
+  });
+});
+
+describe("writeFileAtomic: the temp file a power cut left", () => {
+  const ours = /^\.hook\.sh\.pi-cluster-runner\.[A-Za-z0-9]{6}$/;
+
+  /** A write script of its own process group, fed half its content: a writer still at work. */
+  async function halfWritten(content: Buffer) {
+    const framed = framedUpload(content);
+    const child = spawn("sh", ["-c", writeFileCommand(path)], { detached: true, stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.stdin.on("error", () => {});
+    child.stdin.write(framed.subarray(0, framed.length / 2));
+    const before = new Set(leftovers());
+    const temp = () => leftovers().find((name) => !before.has(name) && (statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0) > 0);
+    const deadline = Date.now() + 10_000;
+    while (!temp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(temp(), "the temp file fills while the content arrives");
+    return { child, exited, name: temp()!, rest: framed.subarray(framed.length / 2), stderr: () => stderr };
+  }
+
+  test("kill -9 mid-transfer (no trap runs, as a power cut) leaves a temp named as ours; the next write removes it", async () => {
+    const writer = await halfWritten(Buffer.alloc(1024 * 1024, "y"));
+    process.kill(-writer.child.pid!, "SIGKILL");
+    await writer.exited;
+    assert.equal(readFileSync(path, "utf8"), ORIGINAL);
+    assert.deepEqual(leftovers(), [writer.name]);
+    assert.match(writer.name, ours);
+
+    await writeFileAtomic(ctx(), path, "NEW\n");
+    assert.equal(readFileSync(path, "utf8"), "NEW\n");
+    assert.deepEqual(leftovers(), [], "the stale temp is gone");
+  });
+
+  test("only stale temps of this destination carrying our marker go: user files, symlinks, other destinations' and live writers' temps stay", async () => {
+    const keep: Record<string, string> = {
+      ".hook.sh.swp": "an editor's swap file",
+      ".hook.sh.Ab12Cd": "a temp without our marker (another tool's mktemp)",
+      ".hook.sh.pi-cluster-runner.bak": "our marker but not mktemp's six-letter suffix",
+      ".hook.sh.pi-cluster-runner.Ab1-Cd": "six characters but not mktemp's letters and digits",
+      ".other.pi-cluster-runner.Ab12Cd": "a stale temp of another destination",
+      "hook.sh.pi-cluster-runner.Ab12Cd": "no leading dot",
+    };
+    for (const [name, content] of Object.entries(keep)) writeFileSync(join(dir, name), content);
+    writeFileSync(join(dir, "precious"), "user data\n");
+    symlinkSync(join(dir, "precious"), join(dir, ".hook.sh.pi-cluster-runner.Lnk123"));
+    writeFileSync(join(dir, ".hook.sh.pi-cluster-runner.Stale1"), "left by a power cut");
+    const live = await halfWritten(Buffer.alloc(1024 * 1024, "L"));
+    try {
+      await writeFileAtomic(ctx(), path, "NEW\n");
+      assert.equal(readFileSync(path, "utf8"), "NEW\n");
+      const left = new Set(leftovers());
+      assert.ok(!left.has(".hook.sh.pi-cluster-runner.Stale1"), "the stale temp is gone");
+      for (const [name, content] of Object.entries(keep)) assert.equal(readFileSync(join(dir, name), "utf8"), content, name);
+      assert.ok(lstatSync(join(dir, ".hook.sh.pi-cluster-runner.Lnk123")).isSymbolicLink(), "the symlink stays");
+      assert.equal(readFileSync(join(dir, "precious"), "utf8"), "user data\n");
+      assert.ok(left.has(live.name), "the live writer's temp stays (it holds its lock)");
+    } finally {
+      live.child.stdin.end(live.rest);
+    }
+    assert.equal(await live.exited, 0, live.stderr());
+    assert.equal(readFileSync(path, "utf8"), "L".repeat(1024 * 1024), "the live writer finished its write");
   });
 });
