@@ -31,7 +31,7 @@ test("a failure that is not about the source keeps apt's words and gives no netw
 
 test("update's exit 0 is success unless an index could not be fetched; install's exit 0 always is", () => {
   const warned = run(0, "Hit:1 http://m bookworm InRelease\n", "W: Failed to fetch http://m/dists/x/InRelease  Connection timed out\n");
-  assert.match(failure(() => requireAptSuccess(warned, "apt-get update", "pi-2", { update: true })).message, /^apt-get update failed on pi-2: W: Failed to fetch .*\. pi-2 could not reach its package source: .*"apt-get update" on pi-2 by hand/s);
+  assert.match(failure(() => requireAptSuccess(warned, "apt-get update", "pi-2", { update: true })).message, /^apt-get update failed on pi-2: W: Failed to fetch .*Connection timed out\npi-2 could not reach its package source: .*"apt-get update" on pi-2 by hand/s);
   assert.equal(requireAptSuccess(warned, "apt-get", "pi-2"), warned);
   const clean = run(0, "Hit:1 http://m bookworm InRelease\nReading package lists...\n");
   assert.equal(requireAptSuccess(clean, "apt-get update", "pi-2", { update: true }), clean);

@@ -31,8 +31,9 @@ export function requireAptSuccess(r: ExecResult, what: string, host: string, opt
   // update exits 0 when an index could not be fetched; its W: line is then the failure.
   if (r.rc === 0 && !(options.update && unreachable)) return r;
   const detail = maskSecrets((r.stderr.trim() || r.stdout.trim()).split("\n").slice(-6).join("\n"));
+  // On a line of its own: apt's last line ends with its own "?" or ".".
   const hint = unreachable
-    ? `. ${host} could not reach its package source: check that host's network and DNS, ` +
+    ? `\n${host} could not reach its package source: check that host's network and DNS, ` +
       `its apt proxy (Acquire::http::Proxy in /etc/apt/apt.conf.d/), and the mirror in /etc/apt/sources.list and ` +
       `/etc/apt/sources.list.d/; then run "apt-get update" on ${host} by hand to see apt's whole answer, and run again`
     : "";
