@@ -8,10 +8,12 @@
  * Roles decide from these facts; deciding is not this module's business.
  */
 import type { ModuleDefinition } from "./types.ts";
+import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { requireSuccess, schemaHeader } from "./support/system.ts";
 import { humanBytes } from "./filesystem.ts";
 import { partitionPath } from "./parted.ts";
+import { unescapeMountField } from "../facts/mounts.ts";
 
 interface DiskInfoArgs {
   device: string;
@@ -83,10 +85,10 @@ export function diskProbe(device: string): string {
     "esac",
     'echo "disk=$disk"',
     "echo @@disks",
-    "lsblk -J -b -d -o PATH,TYPE,SIZE,SERIAL,MODEL",
+    "lsblk -J -b -d -o PATH,TYPE,SIZE,SERIAL,MODEL 2>&1",
     'if [ -n "$disk" ] && [ -b "$disk" ]; then',
     "  echo @@tree",
-    '  lsblk -J -b -o PATH,MAJ:MIN,TYPE,SIZE,SERIAL,MODEL,MOUNTPOINT -- "$disk"',
+    '  lsblk -J -b -o PATH,MAJ:MIN,TYPE,SIZE,SERIAL,MODEL,MOUNTPOINT -- "$disk" 2>&1',
     "  echo @@mountinfo",
     '  mm=" $(lsblk -n -r -o MAJ:MIN -- "$disk" | tr \'\\n\' \' \')"',
     '  awk -v mm="$mm" \'index(mm, " " $3 " ") { print $3, $5 }\' /proc/self/mountinfo',
@@ -123,8 +125,11 @@ function sections(stdout: string): { head: string; blocks: Array<{ name: string;
 
 function lsblkDevices(json: string): LsblkNode[] {
   if (!json.trim()) return [];
-  const parsed = JSON.parse(json) as { blockdevices?: LsblkNode[] };
-  return parsed.blockdevices ?? [];
+  try {
+    return (JSON.parse(json) as { blockdevices?: LsblkNode[] }).blockdevices ?? [];
+  } catch {
+    throw new ModuleFailure(`The lsblk on this host cannot print JSON (util-linux 2.33 or later is needed): "${json.trim().slice(0, 200)}"`);
+  }
 }
 
 function number(v: number | string | null | undefined): number | null {
@@ -155,11 +160,6 @@ function blkidValues(body: string): { values: Map<string, string>; rc: number; e
     else if (!values.has(pair[1])) values.set(pair[1], pair[2].replace(/\\(.)/g, "$1"));
   }
   return { values, rc, error };
-}
-
-/** mountinfo's octal escapes (\040 for a space) undone. */
-function unescapeMount(path: string): string {
-  return path.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 function walk(node: LsblkNode, visit: (n: LsblkNode) => void): void {
@@ -220,7 +220,7 @@ export function parseDiskProbe(device: string, stdout: string): { disk: DiskStat
   for (const line of block("mountinfo").split("\n")) {
     const [majMin, target] = line.split(" ");
     if (!majMin || !target) continue;
-    mountsByDevice.set(majMin, [...(mountsByDevice.get(majMin) ?? []), unescapeMount(target)]);
+    mountsByDevice.set(majMin, [...(mountsByDevice.get(majMin) ?? []), unescapeMountField(target)]);
   }
   const mountsOf = (n: LsblkNode): string[] => {
     const all = [...(mountsByDevice.get(n["maj:min"] ?? "") ?? []), ...(n.mountpoint ? [n.mountpoint] : [])];

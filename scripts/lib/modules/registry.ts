@@ -34,6 +34,7 @@ import { modprobe } from "./modprobe.ts";
 import { parted } from "./parted.ts";
 import { filesystem } from "./filesystem.ts";
 import { diskInfo } from "./disk_info.ts";
+import { find } from "./find.ts";
 import { sysctl } from "./sysctl.ts";
 import { mount } from "./mount.ts";
 import { authorizedKey } from "./authorized_key.ts";
@@ -86,6 +87,7 @@ const MODULES: ModuleDefinition[] = [
   parted,
   filesystem,
   diskInfo,
+  find,
   sysctl,
   mount,
   authorizedKey,
