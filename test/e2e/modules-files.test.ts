@@ -254,6 +254,22 @@ describe("file modules over a real target", () => {
     assert.equal(Buffer.from(String(sl.result.content), "base64").toString(), "pi-1\n");
   });
 
+  test("find lists a folder in one round trip, whatever its file names hold", async () => {
+    await remote(`mkdir -p '${dir}/found/sub' && printf 'x' > '${dir}/found/a.yml' && touch '${dir}/found/.hidden' '${dir}/found/sub/b.yml' "${dir}/found/new\nline.yml"`);
+    const before = await snapshot();
+    const any = await run("find", { paths: [`${dir}/found`, `${dir}/nope`], file_type: "any", hidden: true });
+    assert.equal(any.plan.changed, false);
+    assert.equal(any.commands, 1);
+    const paths = (any.result.files as Array<{ path: string }>).map((f) => f.path).sort();
+    assert.deepEqual(paths, [`${dir}/found/.hidden`, `${dir}/found/a.yml`, `${dir}/found/new\nline.yml`, `${dir}/found/sub`]);
+    assert.deepEqual(any.result.skipped_paths, { [`${dir}/nope`]: `'${dir}/nope' is not a directory` });
+    const yml = await run("find", { paths: `${dir}/found`, patterns: "*.yml", recurse: true });
+    const files = yml.result.files as Array<{ path: string; size: number; isreg: boolean }>;
+    assert.deepEqual(files.map((f) => f.path).sort(), [`${dir}/found/a.yml`, `${dir}/found/new\nline.yml`, `${dir}/found/sub/b.yml`]);
+    assert.equal(files.find((f) => f.path.endsWith("/a.yml"))?.size, 1);
+    assert.equal(await snapshot(), before, "find must not touch anything");
+  });
+
   test("fetch to the controller", async () => {
     await remote(`printf 'kubeconfig\\n' > ${dir}/k3s.yaml`);
     const dest = join(controller, "fetched");

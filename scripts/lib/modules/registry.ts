@@ -33,6 +33,8 @@ import { hostname } from "./hostname.ts";
 import { modprobe } from "./modprobe.ts";
 import { parted } from "./parted.ts";
 import { filesystem } from "./filesystem.ts";
+import { diskInfo } from "./disk_info.ts";
+import { find } from "./find.ts";
 import { sysctl } from "./sysctl.ts";
 import { mount } from "./mount.ts";
 import { authorizedKey } from "./authorized_key.ts";
@@ -84,6 +86,8 @@ const MODULES: ModuleDefinition[] = [
   modprobe,
   parted,
   filesystem,
+  diskInfo,
+  find,
   sysctl,
   mount,
   authorizedKey,
