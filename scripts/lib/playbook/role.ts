@@ -137,6 +137,8 @@ export interface ReadRoleOptions {
   /** Variables known at load time (play vars, extra vars, role params) for templated names. */
   vars?: Record<string, unknown>;
   where?: SourcePosition;
+  /** Role paths being read (a dependency cycle is reported by task-list.ts's roleItems). */
+  reading?: string[];
 }
 
 /** A role as read from its folder; its task and handler lists are parsed by task-list.ts. */
@@ -152,7 +154,12 @@ export interface RoleFiles {
   allowDuplicates: boolean;
 }
 
-/** Finds a role and reads its defaults, vars and meta (dependencies, allow_duplicates). */
+/**
+ * Finds a role and reads its defaults, vars and meta (dependencies, allow_duplicates). Its
+ * defaults include its dependencies' (recursively) under its own, as Ansible's
+ * Role.get_default_vars: a role sees what it depends on however it is run (roles:,
+ * import_role, include_role).
+ */
 export function readRole(name: string, options: ReadRoleOptions): RoleFiles {
   const path = findRole(name, options);
   const roleName = collectionRoleName(path) ?? path.split(/[\\/]/).filter(Boolean).pop() ?? name;
@@ -180,6 +187,12 @@ export function readRole(name: string, options: ReadRoleOptions): RoleFiles {
       dependencies = deps.map((d, i) => parseRoleEntry(d, metaFile, vars, positionOfItem(deps, i)));
       allowDuplicates = toBool(meta.allow_duplicates, "allow_duplicates", positionOfKey(meta, "allow_duplicates") ?? { file: metaFile }) ?? false;
     }
+  }
+  // Within a dependency cycle the role is read once (roleItems reports the cycle).
+  if (!options.reading?.includes(path)) {
+    const reading = [...(options.reading ?? []), path];
+    const inherited = dependencies.map((d) => readRole(d.name, { baseDir: options.baseDir, fromRole: role, defaultsFrom: d.defaultsFrom, vars, where: d.where, reading }).role.defaults);
+    if (inherited.length > 0) role.defaults = Object.assign({}, ...inherited, role.defaults);
   }
   return { role, tasksFile, handlersFile, vars, dependencies, allowDuplicates };
 }
