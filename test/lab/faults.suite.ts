@@ -36,6 +36,7 @@ import { healNode, injectFault } from "../../scripts/lib/lab/fault/index.ts";
 import type { FaultKind, FaultOptions } from "../../scripts/lib/lab/fault/types.ts";
 import { readState } from "../../scripts/lib/lab/state.ts";
 import { runCommand } from "../support/run-command.ts";
+import { readJsonReport, type JsonReport } from "../support/json-report.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PLAYBOOK = "test/faults/app.yml";
@@ -52,21 +53,10 @@ const WRITE_TASK = "Write the app data";
 
 const reason = await labAvailable(SPEC, CONFIG);
 
-interface HostResult {
-  changed?: boolean;
-  failed?: boolean;
-  skipped?: boolean;
-  unreachable?: boolean;
-  msg?: unknown;
-}
-interface Report {
-  plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, HostResult> }> }>;
-  stats: Record<string, { ok: number; changed: number; failures: number; unreachable: number; skipped: number }>;
-}
 interface Run {
   code: number | null;
   output: string;
-  report?: Report;
+  report?: JsonReport;
   seconds: number;
 }
 
@@ -124,7 +114,7 @@ function removeOldKeyAsAdvised(msg: string): void {
   }
 }
 
-function statuses(report: Report | undefined, host: string): Array<{ task: string; status: string; msg: string }> {
+function statuses(report: JsonReport | undefined, host: string): Array<{ task: string; status: string; msg: string }> {
   return (report?.plays ?? []).flatMap((p) =>
     p.tasks.flatMap((t) => {
       const r = t.task && t.hosts[host];
@@ -187,8 +177,7 @@ describe("faults: every run survives a node broken on purpose", { skip: reason ?
     let finished = false;
     const result = runCommand("npx", args, { cwd: repo, env: { CI: "true" }, timeoutMs: RUN_TIMEOUT_MS, killSignal: "SIGTERM" }).then(({ code, output, seconds }): Run => {
       finished = true;
-      const report = existsSync(json) ? (JSON.parse(readFileSync(json, "utf8")) as Report) : undefined;
-      return { code, output: output.slice(-8000), report, seconds };
+      return { code, output: output.slice(-8000), report: readJsonReport(json), seconds };
     });
     if (during) await during(() => !finished);
     const r = await result;

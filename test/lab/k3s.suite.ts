@@ -25,6 +25,7 @@ import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { writeStandinAirgapDir } from "../../scripts/lib/lab/k3s-standin/airgap.ts";
 import { runCommand } from "../support/run-command.ts";
+import type { JsonReport } from "../support/json-report.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SITE = join(repo, "playbooks/site.yml");
@@ -35,11 +36,6 @@ const SPEC: { nodes: LabNodeRequest[] } = {
 const RUN_TIMEOUT_MS = 6 * 60_000;
 const DB_PASSWORD = "pg-Secret_4-k3s";
 const CLUSTER_TAGS = "postgresql,k3s-server,k3s-agent,kubeconfig";
-
-interface JsonReport {
-  plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; msg?: unknown }> }> }>;
-  stats: Record<string, { changed: number; failures: number; unreachable: number }>;
-}
 
 interface PlayRun {
   code: number | null;

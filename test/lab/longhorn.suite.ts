@@ -16,7 +16,7 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,7 @@ import { Ajv } from "ajv";
 import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support/lab.ts";
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { runCommand } from "../support/run-command.ts";
+import { readJsonReport, type JsonReport } from "../support/json-report.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = namedLabConfig("test-lab-lh", "pilh", 4);
@@ -42,23 +43,14 @@ const reason = await labAvailable(SPEC, CONFIG);
 const validHelmChart = (x: unknown): boolean => validateHelmChart(x);
 const validateHelmChart = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(JSON.parse(readFileSync(join(repo, "test/unit/roles/helmchart.schema.json"), "utf8")));
 
-interface HostResult {
-  changed?: boolean;
-  failed?: boolean;
-  skipped?: boolean;
-  msg?: unknown;
-}
-interface Report {
-  plays: Array<{ play: { name: string }; tasks: Array<{ task: { name: string }; hosts: Record<string, HostResult> }> }>;
-}
 interface Run {
   code: number | null;
   output: string;
-  report?: Report;
+  report?: JsonReport;
 }
 
 /** (host, task) -> status, for every task of the longhorn and ssd-storage plays. */
-function statuses(report: Report | undefined): Array<{ host: string; task: string; status: string; msg: string }> {
+function statuses(report: JsonReport | undefined): Array<{ host: string; task: string; status: string; msg: string }> {
   if (!report) return [];
   return report.plays.flatMap((p) =>
     p.tasks.flatMap((t) =>
@@ -93,8 +85,7 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
     const json = join(dir, `site-${pass}.json`);
     const args = ["zx", "run", "playbooks/site.yml", "-i", inventory, "--tags", "ssd-storage,longhorn", "--json", json, ...extra];
     const { code, output } = await runCommand("npx", args, { cwd: repo, env: { CI: "true" }, timeoutMs: RUN_TIMEOUT_MS });
-    const report = existsSync(json) ? (JSON.parse(readFileSync(json, "utf8")) as Report) : undefined;
-    return { code, output: output.slice(-6000), report };
+    return { code, output: output.slice(-6000), report: readJsonReport(json) };
   }
 
   test("--check on fresh nodes: the SSD still to be mounted is not held against the data path, nothing is written", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
@@ -212,7 +203,7 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
     const json = join(dir, "refused.json");
     const args = ["zx", "run", "playbooks/site.yml", "-i", lab!.inventoryFile, "--tags", "longhorn", "--limit", "st2", "-e", "longhorn_data_path=/srv/longhorn", "--json", json];
     const { code, output } = await runCommand("npx", args, { cwd: repo, env: { CI: "true" }, timeoutMs: RUN_TIMEOUT_MS });
-    const r: Run = { code, output, report: existsSync(json) ? JSON.parse(readFileSync(json, "utf8")) : undefined };
+    const r: Run = { code, output, report: readJsonReport(json) };
     assert.equal(r.code, 2, `expected the host to fail\n${r.output}`);
     const failed = statuses(r.report).find((s) => s.status === "failed");
     assert.equal(failed?.task, "Refuse a data path that is not on a mounted ext4 or XFS filesystem", r.output);

@@ -35,6 +35,7 @@ import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { writeStandinAirgapDir } from "../../scripts/lib/lab/k3s-standin/airgap.ts";
 import { runCommand } from "../support/run-command.ts";
+import { readJsonReport, type JsonReport } from "../support/json-report.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = namedLabConfig("test-lab-reset", "pirst", 17);
@@ -52,10 +53,6 @@ const K3S_NODES = ["server", "agent"];
 // A rule of the user's (no k3s name in it) that must survive; TEST-NET-1, never routed.
 const USER_RULE = "-A INPUT -s 192.0.2.77/32 -j ACCEPT";
 
-interface JsonReport {
-  plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean; msg?: unknown }> }> }>;
-  stats: Record<string, { changed: number; failures: number; unreachable: number }>;
-}
 interface PlayRun {
   code: number | null;
   output: string;
@@ -123,7 +120,7 @@ describe("reset.yml takes the cluster apart and site.yml builds it again", { ski
       stdin: "ignore",
     });
     process.stderr.write(`# reset lab: run ${runs} ${playbook} ${extra.join(" ")} -> exit ${code} in ${seconds.toFixed(1)} s\n`);
-    return { code, output, report: existsSync(json) ? (JSON.parse(readFileSync(json, "utf8")) as JsonReport) : undefined };
+    return { code, output, report: readJsonReport(json) };
   }
   const site = (extra: string[] = []) => play("site.yml", ["--tags", SITE_TAGS, ...extra]);
 

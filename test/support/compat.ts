@@ -12,24 +12,13 @@ import { labAvailable, type Lab, type LabNode, type LabNodeRequest } from "./lab
 import type { LabConfig } from "../../scripts/lib/lab/config.ts";
 import { which } from "../../scripts/lib/lab/preflight.ts";
 import { runCommand } from "./run-command.ts";
+import type { HostResult, JsonReport } from "./json-report.ts";
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const RUN_TIMEOUT_MS = 5 * 60_000;
 
 type Status = "changed" | "ok" | "failed" | "skipped" | "unreachable";
 
-interface HostResult {
-  changed?: boolean;
-  failed?: boolean;
-  skipped?: boolean;
-  unreachable?: boolean;
-  msg?: unknown;
-  results?: HostResult[];
-}
-
-interface JsonReport {
-  plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, HostResult> }> }>;
-}
 
 /** One task as a tool reported it. */
 export interface TaskOutcome {

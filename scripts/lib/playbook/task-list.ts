@@ -121,7 +121,6 @@ function importTasks(raw: Raw, task: Task, ctx: ParseContext): Block {
   return block;
 }
 
-
 function importRole(raw: Raw, task: Task, ctx: ParseContext): Block {
   const where = task.where;
   if (task.loop !== undefined) throw new UserError(`import_role cannot loop`, { where, hint: "Use include_role with loop." });
