@@ -44,7 +44,7 @@ export async function main(argv: string[], io: AdhocIo = {}): Promise<number> {
 
 async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; cwd: string; env: Record<string, string | undefined> }): Promise<number> {
   // ansible.cfg and ANSIBLE_* under the flags; the vault passwords before any YAML is read.
-  const { connectionOverrides, loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+  const { askBecomePassword, connectionOverrides, loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
   const { settings } = await loadCommandSettings(options, io);
   const { loadInventory, parseExtraVars, selectHosts } = await import("./lib/inventory/inventory.ts");
   const { playbookFromData } = await import("./lib/playbook/load.ts");
@@ -72,13 +72,7 @@ async function run(options: AdhocOptions, io: { stdout: Output; stderr: Output; 
   if (options.becomeUser) play.become_user = options.becomeUser;
   const playbook = playbookFromData([play], join(io.cwd, "<ad-hoc command>"), { extraVars });
 
-  let becomePassword: string | undefined;
-  if (options.askBecomePass || settings.becomeAskPass) {
-    const { readSecretLine } = await import("./lib/cli/prompt.ts");
-    const { registerSecret } = await import("./lib/shell/secret.ts");
-    becomePassword = await readSecretLine("BECOME password: ");
-    registerSecret(becomePassword);
-  }
+  const becomePassword = await askBecomePassword(options.askBecomePass, settings);
 
   const abort = new AbortController();
   const onInterrupt = () => {

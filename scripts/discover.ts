@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ExitCode, UserError } from "./lib/errors.ts";
-import { UsageError } from "./lib/cli/args.ts";
+import { UsageError, parseFlags, type Flag } from "./lib/cli/flags.ts";
 import { loadInventory } from "./lib/inventory/inventory.ts";
 import { parseDnsmasqLog } from "./lib/netboot/dnsmasq-log.ts";
 import { buildReport, formatReport, type RegisteredClient } from "./lib/netboot/discover-report.ts";
@@ -52,22 +52,17 @@ interface Options {
   help: boolean;
 }
 
+const FLAGS: Flag<Options>[] = [
+  { long: "log", value: true, apply: (o, v) => (o.log = v) },
+  { long: "inventory", short: "i", value: true, apply: (o, v) => o.inventories.push(v) },
+  { long: "yaml", apply: (o) => (o.yamlOnly = true) },
+  { long: "help", short: "h", apply: (o) => (o.help = true) },
+];
+
 function parseArgs(argv: string[]): Options {
   const o: Options = { log: "-", inventories: [], yamlOnly: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`Option ${flag} needs a value`);
-      return v;
-    };
-    if (flag === "-h" || flag === "--help") o.help = true;
-    else if (flag === "--log") o.log = value();
-    else if (flag === "-i" || flag === "--inventory") o.inventories.push(value());
-    else if (flag === "--yaml") o.yamlOnly = true;
-    else throw new UsageError(`Unknown option "${arg}"`);
-  }
+  const operands = parseFlags(argv, FLAGS, o, { unknownLong: (name) => new UsageError(`Unknown option "--${name}"`) });
+  if (operands.length > 0) throw new UsageError(`Unknown option "${operands[0]}"`);
   return o;
 }
 

@@ -25,6 +25,7 @@ import { CHECKS, type CheckName, hostnamesUnique, iscsid, longhornSchedulable, m
 import { parseProbe, probeCommand, type HostProbe } from "./lib/doctor/probe.ts";
 import { runIfMain } from "./lib/cli/run-if-main.ts";
 import { reportError } from "./lib/cli/report-error.ts";
+import { UsageError, parseFlags, type Flag } from "./lib/cli/flags.ts";
 
 interface Output {
   write(text: string): unknown;
@@ -57,23 +58,18 @@ Read-only. One line per host per check; exit 0 when all pass, 2 when any fails.
 const ROLE_DEFAULTS = ["base-os", "ntp", "static-ip", "ssd-storage", "longhorn"];
 const COMMAND_TIMEOUT_MS = 30_000;
 
+const FLAGS: Flag<Options>[] = [
+  { long: "inventory", short: "i", value: true, apply: (o, v) => o.inventory.push(v) },
+  { long: "limit", short: "l", value: true, apply: (o, v) => (o.limit = v) },
+  { long: "json", apply: (o) => (o.json = true) },
+  { long: "help", short: "h", apply: (o) => (o.help = true) },
+];
+
 function parseArgs(argv: string[]): Options {
   const options: Options = { inventory: [], json: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UserError(`${arg} needs a value`, { exitCode: ExitCode.badOptions });
-      return v;
-    };
-    if (arg === "-i" || arg === "--inventory") options.inventory.push(value());
-    else if (arg.startsWith("--inventory=")) options.inventory.push(arg.slice(12));
-    else if (arg === "-l" || arg === "--limit") options.limit = value();
-    else if (arg.startsWith("--limit=")) options.limit = arg.slice(8);
-    else if (arg === "--json") options.json = true;
-    else if (arg === "-h" || arg === "--help") options.help = true;
-    else throw new UserError(`unknown option ${JSON.stringify(arg)}`, { exitCode: ExitCode.badOptions, hint: "doctor --help lists the options" });
-  }
+  const hint = "doctor --help lists the options";
+  const operands = parseFlags(argv, FLAGS, options, { unknownLong: (name) => new UsageError(`unknown option ${JSON.stringify(`--${name}`)}`, hint) });
+  if (operands.length > 0) throw new UsageError(`unknown option ${JSON.stringify(operands[0])}`, hint);
   return options;
 }
 

@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 import { ExitCode, UserError } from "./lib/errors.ts";
 import { clusterEntries, mergeKubeconfig } from "./lib/kubeconfig/merge.ts";
 import { defaultKubeconfigPath, readIfExists, writeKubeconfig } from "./lib/kubeconfig/write.ts";
+import { UsageError, parseFlags, type Flag } from "./lib/cli/flags.ts";
 
 const HELP = `Usage:
   kubeconfig [-i INVENTORY] [runner flags...]
@@ -40,18 +41,19 @@ interface MergeOptions {
   kubeconfig?: string;
 }
 
+const MERGE_FLAGS: Flag<Partial<MergeOptions>>[] = [
+  { long: "from", value: true, apply: (o, v) => (o.from = v) },
+  { long: "server", value: true, apply: (o, v) => (o.server = v) },
+  { long: "context", value: true, apply: (o, v) => (o.context = v) },
+  { long: "kubeconfig", value: true, apply: (o, v) => (o.kubeconfig = v) },
+];
+
 function parseMergeArgs(argv: string[]): MergeOptions {
   const o: Partial<MergeOptions> = { context: "pi-cluster" };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    const key = ({ "--from": "from", "--server": "server", "--context": "context", "--kubeconfig": "kubeconfig" } as const)[flag];
-    if (!key) throw new UserError(`Unknown option "${flag}" (with --from)`, { hint: "kubeconfig --help lists the options.", exitCode: ExitCode.badOptions });
-    if (value === undefined) throw new UserError(`${flag} needs a value`, { exitCode: ExitCode.badOptions });
-    o[key] = value;
-    i++;
-  }
-  if (!o.server) throw new UserError("--server is required with --from", { hint: "e.g. --server https://192.168.0.20:6443", exitCode: ExitCode.badOptions });
+  const hint = "kubeconfig --help lists the options.";
+  const operands = parseFlags(argv, MERGE_FLAGS, o, { unknownLong: (name) => new UsageError(`Unknown option "--${name}" (with --from)`, hint) });
+  if (operands.length > 0) throw new UsageError(`Unknown option "${operands[0]}" (with --from)`, hint);
+  if (!o.server) throw new UsageError("--server is required with --from", "e.g. --server https://192.168.0.20:6443");
   return o as MergeOptions;
 }
 

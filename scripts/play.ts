@@ -72,7 +72,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
 async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output; stderr: Output }, argv: string[]): Promise<number> {
   const { loadPlaybook } = await import("./lib/playbook/load.ts");
   // ansible.cfg and ANSIBLE_* under the flags; then the vault passwords, before any YAML is read.
-  const { connectionOverrides, loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
+  const { askBecomePassword, connectionOverrides, loadCommandSettings, inventorySources } = await import("./lib/cli/settings.ts");
   const { settings } = await loadCommandSettings(options, io);
   const roles = await import("./lib/playbook/role.ts");
   const { defaultCollectionsPath, defaultRolesPath } = await import("./lib/playbook/collections.ts");
@@ -134,13 +134,7 @@ async function run(options: CliOptions, io: Required<MainIo> & { stdout: Output;
     throw new UsageError("--step asks before each task and needs a terminal on stdin", "Run it from a terminal, or use --start-at-task / --tags to choose tasks without asking.");
   }
 
-  let becomePassword: string | undefined;
-  if (options.askBecomePass || settings.becomeAskPass) {
-    const { readSecretLine } = await import("./lib/cli/prompt.ts");
-    const { registerSecret } = await import("./lib/shell/secret.ts");
-    becomePassword = await readSecretLine("BECOME password: ");
-    registerSecret(becomePassword);
-  }
+  const becomePassword = await askBecomePassword(options.askBecomePass, settings);
 
   const { createReporter } = await import("./lib/report/index.ts");
   const reporter = await createReporter({

@@ -23,7 +23,7 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,6 +35,8 @@ import { labNames, namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { healNode, injectFault } from "../../scripts/lib/lab/fault/index.ts";
 import type { FaultKind, FaultOptions } from "../../scripts/lib/lab/fault/types.ts";
 import { readState } from "../../scripts/lib/lab/state.ts";
+import { runCommand } from "../support/run-command.ts";
+import { readJsonReport, type JsonReport } from "../support/json-report.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PLAYBOOK = "test/faults/app.yml";
@@ -51,21 +53,10 @@ const WRITE_TASK = "Write the app data";
 
 const reason = await labAvailable(SPEC, CONFIG);
 
-interface HostResult {
-  changed?: boolean;
-  failed?: boolean;
-  skipped?: boolean;
-  unreachable?: boolean;
-  msg?: unknown;
-}
-interface Report {
-  plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, HostResult> }> }>;
-  stats: Record<string, { ok: number; changed: number; failures: number; unreachable: number; skipped: number }>;
-}
 interface Run {
   code: number | null;
   output: string;
-  report?: Report;
+  report?: JsonReport;
   seconds: number;
 }
 
@@ -123,7 +114,7 @@ function removeOldKeyAsAdvised(msg: string): void {
   }
 }
 
-function statuses(report: Report | undefined, host: string): Array<{ task: string; status: string; msg: string }> {
+function statuses(report: JsonReport | undefined, host: string): Array<{ task: string; status: string; msg: string }> {
   return (report?.plays ?? []).flatMap((p) =>
     p.tasks.flatMap((t) => {
       const r = t.task && t.hosts[host];
@@ -182,21 +173,11 @@ describe("faults: every run survives a node broken on purpose", { skip: reason ?
     if (!existsSync(dataFile(version))) writeFileSync(dataFile(version), randomBytes(2 << 20));
     const json = join(dir, `${label}.json`);
     const args = ["zx", "run", PLAYBOOK, "-i", inventory, "--json", json, "-e", JSON.stringify({ fault_app_version: version, fault_app_data: dataFile(version), fault_app_packages: packages }), ...extra];
-    const started = Date.now();
     runs++;
     let finished = false;
-    const result = new Promise<Run>((done) => {
-      const child = spawn("npx", args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
-      let output = "";
-      child.stdout.on("data", (d) => (output += d));
-      child.stderr.on("data", (d) => (output += d));
-      const timer = setTimeout(() => child.kill("SIGTERM"), RUN_TIMEOUT_MS);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        finished = true;
-        const report = existsSync(json) ? (JSON.parse(readFileSync(json, "utf8")) as Report) : undefined;
-        done({ code, output: output.slice(-8000), report, seconds: (Date.now() - started) / 1000 });
-      });
+    const result = runCommand("npx", args, { cwd: repo, env: { CI: "true" }, timeoutMs: RUN_TIMEOUT_MS, killSignal: "SIGTERM" }).then(({ code, output, seconds }): Run => {
+      finished = true;
+      return { code, output: output.slice(-8000), report: readJsonReport(json), seconds };
     });
     if (during) await during(() => !finished);
     const r = await result;

@@ -16,7 +16,6 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -25,6 +24,8 @@ import { parse, stringify } from "yaml";
 import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support/lab.ts";
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { writeStandinAirgapDir } from "../../scripts/lib/lab/k3s-standin/airgap.ts";
+import { runCommand } from "../support/run-command.ts";
+import type { JsonReport } from "../support/json-report.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SITE = join(repo, "playbooks/site.yml");
@@ -36,11 +37,6 @@ const RUN_TIMEOUT_MS = 6 * 60_000;
 const DB_PASSWORD = "pg-Secret_4-k3s";
 const CLUSTER_TAGS = "postgresql,k3s-server,k3s-agent,kubeconfig";
 
-interface JsonReport {
-  plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; msg?: unknown }> }> }>;
-  stats: Record<string, { changed: number; failures: number; unreachable: number }>;
-}
-
 interface PlayRun {
   code: number | null;
   output: string;
@@ -51,20 +47,7 @@ interface PlayRun {
 const labSkip = await labAvailable(SPEC, CONFIG);
 const realDir = process.env.K3S_AIRGAP_DIR;
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn("npx", ["zx", "run", ...args], { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], env: Record<string, string>) => runCommand("npx", ["zx", "run", ...args], { cwd: repo, env: { CI: "true", ...env }, timeoutMs: RUN_TIMEOUT_MS });
 
 /** The same tests for the stand-in and for a real release (`airgap` undefined: the stand-in). */
 function k3sSuite(title: string, skip: string | false, realAirgap: string | undefined): void {
@@ -237,15 +220,13 @@ function k3sSuite(title: string, skip: string | false, realAirgap: string | unde
       assert.equal(backups.length, 1, `one backup from the first merge, none from the re-run: ${backups.join(", ")}`);
       // Alone, as ./kubeconfig: fetched over SSH through the runner, into another file.
       const alone = join(dir, "alone", "config");
-      const r = await new Promise<{ code: number | null; out: string }>((done) => {
-        const child = spawn(join(repo, "kubeconfig"), ["-i", inventory, "-e", `k3s_kubeconfig_path=${alone}`, "-e", "k3s_kubeconfig_context=lab"], { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true", KUBECONFIG: join(dir, "never-used-kubeconfig") } });
-        let out = "";
-        child.stdout.on("data", (d) => (out += d));
-        child.stderr.on("data", (d) => (out += d));
-        child.on("close", (code) => done({ code, out }));
+      const r = await runCommand(join(repo, "kubeconfig"), ["-i", inventory, "-e", `k3s_kubeconfig_path=${alone}`, "-e", "k3s_kubeconfig_context=lab"], {
+        cwd: repo,
+        env: { CI: "true", KUBECONFIG: join(dir, "never-used-kubeconfig") },
+        timeoutMs: RUN_TIMEOUT_MS,
       });
-      outputs.push(r.out);
-      assert.equal(r.code, 0, r.out.slice(-3000));
+      outputs.push(r.output);
+      assert.equal(r.code, 0, r.output.slice(-3000));
       const aloneDoc = parse(readFileSync(alone, "utf8"));
       assert.equal(aloneDoc["current-context"], "lab");
       assert.equal(aloneDoc.clusters[0].cluster.server, `https://${lab!.node("server").address}:6443`);

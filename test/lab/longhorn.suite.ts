@@ -16,8 +16,7 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +24,8 @@ import { parse, stringify } from "yaml";
 import { Ajv } from "ajv";
 import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support/lab.ts";
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
+import { runCommand } from "../support/run-command.ts";
+import { readJsonReport, type JsonReport } from "../support/json-report.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = namedLabConfig("test-lab-lh", "pilh", 4);
@@ -42,23 +43,14 @@ const reason = await labAvailable(SPEC, CONFIG);
 const validHelmChart = (x: unknown): boolean => validateHelmChart(x);
 const validateHelmChart = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(JSON.parse(readFileSync(join(repo, "test/unit/roles/helmchart.schema.json"), "utf8")));
 
-interface HostResult {
-  changed?: boolean;
-  failed?: boolean;
-  skipped?: boolean;
-  msg?: unknown;
-}
-interface Report {
-  plays: Array<{ play: { name: string }; tasks: Array<{ task: { name: string }; hosts: Record<string, HostResult> }> }>;
-}
 interface Run {
   code: number | null;
   output: string;
-  report?: Report;
+  report?: JsonReport;
 }
 
 /** (host, task) -> status, for every task of the longhorn and ssd-storage plays. */
-function statuses(report: Report | undefined): Array<{ host: string; task: string; status: string; msg: string }> {
+function statuses(report: JsonReport | undefined): Array<{ host: string; task: string; status: string; msg: string }> {
   if (!report) return [];
   return report.plays.flatMap((p) =>
     p.tasks.flatMap((t) =>
@@ -89,21 +81,11 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function site(pass: string, extra: string[] = [], inventory = lab!.inventoryFile): Promise<Run> {
+  async function site(pass: string, extra: string[] = [], inventory = lab!.inventoryFile): Promise<Run> {
     const json = join(dir, `site-${pass}.json`);
     const args = ["zx", "run", "playbooks/site.yml", "-i", inventory, "--tags", "ssd-storage,longhorn", "--json", json, ...extra];
-    return new Promise((done) => {
-      const child = spawn("npx", args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
-      let output = "";
-      child.stdout.on("data", (d) => (output += d));
-      child.stderr.on("data", (d) => (output += d));
-      const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        const report = existsSync(json) ? (JSON.parse(readFileSync(json, "utf8")) as Report) : undefined;
-        done({ code, output: output.slice(-6000), report });
-      });
-    });
+    const { code, output } = await runCommand("npx", args, { cwd: repo, env: { CI: "true" }, timeoutMs: RUN_TIMEOUT_MS });
+    return { code, output: output.slice(-6000), report: readJsonReport(json) };
   }
 
   test("--check on fresh nodes: the SSD still to be mounted is not held against the data path, nothing is written", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
@@ -164,14 +146,7 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
   });
 
   test("the doctor on the converged nodes: the SSD mounted by UUID; iscsid not running in a container, and said", { timeout: 60_000 }, async () => {
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn("npx", ["zx", "doctor", "-i", lab!.inventoryFile, "--json"], { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("close", (code) => done({ code, stdout, stderr }));
-    });
+    const r = await runCommand("npx", ["zx", "doctor", "-i", lab!.inventoryFile, "--json"], { cwd: repo, env: { CI: "true" }, timeoutMs: 50_000 });
     const report = JSON.parse(r.stdout) as { ok: boolean; verdicts: Array<{ host: string; check: string; status: string; detail: string }> };
     const of = (host: string, check: string) => report.verdicts.find((v) => v.host === host && v.check === check);
     for (const node of lab!.nodes) {
@@ -226,14 +201,9 @@ describe("longhorn: storage nodes prepared on real lab nodes", { skip: reason ? 
 
   test("a data path that is not on the SSD is refused with the reason", { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
     const json = join(dir, "refused.json");
-    const r = await new Promise<Run>((done) => {
-      const args = ["zx", "run", "playbooks/site.yml", "-i", lab!.inventoryFile, "--tags", "longhorn", "--limit", "st2", "-e", "longhorn_data_path=/srv/longhorn", "--json", json];
-      const child = spawn("npx", args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
-      let output = "";
-      child.stdout.on("data", (d) => (output += d));
-      child.stderr.on("data", (d) => (output += d));
-      child.on("close", (code) => done({ code, output, report: existsSync(json) ? JSON.parse(readFileSync(json, "utf8")) : undefined }));
-    });
+    const args = ["zx", "run", "playbooks/site.yml", "-i", lab!.inventoryFile, "--tags", "longhorn", "--limit", "st2", "-e", "longhorn_data_path=/srv/longhorn", "--json", json];
+    const { code, output } = await runCommand("npx", args, { cwd: repo, env: { CI: "true" }, timeoutMs: RUN_TIMEOUT_MS });
+    const r: Run = { code, output, report: readJsonReport(json) };
     assert.equal(r.code, 2, `expected the host to fail\n${r.output}`);
     const failed = statuses(r.report).find((s) => s.status === "failed");
     assert.equal(failed?.task, "Refuse a data path that is not on a mounted ext4 or XFS filesystem", r.output);

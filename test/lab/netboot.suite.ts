@@ -21,7 +21,7 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,6 +32,7 @@ import { bootLab, labAvailable, type Lab } from "../support/lab.ts";
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { which } from "../../scripts/lib/lab/preflight.ts";
 import { buildOsImage, osImageToolsMissing } from "../support/os-image.ts";
+import { runCommand } from "../support/run-command.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = namedLabConfig("test-lab-nb", "pinb", 3);
@@ -71,20 +72,7 @@ async function netbootSkipReason(): Promise<string | false> {
   return reason ? `no lab: ${reason}` : false;
 }
 
-function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(command, args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const run = (command: string, args: string[], env: Record<string, string> = {}) => runCommand(command, args, { cwd: repo, env, timeoutMs: RUN_TIMEOUT_MS });
 
 /** A Raspberry Pi OS-like root filesystem, tiny, with the identity a client must not share. */
 function makeOsTree(dir: string): string {

@@ -26,7 +26,6 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -35,6 +34,8 @@ import { parse, stringify } from "yaml";
 import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support/lab.ts";
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { writeStandinAirgapDir } from "../../scripts/lib/lab/k3s-standin/airgap.ts";
+import { runCommand } from "../support/run-command.ts";
+import { readJsonReport, type JsonReport } from "../support/json-report.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = namedLabConfig("test-lab-reset", "pirst", 17);
@@ -52,10 +53,6 @@ const K3S_NODES = ["server", "agent"];
 // A rule of the user's (no k3s name in it) that must survive; TEST-NET-1, never routed.
 const USER_RULE = "-A INPUT -s 192.0.2.77/32 -j ACCEPT";
 
-interface JsonReport {
-  plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean; msg?: unknown }> }> }>;
-  stats: Record<string, { changed: number; failures: number; unreachable: number }>;
-}
 interface PlayRun {
   code: number | null;
   output: string;
@@ -113,26 +110,17 @@ describe("reset.yml takes the cluster apart and site.yml builds it again", { ski
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function play(playbook: string, extra: string[]): Promise<PlayRun> {
+  async function play(playbook: string, extra: string[]): Promise<PlayRun> {
     const json = join(dir, `run-${++runs}.json`);
-    const started = Date.now();
-    return new Promise((done) => {
-      // stdin is not a terminal here: reset.yml's prompt is not asked.
-      const child = spawn("npx", ["zx", "run", join(repo, "playbooks", playbook), "-i", inventory, "--json", json, ...extra], {
-        cwd: repo,
-        env: { ...process.env, NO_COLOR: "1", CI: "true", KUBECONFIG: join(dir, "never-used-kubeconfig") },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let output = "";
-      child.stdout.on("data", (d) => (output += d));
-      child.stderr.on("data", (d) => (output += d));
-      const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        process.stderr.write(`# reset lab: run ${runs} ${playbook} ${extra.join(" ")} -> exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-        done({ code, output, report: existsSync(json) ? (JSON.parse(readFileSync(json, "utf8")) as JsonReport) : undefined });
-      });
+    // stdin is not a terminal here: reset.yml's prompt is not asked.
+    const { code, output, seconds } = await runCommand("npx", ["zx", "run", join(repo, "playbooks", playbook), "-i", inventory, "--json", json, ...extra], {
+      cwd: repo,
+      env: { CI: "true", KUBECONFIG: join(dir, "never-used-kubeconfig") },
+      timeoutMs: RUN_TIMEOUT_MS,
+      stdin: "ignore",
     });
+    process.stderr.write(`# reset lab: run ${runs} ${playbook} ${extra.join(" ")} -> exit ${code} in ${seconds.toFixed(1)} s\n`);
+    return { code, output, report: readJsonReport(json) };
   }
   const site = (extra: string[] = []) => play("site.yml", ["--tags", SITE_TAGS, ...extra]);
 

@@ -22,8 +22,7 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +30,8 @@ import { parse, stringify } from "yaml";
 import { bootLab, labAvailable, type Lab, type LabNodeRequest } from "../support/lab.ts";
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { writeStandinAirgapDir } from "../../scripts/lib/lab/k3s-standin/airgap.ts";
+import { runCommand } from "../support/run-command.ts";
+import { readJsonReport, type JsonReport } from "../support/json-report.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = namedLabConfig("test-lab-upgrade", "piupg", 18);
@@ -42,11 +43,6 @@ const B = "v1.31.4+k3s1";
 const C = "v1.31.5+k3s1";
 
 const labSkip = await labAvailable(SPEC, CONFIG);
-
-interface JsonReport {
-  plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean }> }> }>;
-  stats: Record<string, { changed: number; failures: number; unreachable: number }>;
-}
 
 interface PlayRun {
   code: number | null;
@@ -95,23 +91,13 @@ describe("upgrade.yml and reboot.yml on a stand-in k3s cluster", { skip: labSkip
   });
 
   /** A playbook run at `version` with that version's airgap folder, through `npx zx run`. */
-  function play(playbook: string, version: string, extra: string[] = []): Promise<PlayRun> {
+  async function play(playbook: string, version: string, extra: string[] = []): Promise<PlayRun> {
     const json = join(dir, `run-${++runs}.json`);
-    const started = Date.now();
     const args = ["zx", "run", join(repo, "playbooks", playbook), "-i", inventory, "--json", json, "-e", `k3s_version=${version}`, "-e", `k3s_airgap_dir=${airgap(version)}`, ...extra];
-    return new Promise((done) => {
-      // KUBECONFIG too: nothing of a test may reach the user's own ~/.kube/config.
-      const child = spawn("npx", args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", CI: "true", KUBECONFIG: join(dir, "never-used-kubeconfig") } });
-      let output = "";
-      child.stdout.on("data", (d) => (output += d));
-      child.stderr.on("data", (d) => (output += d));
-      const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        process.stderr.write(`# upgrade: run ${runs} ${playbook} ${version} ${extra.join(" ")} -> exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-        done({ code, output, report: existsSync(json) ? (JSON.parse(readFileSync(json, "utf8")) as JsonReport) : undefined });
-      });
-    });
+    // KUBECONFIG too: nothing of a test may reach the user's own ~/.kube/config.
+    const { code, output, seconds } = await runCommand("npx", args, { cwd: repo, env: { CI: "true", KUBECONFIG: join(dir, "never-used-kubeconfig") }, timeoutMs: RUN_TIMEOUT_MS });
+    process.stderr.write(`# upgrade: run ${runs} ${playbook} ${version} ${extra.join(" ")} -> exit ${code} in ${seconds.toFixed(1)} s\n`);
+    return { code, output, report: readJsonReport(json) };
   }
 
   async function sh(node: string, command: string): Promise<string> {

@@ -4,7 +4,6 @@
  * status per task, and compare them task by task.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,24 +11,14 @@ import { stringify } from "yaml";
 import { labAvailable, type Lab, type LabNode, type LabNodeRequest } from "./lab.ts";
 import type { LabConfig } from "../../scripts/lib/lab/config.ts";
 import { which } from "../../scripts/lib/lab/preflight.ts";
+import { runCommand } from "./run-command.ts";
+import type { HostResult, JsonReport } from "./json-report.ts";
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const RUN_TIMEOUT_MS = 5 * 60_000;
 
 type Status = "changed" | "ok" | "failed" | "skipped" | "unreachable";
 
-interface HostResult {
-  changed?: boolean;
-  failed?: boolean;
-  skipped?: boolean;
-  unreachable?: boolean;
-  msg?: unknown;
-  results?: HostResult[];
-}
-
-interface JsonReport {
-  plays: Array<{ tasks: Array<{ task: { name: string }; hosts: Record<string, HostResult> }> }>;
-}
 
 /** One task as a tool reported it. */
 export interface TaskOutcome {
@@ -95,21 +84,7 @@ function readReport(text: string): JsonReport | undefined {
   }
 }
 
-function run(command: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
-  const started = Date.now();
-  return new Promise((resolvePromise) => {
-    const child = spawn(command, args, { cwd: repo, env: { ...process.env, NO_COLOR: "1", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr, seconds: (Date.now() - started) / 1000 });
-    });
-  });
-}
+const run = (command: string, args: string[], env: Record<string, string>) => runCommand(command, args, { cwd: repo, env, timeoutMs: RUN_TIMEOUT_MS });
 
 /**
  * Inventory with the one host `target` at `node` (same name on both sides: same templating),

@@ -61,6 +61,16 @@ export interface ConnectionFlags {
   connection?: "ssh" | "local";
 }
 
+/** -K or ansible.cfg's become_ask_pass: the sudo password, asked once on the terminal and masked from then on. */
+export async function askBecomePassword(askFlag: boolean, settings: AnsibleSettings): Promise<string | undefined> {
+  if (!askFlag && !settings.becomeAskPass) return undefined;
+  const { readSecretLine } = await import("./prompt.ts");
+  const { registerSecret } = await import("../shell/secret.ts");
+  const password = await readSecretLine("BECOME password: ");
+  registerSecret(password);
+  return password;
+}
+
 /** The run's connection settings: the flags beat ansible.cfg/ANSIBLE_*. */
 export function connectionOverrides(flags: ConnectionFlags, settings: AnsibleSettings, becomePassword: string | undefined): ConnectionOverrides {
   return {

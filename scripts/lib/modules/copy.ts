@@ -12,7 +12,7 @@ import { sh } from "../shell/quote.ts";
 import { Secret, maskSecrets } from "../shell/secret.ts";
 import { FILE_ATTRIBUTE_PROPERTIES } from "./support/text-edit.ts";
 import type { PutFileRequest, PutFileState } from "./support/put-file.ts";
-import { applyPutFile, planPutFile } from "./support/put-file.ts";
+import { applyPutFile, planPutFile, putFileOptions } from "./support/put-file.ts";
 import { fileProbeScript, parseFileProbe, planAttributes, sha1Hex, writeFileAtomic, applyAttributes } from "./remote-file.ts";
 import { attributesDiff, contentDiff } from "./support/file-diff.ts";
 import { parseMode } from "./support/mode.ts";
@@ -67,17 +67,7 @@ function contentValue(content: unknown): string | Secret {
 
 /** The request for a single file (content, controller file or remote source). */
 function singleRequest(args: CopyArgs, ctx: ModuleContext): PutFileRequest {
-  const common = {
-    dest: args.dest,
-    owner: args.owner,
-    group: args.group,
-    mode: args.mode,
-    backup: args.backup,
-    force: args.force,
-    validate: args.validate,
-    makeParents: args.dest.endsWith("/"),
-    follow: args.follow,
-  };
+  const common = { ...putFileOptions(args), makeParents: args.dest.endsWith("/") };
   if (args.content !== undefined) {
     if (args.dest.endsWith("/")) throw new ModuleFailure("Can not use content with a dir as dest");
     return { ...common, content: contentValue(args.content), afterHeader: "dynamically generated" };

@@ -11,7 +11,7 @@ import { ModuleFailure } from "./types.ts";
 import { quote, sh } from "../shell/quote.ts";
 import { Secret, maskSecrets } from "../shell/secret.ts";
 import type { FileState } from "./remote-file.ts";
-import { fileProbeScript, parseFileProbe, planAttributes, applyAttributes, writeFileAtomic } from "./remote-file.ts";
+import { CHECKSUM_ALGORITHMS, fileProbeScript, parseFileProbe, planAttributes, applyAttributes, writeFileAtomic } from "./remote-file.ts";
 import { FILE_ATTRIBUTE_PROPERTIES } from "./support/text-edit.ts";
 import { joinMessages } from "./support/file-diff.ts";
 import { RULES, requireValue } from "./support/values.ts";
@@ -30,8 +30,6 @@ export interface GetUrlArgs {
   backup?: boolean;
   tmp_dest?: string;
 }
-
-const ALGORITHMS = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
 
 const schema = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -108,7 +106,7 @@ function parseChecksum(checksum: string | undefined): { algorithm?: string; valu
   if (i < 0) throw new ModuleFailure(`checksum must be "<algorithm>:<checksum or URL>", got ${JSON.stringify(checksum)}`);
   const algorithm = checksum.slice(0, i).toLowerCase();
   const value = checksum.slice(i + 1).trim();
-  if (!ALGORITHMS.includes(algorithm)) throw new ModuleFailure(`unsupported checksum algorithm ${algorithm} (use one of ${ALGORITHMS.join(", ")})`);
+  if (!CHECKSUM_ALGORITHMS.includes(algorithm)) throw new ModuleFailure(`unsupported checksum algorithm ${algorithm} (use one of ${CHECKSUM_ALGORITHMS.join(", ")})`);
   if (/^(https?|ftp|file):\/\//i.test(value)) return { algorithm, url: value };
   return { algorithm, value: requireValue("get_url", "checksum", value.toLowerCase(), RULES.hexDigest) };
 }

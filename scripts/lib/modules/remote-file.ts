@@ -43,6 +43,9 @@ export interface FileState {
   content?: string | Uint8Array;
 }
 
+/** The checksums a target computes with coreutils' `<algorithm>sum` (get_url's checksum, stat's checksum_algorithm). */
+export const CHECKSUM_ALGORITHMS = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
+
 export interface ProbeOptions {
   content?: boolean;
   checksum?: boolean;

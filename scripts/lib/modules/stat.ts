@@ -6,6 +6,7 @@ import type { ModuleDefinition } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { maskSecrets } from "../shell/secret.ts";
+import { CHECKSUM_ALGORITHMS } from "./remote-file.ts";
 
 interface StatArgs {
   path: string;
@@ -15,8 +16,6 @@ interface StatArgs {
   get_mime?: boolean;
   get_attributes?: boolean;
 }
-
-const ALGORITHMS = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
 
 const schema = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -28,7 +27,7 @@ const schema = {
     path: { type: "string", aliases: ["dest", "name"], description: "The path to inspect." },
     follow: { type: "boolean", default: false, description: "Follow symbolic links." },
     get_checksum: { type: "boolean", default: true, description: "Compute the checksum of regular files." },
-    checksum_algorithm: { type: "string", enum: ALGORITHMS, default: "sha1", aliases: ["checksum_algo", "checksum"], description: "Checksum algorithm." },
+    checksum_algorithm: { type: "string", enum: CHECKSUM_ALGORITHMS, default: "sha1", aliases: ["checksum_algo", "checksum"], description: "Checksum algorithm." },
     get_mime: { type: "boolean", default: true, description: "Accepted for compatibility (mime type via file(1) when present)." },
     get_md5: { type: "boolean", description: "Accepted for compatibility; ignored." },
     get_attributes: { type: "boolean", default: true, description: "Accepted for compatibility; ignored." },

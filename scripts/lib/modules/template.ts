@@ -9,7 +9,7 @@ import { ModuleFailure } from "./types.ts";
 import { UserError } from "../errors.ts";
 import { FILE_ATTRIBUTE_PROPERTIES } from "./support/text-edit.ts";
 import type { PutFileRequest, PutFileState } from "./support/put-file.ts";
-import { applyPutFile, planPutFile } from "./support/put-file.ts";
+import { applyPutFile, planPutFile, putFileOptions } from "./support/put-file.ts";
 import { Secret } from "../shell/secret.ts";
 
 export interface TemplateArgs {
@@ -73,23 +73,16 @@ function request(args: TemplateArgs, ctx: ModuleContext): PutFileRequest {
   const nl = args.newline_sequence ?? "\n";
   if (nl !== "\n") text = text.replace(/\r\n|\r|\n/g, nl);
   return {
-    dest: args.dest,
+    ...putFileOptions(args),
     // An existing directory (or a trailing /) as dest gets the template's own file name.
     basename: args.src.split("/").pop()!,
     content: secret ? new Secret(text) : text,
     afterHeader: args.src,
-    owner: args.owner,
-    group: args.group,
-    mode: args.mode,
-    backup: args.backup,
-    force: args.force,
-    validate: args.validate,
-    follow: args.follow,
   };
 }
 
 function requestWithoutRendering(args: TemplateArgs): PutFileRequest {
-  return { dest: args.dest, content: "", afterHeader: args.src, owner: args.owner, group: args.group, mode: args.mode, backup: args.backup, force: args.force, validate: args.validate, follow: args.follow };
+  return { ...putFileOptions(args), content: "", afterHeader: args.src };
 }
 
 export const template: ModuleDefinition<TemplateArgs, PutFileState> = {

@@ -32,8 +32,9 @@ import type { Block, Item, Play, Playbook, RoleContext, Task, TaskKeywords } fro
 import { UserError, type SourcePosition } from "../errors.ts";
 import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { validateStructure } from "./structure.ts";
-import { mergeTags, parseHandlers, parseItems, parseKeywords, readTaskList, resolveTaskFile, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
-import { importRole, parseRoleEntry, roleItems, type RoleEntry } from "./role.ts";
+import { mergeTags, parseKeywords, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
+import { parseHandlers, parseItems, readTaskList, resolveTaskFile, roleItems } from "./task-list.ts";
+import { parseRoleEntry, type RoleEntry } from "./role.ts";
 import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
 
 export { selectedByTags } from "./tags.ts";
@@ -163,7 +164,7 @@ function loadPlay(raw: Raw, file: string, extraVars: Raw, importVars: Raw, impor
   const varsFiles = loadVarsFiles(raw.vars_files, baseDir, loadTimeVars, file);
   const tags = mergeTags(importTags, toTags(raw.tags));
   const play: PlayRoles = { handlers: [], roles: [], seen: new Set() };
-  const ctx: ParseContext = { file, baseDir, tags, vars: { ...vars, ...varsFiles, ...extraVars }, stack, play, importRole };
+  const ctx: ParseContext = { file, baseDir, tags, vars: { ...vars, ...varsFiles, ...extraVars }, stack, play };
 
   const pre = parseItems(raw.pre_tasks, ctx, "pre_tasks");
   const roles: Item[] = [];
@@ -255,7 +256,6 @@ export function loadTaskFile(file: string, context: TaskFileContext): Item[] {
     roleTags: context.inherited?.roleTags,
     vars: { ...(context.role?.defaults ?? {}), ...(context.vars ?? {}), ...(context.role?.vars ?? {}) },
     stack: [path],
-    importRole,
   };
   const items = parseItems(readTaskList(path), ctx);
   const { tags: _t, roleTags: _r, ...rest } = context.inherited ?? {};
@@ -281,7 +281,7 @@ export function loadIncludedRole(name: string, from: Task, options: { tasksFrom?
     defaultsFrom: args.defaults_from as string | undefined,
     handlersFrom: args.handlers_from as string | undefined,
   };
-  const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [], importRole };
+  const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [] };
   const apply = applyKeywords(from, ctx);
   const items = roleItems(entry, { ...ctx, tags: apply?.tags ?? [], roleTags: from.roleTags }, { origin: "include_role", dedupe: false });
   return apply ? wrap(items, apply, from) : items;
@@ -308,7 +308,7 @@ function wrap(items: Item[], keywords: TaskKeywords, from: Task): Item[] {
  */
 export function loadIncludedTasks(file: string, from: Task): Item[] {
   const path = resolveTaskFile(file, { role: from.role, includingFile: from.where.file, baseDir: from.baseDir }, from.where);
-  const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [], importRole };
+  const ctx: ParseContext = { file: from.where.file, baseDir: from.baseDir, role: from.role, tags: [], vars: {}, stack: [] };
   const apply = applyKeywords(from, ctx);
   const inherited: Partial<TaskKeywords> = { ...(apply ?? {}), tags: mergeTags(from.tags, apply?.tags ?? []), roleTags: from.roleTags };
   return loadTaskFile(path, { role: from.role, baseDir: from.baseDir, inherited });

@@ -3,18 +3,16 @@
  * beside the including role, or in this repository's roles/; loaded from tasks/, handlers/,
  * defaults/, vars/ and meta/ (dependencies run first, once per play unless allow_duplicates).
  *
- * A role's tasks go in a Block with `role` set, and every item of it carries the role's name
- * in roleTags (not in tags: Ansible lists none), so `--tags ntp` runs exactly the ntp role
- * (and the roles it depends on).
+ * Its task and handler lists are parsed by task-list.ts, which puts a role's tasks in a Block.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import type { Block, Item, RoleContext, Task } from "./types.ts";
+import type { RoleContext } from "./types.ts";
 import { didYouMean, UserError, type SourcePosition } from "../errors.ts";
 import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
 import { validateStructure } from "./structure.ts";
 import { COMMON_KEYWORDS } from "./keywords.ts";
-import { mergeTags, parseHandlers, parseItems, parseKeywords, readTaskList, toBool, toTags, type ParseContext, type PlayRoles } from "./task.ts";
+import { toBool } from "./task.ts";
 import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
 import { REPO_ROOT } from "../repo-root.ts";
 import { collectionRoleCandidates, collectionRoleName } from "./collections.ts";
@@ -127,7 +125,7 @@ function loadVarsFile(file: string | undefined): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
-export interface RoleLoadOptions {
+export interface ReadRoleOptions {
   /** The playbook's directory. */
   baseDir: string;
   tasksFrom?: string;
@@ -136,32 +134,33 @@ export interface RoleLoadOptions {
   handlersFrom?: string;
   /** The role that names this one (its siblings are searched first). */
   fromRole?: RoleContext;
-  /** Tags inherited from the play and the role entry. */
-  tags?: string[];
-  /** Names of the roles around (the role's own name is added here). */
-  roleTags?: string[];
   /** Variables known at load time (play vars, extra vars, role params) for templated names. */
   vars?: Record<string, unknown>;
   where?: SourcePosition;
-  /** Role paths being loaded (dependency cycle detection). */
-  stack?: string[];
-  /** Set by the play loader: handlers of import_role inside the role go to the play. */
-  parseContext?: Partial<ParseContext>;
+  /** Role paths being read (a dependency cycle is reported by task-list.ts's roleItems). */
+  reading?: string[];
 }
 
-export interface LoadedRole {
+/** A role as read from its folder; its task and handler lists are parsed by task-list.ts. */
+export interface RoleFiles {
   role: RoleContext;
-  items: Item[];
-  handlers: Task[];
+  /** tasks/<tasks_from or main>, when the role has one. */
+  tasksFile?: string;
+  /** handlers/<handlers_from or main>, when the role has one. */
+  handlersFile?: string;
+  /** Variables known while loading the role: its defaults, the given vars, its vars. */
+  vars: Record<string, unknown>;
   dependencies: RoleEntry[];
   allowDuplicates: boolean;
 }
 
 /**
- * Loads one role: its context (defaults, vars), its task items (tagged with its name and
- * the inherited tags), its handlers and its meta dependencies (not expanded: see roleItems).
+ * Finds a role and reads its defaults, vars and meta (dependencies, allow_duplicates). Its
+ * defaults include its dependencies' (recursively) under its own, as Ansible's
+ * Role.get_default_vars: a role sees what it depends on however it is run (roles:,
+ * import_role, include_role).
  */
-export function loadRole(name: string, options: RoleLoadOptions): LoadedRole {
+export function readRole(name: string, options: ReadRoleOptions): RoleFiles {
   const path = findRole(name, options);
   const roleName = collectionRoleName(path) ?? path.split(/[\\/]/).filter(Boolean).pop() ?? name;
   const role: RoleContext = {
@@ -170,31 +169,12 @@ export function loadRole(name: string, options: RoleLoadOptions): LoadedRole {
     defaults: loadVarsFile(findMain(path, "defaults", options.defaultsFrom ?? "main")),
     vars: loadVarsFile(findMain(path, "vars", options.varsFrom ?? "main")),
   };
-  const where = options.where ?? { file: path };
-  const ctx: ParseContext = {
-    importRole,
-    ...options.parseContext,
-    file: path,
-    baseDir: options.baseDir,
-    role,
-    tags: options.tags ?? [],
-    roleTags: mergeTags(options.roleTags ?? [], [roleName]),
-    vars: { ...role.defaults, ...(options.vars ?? {}), ...role.vars },
-    stack: [...(options.stack ?? []), path],
-  };
-
-  let items: Item[] = [];
+  const vars = { ...role.defaults, ...(options.vars ?? {}), ...role.vars };
   const tasksFile = findMain(path, "tasks", options.tasksFrom ?? "main");
-  if (tasksFile) items = parseItems(readTaskList(tasksFile), { ...ctx, file: tasksFile, stack: [...ctx.stack, tasksFile] });
-  else if (options.tasksFrom) {
-    throw new UserError(`Role "${roleName}" has no tasks file "${options.tasksFrom}"`, { where, hint: `Looked in ${join(path, "tasks")}` });
+  if (!tasksFile && options.tasksFrom) {
+    throw new UserError(`Role "${roleName}" has no tasks file "${options.tasksFrom}"`, { where: options.where ?? { file: path }, hint: `Looked in ${join(path, "tasks")}` });
   }
-
-  let handlers: Task[] = [];
   const handlersFile = findMain(path, "handlers", options.handlersFrom ?? "main");
-  if (handlersFile) {
-    handlers = parseHandlers(readTaskList(handlersFile), { ...ctx, file: handlersFile, tags: [], stack: [...ctx.stack, handlersFile] });
-  }
 
   let dependencies: RoleEntry[] = [];
   let allowDuplicates = false;
@@ -204,99 +184,15 @@ export function loadRole(name: string, options: RoleLoadOptions): LoadedRole {
     if (meta) {
       validateStructure(meta, "role-meta", metaFile);
       const deps = (meta.dependencies as unknown[] | null) ?? [];
-      dependencies = deps.map((d, i) => parseRoleEntry(d, metaFile, ctx.vars, positionOfItem(deps, i)));
+      dependencies = deps.map((d, i) => parseRoleEntry(d, metaFile, vars, positionOfItem(deps, i)));
       allowDuplicates = toBool(meta.allow_duplicates, "allow_duplicates", positionOfKey(meta, "allow_duplicates") ?? { file: metaFile }) ?? false;
     }
   }
-  return { role, items, handlers, dependencies, allowDuplicates };
-}
-
-export type { PlayRoles };
-
-/**
- * A role entry as Items: its dependencies' blocks (recursively, deduplicated per play), then
- * the role's own block. Handlers go to `play.handlers` when loading a play, else onto the
- * role's block (`Block.handlers`) for the executor to add at run time.
- */
-export function roleItems(
-  entry: RoleEntry,
-  ctx: ParseContext,
-  options: { play?: PlayRoles; origin: NonNullable<Block["origin"]>; dedupe: boolean; dependencyOf?: string[] },
-): Item[] {
-  const entryTags = toTags(entry.keywords.tags);
-  const loadVars = { ...ctx.vars, ...entry.params };
-  const stack = options.dependencyOf ?? [];
-  const loaded = loadRole(entry.name, {
-    baseDir: ctx.baseDir,
-    fromRole: ctx.role,
-    tasksFrom: entry.tasksFrom,
-    varsFrom: entry.varsFrom,
-    defaultsFrom: entry.defaultsFrom,
-    handlersFrom: entry.handlersFrom,
-    tags: mergeTags(ctx.tags, entryTags),
-    roleTags: ctx.roleTags,
-    vars: loadVars,
-    where: entry.where,
-    stack: ctx.stack,
-    parseContext: { importRole: ctx.importRole, play: options.play, conditional: ctx.conditional || entry.keywords.when !== undefined },
-  });
-  if (stack.includes(loaded.role.path)) {
-    throw new UserError(`Role "${entry.name}" depends on itself (${[...stack, loaded.role.path].map((p) => p.split("/").pop()).join(" -> ")})`, {
-      where: entry.where,
-    });
+  // Within a dependency cycle the role is read once (roleItems reports the cycle).
+  if (!options.reading?.includes(path)) {
+    const reading = [...(options.reading ?? []), path];
+    const inherited = dependencies.map((d) => readRole(d.name, { baseDir: options.baseDir, fromRole: role, defaultsFrom: d.defaultsFrom, vars, where: d.where, reading }).role.defaults);
+    if (inherited.length > 0) role.defaults = Object.assign({}, ...inherited, role.defaults);
   }
-  if (options.dedupe && options.play) {
-    const key = `${loaded.role.path}\0${entry.tasksFrom ?? ""}\0${JSON.stringify(entry.params)}`;
-    if (options.play.seen.has(key) && !loaded.allowDuplicates) return [];
-    options.play.seen.add(key);
-  }
-
-  const inheritedTags = mergeTags(ctx.tags, entryTags);
-  const roleTags = mergeTags(ctx.roleTags ?? [], [loaded.role.name]);
-  const out: Item[] = [];
-  for (const dep of loaded.dependencies) {
-    out.push(
-      ...roleItems(dep, { ...ctx, role: loaded.role, tags: inheritedTags, roleTags, vars: loadVars }, {
-        play: options.play,
-        origin: "role",
-        dedupe: true,
-        dependencyOf: [...stack, loaded.role.path],
-      }),
-    );
-  }
-  const block: Block = {
-    ...parseKeywords(entry.keywords, { ...ctx, tags: inheritedTags }),
-    kind: "block",
-    block: loaded.items,
-    rescue: [],
-    always: [],
-    where: entry.where,
-    role: loaded.role,
-    origin: options.origin,
-  };
-  const hasParams = Object.keys(entry.params).length > 0;
-  if (hasParams) block.vars = { ...entry.params };
-  // Each instance of a role has its own handlers, which see that instance's parameters.
-  const handlers = hasParams ? loaded.handlers.map((h) => ({ ...h, vars: { ...entry.params, ...h.vars } })) : loaded.handlers;
-  if (options.play) {
-    options.play.handlers.push(...handlers);
-    if (!options.play.roles.some((r) => r.path === loaded.role.path)) options.play.roles.push(loaded.role);
-  } else if (handlers.length > 0) block.handlers = handlers;
-  out.push(block);
-  return out;
-}
-
-/** ParseContext.importRole: import_role inside a task list (play bookkeeping via ctx.play). */
-export function importRole(name: string, _task: Record<string, unknown>, args: Record<string, unknown>, ctx: ParseContext, where: SourcePosition): Item[] {
-  const entry: RoleEntry = {
-    name: hasTemplate(name) ? renderLoadTimeName(name, ctx.vars, where, "import_role name") : name,
-    params: {},
-    keywords: {},
-    where,
-    tasksFrom: args.tasks_from as string | undefined,
-    varsFrom: args.vars_from as string | undefined,
-    defaultsFrom: args.defaults_from as string | undefined,
-    handlersFrom: args.handlers_from as string | undefined,
-  };
-  return roleItems(entry, ctx, { play: ctx.play, origin: "import_role", dedupe: false });
+  return { role, tasksFile, handlersFile, vars, dependencies, allowDuplicates };
 }

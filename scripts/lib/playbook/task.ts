@@ -1,27 +1,24 @@
 /**
- * Turns task lists as written (YAML mappings) into Items: keywords parsed, the one module key
+ * Turns one task as written (a YAML mapping) into a Task: keywords parsed, the one module key
  * resolved (short name, FQCN, action:/local_action:), one-line `k=v` arguments split, with_*
- * loops turned into `loop`, arguments validated against the module's schema, and static
- * imports (import_tasks, import_role) expanded in place as Blocks.
+ * loops turned into `loop`, arguments validated against the module's schema. Lists of tasks,
+ * blocks and the static imports they expand are task-list.ts's.
  *
  * Tags are flattened: every Item carries its own tags plus everything it inherits (play, role
  * name and role entry tags, enclosing blocks and imports), so tag selection needs only the
  * item. Other keywords (when, become, vars, ...) stay on the block/import that wrote them and
  * the executor applies a Block's keywords to its children.
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { existsSync } from "node:fs";
-import type { Block, BoolKeyword, Item, RoleContext, Task, TaskKeywords } from "./types.ts";
+import type { BoolKeyword, RoleContext, Task, TaskKeywords } from "./types.ts";
 import type { ModuleDefinition } from "../modules/types.ts";
 import { UserError, didYouMean, type SourcePosition } from "../errors.ts";
-import { loadYamlFile, positionOf, positionOfItem, positionOfKey } from "../yaml/load.ts";
+import { positionOf, positionOfKey } from "../yaml/load.ts";
 import { getModule, moduleNames } from "../modules/registry.ts";
 import { controllerActionNames, getControllerAction, normaliseActionArgs, type ControllerAction, type ControllerActionName } from "./actions.ts";
-import { BLOCK_KEYWORDS, SUPPORTED_WITH, TASK_KEYWORDS, UNSUPPORTED_KEYWORDS, WITH_LOOKUPS } from "./keywords.ts";
+import { SUPPORTED_WITH, TASK_KEYWORDS, UNSUPPORTED_KEYWORDS, WITH_LOOKUPS } from "./keywords.ts";
 import { parseFreeForm } from "./free-form.ts";
 import { validateModuleArgs } from "./validate-args.ts";
-import { validateStructure } from "./structure.ts";
-import { hasTemplate, renderLoadTimeName } from "./load-time-template.ts";
+import { hasTemplate } from "./load-time-template.ts";
 import { parseBoolean } from "../boolean.ts";
 
 /** Play-wide role bookkeeping: handlers collected, roles seen (run once unless allow_duplicates). */
@@ -53,11 +50,6 @@ export interface ParseContext {
    * module's arguments are checked when it runs, as Ansible does, not when the file loads.
    */
   conditional?: boolean;
-  /**
-   * Loads a role for import_role (provided by role.ts, avoiding an import cycle). Returns the
-   * items to put in place (dependency blocks, then the role's block).
-   */
-  importRole(name: string, task: Record<string, unknown>, args: Record<string, unknown>, ctx: ParseContext, where: SourcePosition): Item[];
 }
 
 type Raw = Record<string, unknown>;
@@ -74,7 +66,7 @@ function allNames(): string[] {
   return [...controllerActionNames(), ...moduleNames()];
 }
 
-function at(raw: unknown, key: string, ctx: ParseContext): SourcePosition {
+export function at(raw: unknown, key: string, ctx: ParseContext): SourcePosition {
   return positionOfKey(raw, key) ?? positionOf(raw) ?? { file: ctx.file };
 }
 
@@ -120,7 +112,7 @@ export function mergeTags(...lists: string[][]): string[] {
   return [...new Set(lists.flat())];
 }
 
-function toStringList(value: unknown): string[] | undefined {
+export function toStringList(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   return (Array.isArray(value) ? value : [value]).map(String);
 }
@@ -166,53 +158,6 @@ export function parseKeywords(raw: Raw, ctx: ParseContext): TaskKeywords {
     throw new UserError(`become_method "${String(raw.become_method)}" is not supported (only sudo)`, { where: w("become_method") });
   }
   return kw;
-}
-
-// ---------------------------------------------------------------- items
-
-/** Parses a list of tasks/blocks (already structurally validated). */
-export function parseItems(list: unknown, ctx: ParseContext, section = "tasks"): Item[] {
-  if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) {
-    throw new UserError(`"${section}" must be a list of tasks`, { where: positionOf(list) ?? { file: ctx.file } });
-  }
-  return list.map((raw, i) => parseItem(raw, ctx, positionOfItem(list, i)));
-}
-
-/** Parses one task or block. */
-export function parseItem(raw: unknown, ctx: ParseContext, at?: SourcePosition): Item {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new UserError(`a task must be a mapping (name:, a module, keywords), got ${raw === null ? "nothing" : JSON.stringify(raw)}`, {
-      where: positionOf(raw) ?? at ?? { file: ctx.file },
-    });
-  }
-  return "block" in raw ? parseBlock(raw as Raw, ctx) : parseTask(raw as Raw, ctx);
-}
-
-function parseBlock(raw: Raw, ctx: ParseContext): Block {
-  for (const key of Object.keys(raw)) {
-    if (BLOCK_KEYWORDS.has(key)) continue;
-    const guess = didYouMean(key, BLOCK_KEYWORDS);
-    throw new UserError(
-      `unknown block keyword "${key}"${guess ? `; did you mean "${guess}"?` : ""}`,
-      { where: at(raw, key, ctx), hint: guess ? undefined : "A block holds block/rescue/always and keywords; put modules in tasks inside block:." },
-    );
-  }
-  const kw = parseKeywords(raw, ctx);
-  const inner: ParseContext = { ...ctx, tags: kw.tags, conditional: ctx.conditional || kw.when !== undefined };
-  const block: Block = {
-    ...kw,
-    kind: "block",
-    block: parseItems(raw.block, inner, "block"),
-    rescue: parseItems(raw.rescue, inner, "rescue"),
-    always: parseItems(raw.always, inner, "always"),
-    where: positionOf(raw) ?? { file: ctx.file },
-    origin: "block",
-  };
-  if (ctx.role) block.role = ctx.role;
-  const notify = toStringList(raw.notify);
-  if (notify) block.notify = notify;
-  return block;
 }
 
 /** The module key of a task (checked: exactly one, known), or a UserError with "did you mean". */
@@ -287,6 +232,11 @@ function findModuleKey(raw: Raw, ctx: ParseContext): { key: string; name: string
     return { key, name, value: rest, resolved, local: key === "local_action" };
   }
   return { key, name: key, value, resolved: resolveName(key)!, local: false };
+}
+
+/** Where a task's module key is written (for messages about its arguments). */
+export function modulePosition(raw: Raw, ctx: ParseContext): SourcePosition {
+  return at(raw, findModuleKey(raw, ctx).key, ctx);
 }
 
 /** The arguments of the module key, from a mapping, a one-line string, or nothing; `args:` merged under. */
@@ -373,59 +323,6 @@ function parseLoopControl(value: unknown): Task["loopControl"] {
   return lc;
 }
 
-/** Finds a task file the way Ansible does: the role's tasks/, the including file's dir, the playbook dir. */
-export function resolveTaskFile(file: string, from: { role?: RoleContext; includingFile?: string; baseDir: string }, where: SourcePosition): string {
-  if (isAbsolute(file)) {
-    if (existsSync(file)) return file;
-    throw new UserError(`Task file not found: ${file}`, { where });
-  }
-  const candidates: string[] = [];
-  if (from.role) candidates.push(join(from.role.path, "tasks", file), join(from.role.path, file));
-  if (from.includingFile) candidates.push(resolve(dirname(from.includingFile), file));
-  candidates.push(resolve(from.baseDir, file), resolve(from.baseDir, "tasks", file));
-  const found = candidates.find((c) => existsSync(c));
-  if (found) return found;
-  throw new UserError(`Task file "${file}" not found`, { where, hint: `Looked in: ${[...new Set(candidates)].join(", ")}` });
-}
-
-/** Loads a task file's YAML (a list of tasks; empty file = no tasks), structurally validated. */
-export function readTaskList(file: string): unknown[] {
-  const data = loadYamlFile(file);
-  if (data === null || data === undefined) return [];
-  validateStructure(data, "tasks", file);
-  return data as unknown[];
-}
-
-function importTasks(raw: Raw, task: Task, ctx: ParseContext): Block {
-  const where = task.where;
-  const fileArg = task.args.file;
-  if (typeof fileArg !== "string") throw new UserError(`import_tasks needs a file name`, { where });
-  if (task.loop !== undefined) {
-    throw new UserError(`import_tasks cannot loop`, { where, hint: "Use include_tasks with loop (it is expanded per host and item at run time)." });
-  }
-  const name = hasTemplate(fileArg) ? renderLoadTimeName(fileArg, ctx.vars, where, "import_tasks file") : fileArg;
-  const file = resolveTaskFile(name, { role: ctx.role, includingFile: ctx.file, baseDir: ctx.baseDir }, where);
-  if (ctx.stack.includes(file)) {
-    throw new UserError(`import_tasks of "${name}" imports itself (${[...ctx.stack, file].join(" -> ")})`, { where });
-  }
-  const inner: ParseContext = { ...ctx, file, tags: task.tags, stack: [...ctx.stack, file], conditional: ctx.conditional || task.when !== undefined };
-  const { kind: _k, module: _m, args: _a, where: _w, baseDir: _b, role: _r, ...keywords } = task;
-  const block: Block = {
-    ...keywords,
-    name: undefined,
-    kind: "block",
-    block: parseItems(readTaskList(file), inner),
-    rescue: [],
-    always: [],
-    where,
-    origin: "import_tasks",
-  };
-  delete block.name;
-  if (raw.name !== undefined) block.name = String(raw.name);
-  if (ctx.role) block.role = ctx.role;
-  return block;
-}
-
 /**
  * A module's arguments checked at load, so a mistake in a task every host runs is named before
  * anything runs. Under a `when:` the task may never run (a yum-only `enablerepo`, a typo on a
@@ -441,7 +338,8 @@ function checkArgsAtLoad(def: Pick<ModuleDefinition, "name" | "schema">, args: R
   }
 }
 
-function parseTask(raw: Raw, ctx: ParseContext): Item {
+/** One task (import_tasks/import_role stay tasks here: task-list.ts expands them). */
+export function parseTask(raw: Raw, ctx: ParseContext): Task {
   const found = findModuleKey(raw, ctx);
   const where = positionOf(raw) ?? { file: ctx.file };
   const moduleWhere = at(raw, found.key, ctx);
@@ -480,15 +378,6 @@ function parseTask(raw: Raw, ctx: ParseContext): Item {
   if (raw.ignore_unreachable !== undefined) task.ignoreUnreachable = toBoolKeyword(raw.ignore_unreachable, "ignore_unreachable", at(raw, "ignore_unreachable", ctx));
   if (until && task.retries === undefined) task.retries = 3; // Ansible's default when until is set
 
-  if (task.module === "import_tasks") return importTasks(raw, task, ctx);
-  if (task.module === "import_role") {
-    if (task.loop !== undefined) throw new UserError(`import_role cannot loop`, { where, hint: "Use include_role with loop." });
-    const items = ctx.importRole(String(args.name), raw, args, { ...ctx, tags: task.tags, conditional: ctx.conditional || task.when !== undefined }, moduleWhere);
-    const { kind: _k, module: _m, args: _a, where: _w, baseDir: _b, role: _r, ...keywords } = task;
-    const block: Block = { ...keywords, kind: "block", block: items, rescue: [], always: [], where, origin: "import_role" };
-    if (ctx.role) block.role = ctx.role;
-    return block;
-  }
   // `--tags ntp` selects a role by name (its tasks carry it); an include_role of that role must
   // be selected too, or the included tasks are never reached.
   if (task.module === "include_role" && typeof args.name === "string" && !hasTemplate(args.name)) {
@@ -497,17 +386,3 @@ function parseTask(raw: Raw, ctx: ParseContext): Item {
   return task;
 }
 
-/**
- * Parses a handlers list: tasks (not blocks); static imports are flattened so the executor
- * sees one list of handlers.
- */
-export function parseHandlers(list: unknown, ctx: ParseContext): Task[] {
-  const out: Task[] = [];
-  const flatten = (item: Item) => {
-    if (item.kind === "task") out.push(item);
-    else if (item.origin === "import_tasks" || item.origin === "import_role") item.block.forEach(flatten);
-    else throw new UserError(`a handler cannot be a block`, { where: item.where, hint: "Write each handler as a task." });
-  };
-  parseItems(list, ctx, "handlers").forEach(flatten);
-  return out;
-}

@@ -6,31 +6,17 @@ import type { Inventory } from "../inventory/inventory.ts";
 import type { EventSink, HostStats } from "./events.ts";
 import type { Item, Task } from "../playbook/types.ts";
 import type { ExecResult, Transport } from "../transport/types.ts";
+import type { ConnectionSettingsOverrides } from "../transport/connect.ts";
 import type { TagFilter } from "../playbook/tags.ts";
 
 export type { TagFilter } from "../playbook/tags.ts";
 
-export interface ConnectionOverrides {
-  /** -u */
-  user?: string;
-  /** --private-key */
-  privateKeyFile?: string;
+/** The transport's overrides (connect.ts) and become's, from the flags and ansible.cfg. */
+export interface ConnectionOverrides extends ConnectionSettingsOverrides {
   /** -b */
   become?: boolean;
   /** -K: asked once on the controller, fed to sudo on stdin. */
   becomePassword?: string;
-  /** --accept-new-host-keys: record unknown host keys (like OpenSSH's accept-new). */
-  acceptNewHostKeys?: boolean;
-  /** -c local for every play. */
-  connection?: "ssh" | "local";
-  /** ansible.cfg host_key_checking (a host's ansible_host_key_checking wins). */
-  hostKeyChecking?: boolean;
-  /** ansible.cfg timeout, seconds (a host's ansible_timeout wins). */
-  timeout?: number;
-  /** ansible.cfg [ssh_connection] ssh_args / ssh_common_args / ssh_extra_args (the host's ansible_ssh_* variables win). */
-  sshArgs?: string;
-  sshCommonArgs?: string;
-  sshExtraArgs?: string;
   /** ansible.cfg become_user (play, task and ansible_become_user win). */
   becomeUser?: string;
 }

@@ -3,7 +3,7 @@
  * registered variables, whether the host is still in the run), what one play (batch) shares,
  * and what a host carries through one play.
  */
-import type { BoolKeyword, Play, RoleContext, Task } from "../playbook/types.ts";
+import type { Play, RoleContext, Task, TaskKeywords } from "../playbook/types.ts";
 import type { HostStats } from "./events.ts";
 import type { RunOptions } from "./options.ts";
 import type { ConnectionPool } from "./connections.ts";
@@ -93,24 +93,20 @@ export interface HostPlay {
   lastFailure?: { task: Task; result: Record<string, unknown> };
 }
 
+/** The task keywords the innermost block, role or include that sets one decides for the tasks below. */
+type InheritedKeywords = Pick<TaskKeywords, "become" | "becomeUser" | "ignoreErrors" | "noLog" | "runOnce" | "delegateTo" | "checkMode" | "diff" | "anyErrorsFatal">;
+
 /** Keywords inherited from blocks, roles and includes into the tasks below them. */
-export interface Scope {
+export interface Scope extends InheritedKeywords {
   /** Block vars and include params, outer to inner (task vars are added per task). */
   vars: Record<string, unknown>;
   /** Include params (vars of include_tasks/include_role and their loop item): above task vars. */
   params?: Record<string, unknown>;
   role?: RoleContext;
+  /** Conditions of every block around, all must hold. */
   when: Array<string | boolean>;
-  become?: BoolKeyword;
-  becomeUser?: string;
+  /** environment of every block around, outer to inner. */
   environment: Array<Record<string, unknown>>;
-  ignoreErrors?: BoolKeyword;
-  noLog?: BoolKeyword;
-  runOnce?: BoolKeyword;
-  delegateTo?: string;
-  checkMode?: BoolKeyword;
-  diff?: BoolKeyword;
-  anyErrorsFatal?: BoolKeyword;
   /** Inside the `block:` part of a block that has a rescue: failures there are rescued. */
   rescuable: boolean;
   /** notify of enclosing blocks. */

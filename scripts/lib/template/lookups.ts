@@ -231,9 +231,11 @@ export function installLookups(env: Env): void {
   };
   env.addGlobal("query", query);
   env.addGlobal("q", query);
-  // Python's dict(a=1) and range() (nunjucks has range) as globals.
+  // Python's dict(): from a mapping or a list of [key, value] pairs (dict(names | zip(values))),
+  // then keyword arguments (dict(a=1)). range() is nunjucks's.
   env.addGlobal("dict", (...args: unknown[]) => {
     const [pos, kw] = splitKwargs(args);
-    return { ...(isMapping(pos[0]) ? pos[0] : {}), ...kw };
+    const from = pos[0] === undefined ? {} : isMapping(pos[0]) ? pos[0] : (env.getFilter("dict")(pos[0]) as Record<string, unknown>);
+    return { ...from, ...kw };
   });
 }

@@ -49,16 +49,21 @@ export interface ConnectionSettings {
   hashKnownHosts?: boolean;
 }
 
-/** The CLI options that override inventory variables. */
+/** The CLI options and ansible.cfg settings that override (flags) or underlie (ansible.cfg) inventory variables. */
 export interface ConnectionSettingsOverrides {
+  /** -u */
   user?: string;
+  /** --private-key */
   privateKeyFile?: string;
+  /** --accept-new-host-keys: record unknown host keys (like OpenSSH's accept-new). */
   acceptNewHostKeys?: boolean;
+  /** -c local for every play. */
   connection?: "ssh" | "local";
-  /** ansible.cfg host_key_checking / timeout: below the host's variables. */
+  /** ansible.cfg host_key_checking (a host's ansible_host_key_checking wins). */
   hostKeyChecking?: boolean;
+  /** ansible.cfg timeout, seconds (a host's ansible_timeout wins). */
   timeout?: number;
-  /** ansible.cfg [ssh_connection] ssh_args / ssh_common_args / ssh_extra_args: below the host's variables. */
+  /** ansible.cfg [ssh_connection] ssh_args / ssh_common_args / ssh_extra_args (the host's ansible_ssh_* variables win). */
   sshArgs?: string;
   sshCommonArgs?: string;
   sshExtraArgs?: string;

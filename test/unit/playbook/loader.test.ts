@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import "./fake-modules.ts";
 import { loadIncludedRole, loadIncludedTasks, loadPlaybook, loadTaskFile } from "../../../scripts/lib/playbook/load.ts";
-import { loadRole } from "../../../scripts/lib/playbook/role.ts";
+import { loadRole } from "../../../scripts/lib/playbook/task-list.ts";
 import type { Block, Item, Task } from "../../../scripts/lib/playbook/types.ts";
 import type { UserError } from "../../../scripts/lib/errors.ts";
 

@@ -135,6 +135,9 @@ const cases: Array<[string, unknown]> = [
   ["{{ {'l': [1]} | combine({'l': [2]}, list_merge='append') }}", { l: [1, 2] }],
   ["{{ [['a', 1], ['b', 2]] | dict }}", { a: 1, b: 2 }],
   ["{{ dict(a=1, b='x') }}", { a: 1, b: "x" }],
+  // Python's dict() from [key, value] pairs, as `dict(names | zip(values))` builds a mapping.
+  ["{{ dict(['a', 'b'] | zip([1, 2])) }}", { a: 1, b: 2 }],
+  ["{{ dict([['a', 1]], b=2) }}", { a: 1, b: 2 }],
   ["{{ d | items | list }}", [["a", 1], ["b", { x: 1, y: 2 }]]],
   // serialisation
   ["{{ d | to_json }}", '{"a": 1, "b": {"x": 1, "y": 2}}'],

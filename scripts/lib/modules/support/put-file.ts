@@ -32,6 +32,14 @@ export interface PutFileRequest extends AttributeWish {
   follow?: boolean;
 }
 
+/** The options copy and template share: where the file goes, its attributes, backup/force/validate/follow. */
+export type PutFileOptions = Pick<PutFileRequest, "dest" | "owner" | "group" | "mode" | "backup" | "force" | "validate" | "follow">;
+
+/** A module's arguments cut down to the PutFileOptions (nothing else of them reaches the request). */
+export function putFileOptions(args: PutFileOptions): PutFileOptions {
+  return { dest: args.dest, owner: args.owner, group: args.group, mode: args.mode, backup: args.backup, force: args.force, validate: args.validate, follow: args.follow };
+}
+
 export interface PutFileState {
   path: string;
   contentChanged: boolean;
