@@ -71,6 +71,7 @@ interface Fixture {
   diff?: boolean;
   vars?: Record<string, unknown>;
   files?: Record<string, string>;
+  state?: Record<string, unknown>;
   responses?: Array<Omit<ScriptedResponse, "stdout"> & { stdout?: string | string[]; probes?: Array<Record<string, unknown> & { tag?: string }> }>;
   expect: {
     invalid?: string;
@@ -132,6 +133,7 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
     diff: fixture.diff ?? true,
     vars: fixture.vars,
     files: fixture.files,
+    state: fixture.state,
     responses: (fixture.responses ?? []).map((r) => ({
       ...r,
       stdout:

@@ -1,0 +1,68 @@
+/**
+ * Module fixtures give a named probe's state (scripts/lib/modules/probe.ts) as data, the
+ * parsed shape with defaults left out. This fills in those defaults per probe, so a fixture
+ * names only what matters to its case: a file state {"content": "a\n"} is a regular file,
+ * 0644, root:root, with its size and sha1 computed; {"exists": false} (or nothing at all)
+ * is a missing path.
+ */
+import { createHash } from "node:crypto";
+import { contentBytes, decodeContent, type FileState } from "../../scripts/lib/modules/remote-file.ts";
+import type { PutFileRequest, PutFileTargets } from "../../scripts/lib/modules/support/put-file.ts";
+import type { FileArgs, FilePaths } from "../../scripts/lib/modules/file.ts";
+
+/** A file state as a fixture writes it: any FileState field, content as text. */
+export type FixtureFile = Partial<Omit<FileState, "content">> & { content?: string };
+
+/** The mtime a fixture's files have unless it says otherwise. */
+const FIXTURE_MTIME = 1700000000;
+
+const MISSING: FileState = { exists: false, type: null, mode: "", owner: "", group: "", uid: -1, gid: -1, size: 0, mtime: 0 };
+
+/** A complete FileState from a fixture's partial one. */
+export function fileState(file: FixtureFile | undefined): FileState {
+  if (!file || file.exists === false) return { ...MISSING };
+  const type = file.type ?? "file";
+  const bytes = file.content === undefined ? undefined : contentBytes(file.content);
+  const state: FileState = {
+    exists: true,
+    type,
+    // As stat prints it (no leading zero), read back as 4 digits.
+    mode: (file.mode ?? (type === "directory" ? "0755" : "0644")).replace(/^0(?=\d{3,4}$)/, "").padStart(4, "0"),
+    owner: file.owner ?? "root",
+    group: file.group ?? "root",
+    uid: file.uid ?? 0,
+    gid: file.gid ?? 0,
+    size: file.size ?? bytes?.length ?? 0,
+    mtime: file.mtime ?? FIXTURE_MTIME,
+  };
+  if (file.linkTarget !== undefined) {
+    state.linkTarget = file.linkTarget;
+    state.linkTargetType = file.linkTargetType ?? null;
+  }
+  if (file.sha1 !== undefined) state.sha1 = file.sha1;
+  else if (bytes !== undefined && type === "file") state.sha1 = createHash("sha1").update(bytes).digest("hex");
+  if (bytes !== undefined) state.content = decodeContent(bytes);
+  return state;
+}
+
+type Expand = (fixture: any, input: any) => unknown;
+
+/** Per probe name: the fixture's state → the parsed state the probe would return. */
+export const EXPAND_STATE: Record<string, Expand> = {
+  "remote-file": (file: FixtureFile) => fileState(file),
+  "put-file": (s: Partial<Record<"dest" | "child" | "source", FixtureFile>> & { parentMissing?: boolean }, { req }: { req: PutFileRequest }): PutFileTargets => ({
+    dest: fileState(s.dest),
+    child: req.basename === undefined ? undefined : fileState(s.child),
+    source: req.remoteSource === undefined ? undefined : fileState(s.source),
+    parentMissing: s.parentMissing ?? false,
+  }),
+  "file-paths": (s: Partial<Record<"path" | "target" | "source", FixtureFile>> & { inodes?: string[]; drift?: string }, { args }: { args: FileArgs }): FilePaths => {
+    const found: FilePaths = { path: fileState(s.path), target: fileState(s.target) };
+    if (args.src !== undefined) found.source = fileState(s.source);
+    if (args.src !== undefined && args.state === "hard") found.inodes = s.inodes ?? [];
+    if (s.drift !== undefined) found.drift = s.drift;
+    return found;
+  },
+  "boot-files": (files: FixtureFile[], { candidates }: { candidates: string[] }) => candidates.map((_, i) => fileState(files[i])),
+  "copy-tree": (files: FixtureFile[], { entries }: { entries: unknown[] }) => entries.map((_, i) => fileState(files[i])),
+};
