@@ -9,6 +9,8 @@ import { createHash } from "node:crypto";
 import { contentBytes, decodeContent, type FileState } from "../../scripts/lib/modules/remote-file.ts";
 import type { PutFileRequest, PutFileTargets } from "../../scripts/lib/modules/support/put-file.ts";
 import type { FileArgs, FilePaths } from "../../scripts/lib/modules/file.ts";
+import type { KeyFile } from "../../scripts/lib/modules/authorized_key.ts";
+import type { DownloadTarget } from "../../scripts/lib/modules/get_url.ts";
 
 /** A file state as a fixture writes it: any FileState field, content as text. */
 export type FixtureFile = Partial<Omit<FileState, "content">> & { content?: string };
@@ -65,4 +67,27 @@ export const EXPAND_STATE: Record<string, Expand> = {
   },
   "boot-files": (files: FixtureFile[], { candidates }: { candidates: string[] }) => candidates.map((_, i) => fileState(files[i])),
   "copy-tree": (files: FixtureFile[], { entries }: { entries: unknown[] }) => entries.map((_, i) => fileState(files[i])),
+  "authorized-keys": (s: Partial<Omit<KeyFile, "file">> & { file?: FixtureFile }): KeyFile => ({
+    userExists: true,
+    uid: "",
+    gid: "",
+    path: "",
+    dirExists: false,
+    ...s,
+    file: fileState(s.file),
+  }),
+  "download-target": (s: Omit<DownloadTarget, "dest" | "child"> & { dest?: FixtureFile; child?: FixtureFile }): DownloadTarget => ({
+    ...s,
+    dest: fileState(s.dest),
+    child: fileState(s.child),
+  }),
+  locales: (s: { locales?: string[]; localeGen?: FixtureFile }) => ({ locales: s.locales ?? [], localeGen: fileState(s.localeGen) }),
+  "kernel-module": (s: { loaded?: string; modulesTree?: boolean; loadFile?: FixtureFile; optionsFile?: FixtureFile }) => ({
+    loaded: s.loaded ?? "no",
+    modulesTree: s.modulesTree ?? false,
+    loadFile: fileState(s.loadFile),
+    optionsFile: fileState(s.optionsFile),
+  }),
+  mount: (s: { fstab?: FixtureFile; mounted?: boolean; dirExists?: boolean }) => ({ fstab: fileState(s.fstab), mounted: s.mounted ?? false, dirExists: s.dirExists ?? false }),
+  sysctl: (s: { live?: string; file?: FixtureFile }) => ({ live: s.live, file: fileState(s.file) }),
 };

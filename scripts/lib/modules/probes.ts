@@ -8,5 +8,23 @@ import { PUT_FILE_PROBE } from "./support/put-file.ts";
 import { BOOT_FILES_PROBE } from "./support/rpi-boot.ts";
 import { FILE_PATHS_PROBE } from "./file.ts";
 import { COPY_TREE_PROBE } from "./copy.ts";
+import { KEY_FILE_PROBE } from "./authorized_key.ts";
+import { DOWNLOAD_PROBE } from "./get_url.ts";
+import { LOCALES_PROBE } from "./locale_gen.ts";
+import { MODULE_PROBE } from "./modprobe.ts";
+import { MOUNT_PROBE } from "./mount.ts";
+import { SYSCTL_PROBE } from "./sysctl.ts";
 
-export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [FILE_PROBE, PUT_FILE_PROBE, BOOT_FILES_PROBE, FILE_PATHS_PROBE, COPY_TREE_PROBE];
+export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
+  FILE_PROBE,
+  PUT_FILE_PROBE,
+  BOOT_FILES_PROBE,
+  FILE_PATHS_PROBE,
+  COPY_TREE_PROBE,
+  KEY_FILE_PROBE,
+  DOWNLOAD_PROBE,
+  LOCALES_PROBE,
+  MODULE_PROBE,
+  MOUNT_PROBE,
+  SYSCTL_PROBE,
+];

@@ -52,7 +52,6 @@ import AjvModule from "ajv";
 import { validateModuleArgs } from "../../../scripts/lib/playbook/validate-args.ts";
 import { allModules, getModule } from "../../../scripts/lib/modules/registry.ts";
 import { Secret } from "../../../scripts/lib/shell/secret.ts";
-import { formatFileProbe } from "../../../scripts/lib/modules/remote-file.ts";
 import { unframeUpload } from "../../../scripts/lib/modules/support/upload.ts";
 import { planThenApply, type ModuleStep } from "../../../scripts/lib/modules/plan-apply.ts";
 import { FakeContext, matcher } from "../../support/fake-context.ts";
@@ -72,7 +71,7 @@ interface Fixture {
   vars?: Record<string, unknown>;
   files?: Record<string, string>;
   state?: Record<string, unknown>;
-  responses?: Array<Omit<ScriptedResponse, "stdout"> & { stdout?: string | string[]; probes?: Array<Record<string, unknown> & { tag?: string }> }>;
+  responses?: Array<Omit<ScriptedResponse, "stdout"> & { stdout?: string | string[] }>;
   expect: {
     invalid?: string;
     changed?: boolean;
@@ -134,12 +133,7 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
     vars: fixture.vars,
     files: fixture.files,
     state: fixture.state,
-    responses: (fixture.responses ?? []).map((r) => ({
-      ...r,
-      stdout:
-        (Array.isArray(r.stdout) ? r.stdout.join("\n") + "\n" : r.stdout ?? "") +
-        (r.probes ?? []).map((p) => formatFileProbe(p as Parameters<typeof formatFileProbe>[0], p.tag ?? "f")).join(""),
-    })),
+    responses: (fixture.responses ?? []).map((r) => ({ ...r, stdout: Array.isArray(r.stdout) ? r.stdout.join("\n") + "\n" : r.stdout })),
   });
   const rawArgs = reviveSecrets(JSON.parse(JSON.stringify(fixture.args ?? {}).replaceAll("$TMP", ctx.root))) as Record<string, unknown>;
 
