@@ -2,7 +2,7 @@
  * Module fixtures give a named probe's state (scripts/lib/modules/probe.ts) as data, the
  * parsed shape with defaults left out. This fills in those defaults per probe, so a fixture
  * names only what matters to its case: a file state {"content": "a\n"} is a regular file,
- * 0644, root:root, with its size and sha1 computed; {"exists": false} (or nothing at all)
+ * 0644, root:root, with its size (and its sha1 where the probe reads one) computed; {"exists": false} (or nothing at all)
  * is a missing path.
  */
 import { createHash } from "node:crypto";
@@ -20,8 +20,11 @@ const FIXTURE_MTIME = 1700000000;
 
 const MISSING: FileState = { exists: false, type: null, mode: "", owner: "", group: "", uid: -1, gid: -1, size: 0, mtime: 0 };
 
-/** A complete FileState from a fixture's partial one. */
-export function fileState(file: FixtureFile | undefined): FileState {
+/**
+ * A complete FileState from a fixture's partial one; `checksum`: the probe asked for the
+ * sha1, which is then computed from the content unless the fixture gives it.
+ */
+export function fileState(file: FixtureFile | undefined, checksum = false): FileState {
   if (!file || file.exists === false) return { ...MISSING };
   const type = file.type ?? "file";
   const bytes = file.content === undefined ? undefined : contentBytes(file.content);
@@ -42,7 +45,7 @@ export function fileState(file: FixtureFile | undefined): FileState {
     state.linkTargetType = file.linkTargetType ?? null;
   }
   if (file.sha1 !== undefined) state.sha1 = file.sha1;
-  else if (bytes !== undefined && type === "file") state.sha1 = createHash("sha1").update(bytes).digest("hex");
+  else if (checksum && bytes !== undefined && type === "file") state.sha1 = createHash("sha1").update(bytes).digest("hex");
   if (bytes !== undefined) state.content = decodeContent(bytes);
   return state;
 }
@@ -51,11 +54,11 @@ type Expand = (fixture: any, input: any) => unknown;
 
 /** Per probe name: the fixture's state → the parsed state the probe would return. */
 export const EXPAND_STATE: Record<string, Expand> = {
-  "remote-file": (file: FixtureFile) => fileState(file),
+  "remote-file": (file: FixtureFile, { options }: { options?: { checksum?: boolean } }) => fileState(file, options?.checksum),
   "put-file": (s: Partial<Record<"dest" | "child" | "source", FixtureFile>> & { parentMissing?: boolean }, { req }: { req: PutFileRequest }): PutFileTargets => ({
-    dest: fileState(s.dest),
-    child: req.basename === undefined ? undefined : fileState(s.child),
-    source: req.remoteSource === undefined ? undefined : fileState(s.source),
+    dest: fileState(s.dest, true),
+    child: req.basename === undefined ? undefined : fileState(s.child, true),
+    source: req.remoteSource === undefined ? undefined : fileState(s.source, true),
     parentMissing: s.parentMissing ?? false,
   }),
   "file-paths": (s: Partial<Record<"path" | "target" | "source", FixtureFile>> & { inodes?: string[]; drift?: string }, { args }: { args: FileArgs }): FilePaths => {
@@ -66,7 +69,7 @@ export const EXPAND_STATE: Record<string, Expand> = {
     return found;
   },
   "boot-files": (files: FixtureFile[], { candidates }: { candidates: string[] }) => candidates.map((_, i) => fileState(files[i])),
-  "copy-tree": (files: FixtureFile[], { entries }: { entries: unknown[] }) => entries.map((_, i) => fileState(files[i])),
+  "copy-tree": (files: FixtureFile[], { entries }: { entries: Array<{ dir: boolean }> }) => entries.map((e, i) => fileState(files[i], !e.dir)),
   "authorized-keys": (s: Partial<Omit<KeyFile, "file">> & { file?: FixtureFile }): KeyFile => ({
     userExists: true,
     uid: "",
@@ -76,10 +79,13 @@ export const EXPAND_STATE: Record<string, Expand> = {
     ...s,
     file: fileState(s.file),
   }),
-  "download-target": (s: Omit<DownloadTarget, "dest" | "child"> & { dest?: FixtureFile; child?: FixtureFile }): DownloadTarget => ({
+  "download-target": (
+    s: Omit<DownloadTarget, "dest" | "child"> & { dest?: FixtureFile; child?: FixtureFile },
+    { args, sum }: { args: { force?: boolean }; sum: { algorithm?: string } },
+  ): DownloadTarget => ({
     ...s,
-    dest: fileState(s.dest),
-    child: fileState(s.child),
+    dest: fileState(s.dest, args.force === true && !sum.algorithm),
+    child: fileState(s.child, args.force === true && !sum.algorithm),
   }),
   locales: (s: { locales?: string[]; localeGen?: FixtureFile }) => ({ locales: s.locales ?? [], localeGen: fileState(s.localeGen) }),
   "kernel-module": (s: { loaded?: string; modulesTree?: boolean; loadFile?: FixtureFile; optionsFile?: FixtureFile }) => ({
