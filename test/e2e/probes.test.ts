@@ -10,7 +10,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { release, tmpdir } from "node:os";
+import { hostname, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { ALL_PROBES } from "../../scripts/lib/modules/probes.ts";
@@ -187,6 +187,35 @@ const CASES: Record<string, ProbeCase> = {
     setup(root) {
       const conf = file(join(root, "99-test.conf"), "kernel.ostype = Linux\n");
       return { input: { key: "kernel.ostype", file: conf }, fixture: { live: readFileSync("/proc/sys/kernel/ostype", "utf8").trim(), file: described(conf, { content: true }) } };
+    },
+  },
+  account: {
+    setup() {
+      const user = id("-un");
+      const [, , uid, gid, comment, home, shell] = (spawnSync("getent", ["passwd", user], { encoding: "utf8" }).stdout.trim()).split(":");
+      const primaryGroup = id("-gn");
+      return {
+        // "pi-cluster-no-such-group" must not be listed as known.
+        input: { name: user, groups: [primaryGroup, "pi-cluster-no-such-group"], password: false },
+        fixture: {
+          entry: { uid: Number(uid), gid: Number(gid), comment, home, shell },
+          groups: spawnSync("id", ["-Gn", user], { encoding: "utf8" }).stdout.trim().split(/\s+/),
+          primaryGroup,
+          knownGroups: [primaryGroup],
+        },
+      };
+    },
+  },
+  group: {
+    setup() {
+      return { input: { name: id("-gn") }, fixture: { exists: true, gid: Number(id("-g")) } };
+    },
+  },
+  hostname: {
+    setup() {
+      const systemd = existsSync("/run/systemd/system") && spawnSync("sh", ["-c", "command -v hostnamectl"]).status === 0;
+      const stored = existsSync("/etc/hostname") ? readFileSync("/etc/hostname", "utf8").trim() : "";
+      return { input: undefined, fixture: { running: hostname(), static: stored, systemd } };
     },
   },
 };

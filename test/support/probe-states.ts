@@ -96,4 +96,8 @@ export const EXPAND_STATE: Record<string, Expand> = {
   }),
   mount: (s: { fstab?: FixtureFile; mounted?: boolean; dirExists?: boolean }) => ({ fstab: fileState(s.fstab), mounted: s.mounted ?? false, dirExists: s.dirExists ?? false }),
   sysctl: (s: { live?: string; file?: FixtureFile }) => ({ live: s.live, file: fileState(s.file) }),
+  // Parsed states a fixture gives whole.
+  account: (s: unknown) => s,
+  group: (s: unknown) => s,
+  hostname: (s: unknown) => s,
 };

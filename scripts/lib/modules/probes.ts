@@ -14,6 +14,9 @@ import { LOCALES_PROBE } from "./locale_gen.ts";
 import { MODULE_PROBE } from "./modprobe.ts";
 import { MOUNT_PROBE } from "./mount.ts";
 import { SYSCTL_PROBE } from "./sysctl.ts";
+import { ACCOUNT_PROBE } from "./user.ts";
+import { GROUP_PROBE } from "./group.ts";
+import { HOSTNAME_PROBE } from "./hostname.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -27,4 +30,7 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   MODULE_PROBE,
   MOUNT_PROBE,
   SYSCTL_PROBE,
+  ACCOUNT_PROBE,
+  GROUP_PROBE,
+  HOSTNAME_PROBE,
 ];
