@@ -218,6 +218,13 @@ const CASES: Record<string, ProbeCase> = {
       return { input: undefined, fixture: { running: hostname(), static: stored, systemd } };
     },
   },
+  alternatives: {
+    // A group no package made (nothing on this machine is changed): empty, and the path found.
+    setup(root) {
+      const path = file(join(root, "editor"), "#!/bin/sh\n", 0o755);
+      return { input: { name: "pi-cluster-no-such-alternative", path }, fixture: { group: { slaveLinks: {}, alternatives: {} }, pathExists: true } };
+    },
+  },
 };
 
 /** The value without its undefined-valued keys (a module reads them as absent). */

@@ -100,4 +100,5 @@ export const EXPAND_STATE: Record<string, Expand> = {
   account: (s: unknown) => s,
   group: (s: unknown) => s,
   hostname: (s: unknown) => s,
+  alternatives: (s: unknown) => s,
 };

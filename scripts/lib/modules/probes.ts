@@ -17,6 +17,7 @@ import { SYSCTL_PROBE } from "./sysctl.ts";
 import { ACCOUNT_PROBE } from "./user.ts";
 import { GROUP_PROBE } from "./group.ts";
 import { HOSTNAME_PROBE } from "./hostname.ts";
+import { ALTERNATIVES_PROBE } from "./alternatives.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -33,4 +34,5 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   ACCOUNT_PROBE,
   GROUP_PROBE,
   HOSTNAME_PROBE,
+  ALTERNATIVES_PROBE,
 ];
