@@ -225,6 +225,13 @@ const CASES: Record<string, ProbeCase> = {
       return { input: { name: "pi-cluster-no-such-alternative", path }, fixture: { group: { slaveLinks: {}, alternatives: {} }, pathExists: true } };
     },
   },
+  "dpkg-selection": {
+    setup() {
+      // dpkg itself is installed wherever dpkg runs; its selection is the first word of its status.
+      const status = spawnSync("dpkg-query", ["-W", "-f=${Status}", "dpkg"], { encoding: "utf8" }).stdout;
+      return { input: { name: "dpkg" }, fixture: status.split(" ")[0] };
+    },
+  },
 };
 
 /** The value without its undefined-valued keys (a module reads them as absent). */

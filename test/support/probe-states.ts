@@ -101,4 +101,5 @@ export const EXPAND_STATE: Record<string, Expand> = {
   group: (s: unknown) => s,
   hostname: (s: unknown) => s,
   alternatives: (s: unknown) => s,
+  "dpkg-selection": (s: unknown) => s,
 };

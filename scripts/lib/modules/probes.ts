@@ -18,6 +18,7 @@ import { ACCOUNT_PROBE } from "./user.ts";
 import { GROUP_PROBE } from "./group.ts";
 import { HOSTNAME_PROBE } from "./hostname.ts";
 import { ALTERNATIVES_PROBE } from "./alternatives.ts";
+import { SELECTION_PROBE } from "./dpkg_selections.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -35,4 +36,5 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   GROUP_PROBE,
   HOSTNAME_PROBE,
   ALTERNATIVES_PROBE,
+  SELECTION_PROBE,
 ];

@@ -46,8 +46,9 @@
  * unanswered command fails the case with the command printed: a named probe without a
  * "state" entry, or another command that no response matches. A probe answered from "state"
  * still counts as its command (commands, commandCount). A response's "stdout" may be given as
- * an array of lines (joined with "\n", plus a final newline). test/e2e/probes.test.ts runs each
- * named probe on a real shell, so a fixture's state has the shape the real probe returns.
+ * an array of lines (joined with "\n", plus a final newline). The probes' parsers have their
+ * own cases (test/unit/probes/), and test/e2e/probes.test.ts runs each named probe on a real
+ * shell, so a fixture's state has the shape the real probe returns.
  */
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
