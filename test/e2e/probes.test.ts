@@ -232,6 +232,18 @@ const CASES: Record<string, ProbeCase> = {
       return { input: { name: "dpkg" }, fixture: status.split(" ")[0] };
     },
   },
+  "device-signature": {
+    // An image file, as the module accepts one: mkfs with a label and UUID of our choosing.
+    setup(root) {
+      const image = join(root, "disk.img");
+      writeFileSync(image, "");
+      spawnSync("truncate", ["-s", "4M", image]);
+      const uuid = "6f1c2a3e-9a4b-4c5d-8e7f-0123456789ab";
+      const made = spawnSync("mkfs.ext4", ["-q", "-F", "-L", "probe-test", "-U", uuid, image], { encoding: "utf8" });
+      assert.equal(made.status, 0, made.stderr);
+      return { input: { dev: image }, fixture: { exists: true, type: "ext4", label: "probe-test", uuid, size: 4 * 1024 * 1024 } };
+    },
+  },
 };
 
 /** The value without its undefined-valued keys (a module reads them as absent). */

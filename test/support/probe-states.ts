@@ -102,4 +102,5 @@ export const EXPAND_STATE: Record<string, Expand> = {
   hostname: (s: unknown) => s,
   alternatives: (s: unknown) => s,
   "dpkg-selection": (s: unknown) => s,
+  "device-signature": (s: Record<string, unknown>) => ({ mountpoints: [], partitions: [], ...s }),
 };

@@ -19,6 +19,7 @@ import { GROUP_PROBE } from "./group.ts";
 import { HOSTNAME_PROBE } from "./hostname.ts";
 import { ALTERNATIVES_PROBE } from "./alternatives.ts";
 import { SELECTION_PROBE } from "./dpkg_selections.ts";
+import { SIGNATURE_PROBE } from "./filesystem.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -37,4 +38,5 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   HOSTNAME_PROBE,
   ALTERNATIVES_PROBE,
   SELECTION_PROBE,
+  SIGNATURE_PROBE,
 ];
