@@ -244,6 +244,25 @@ const CASES: Record<string, ProbeCase> = {
       return { input: { dev: image }, fixture: { exists: true, type: "ext4", label: "probe-test", uuid, size: 4 * 1024 * 1024 } };
     },
   },
+  "disk-layout": {
+    // An image file with an msdos table and one partition from 1 MiB to the end.
+    setup(root) {
+      const image = join(root, "disk.img");
+      writeFileSync(image, "");
+      spawnSync("truncate", ["-s", "8M", image]);
+      const made = spawnSync("parted", ["-s", image, "mklabel", "msdos", "mkpart", "primary", "1MiB", "100%"], { encoding: "utf8" });
+      assert.equal(made.status, 0, made.stderr);
+      const size = 8 * 1024 * 1024;
+      return {
+        input: { dev: image },
+        fixture: {
+          disk: { dev: image, size, table: "msdos", model: "", logical_block: 512, physical_block: 512 },
+          partitions: [{ num: 1, begin: 1024 * 1024, end: size - 1, size: size - 1024 * 1024, fstype: "", name: "", flags: [] }],
+          signature: { ptType: "dos" },
+        },
+      };
+    },
+  },
 };
 
 /** The value without its undefined-valued keys (a module reads them as absent). */

@@ -103,4 +103,5 @@ export const EXPAND_STATE: Record<string, Expand> = {
   alternatives: (s: unknown) => s,
   "dpkg-selection": (s: unknown) => s,
   "device-signature": (s: Record<string, unknown>) => ({ mountpoints: [], partitions: [], ...s }),
+  "disk-layout": (s: Record<string, unknown>) => ({ exists: true, partitions: [], partedSaid: "", signature: {}, mounted: [], ...s }),
 };

@@ -20,6 +20,7 @@ import { HOSTNAME_PROBE } from "./hostname.ts";
 import { ALTERNATIVES_PROBE } from "./alternatives.ts";
 import { SELECTION_PROBE } from "./dpkg_selections.ts";
 import { SIGNATURE_PROBE } from "./filesystem.ts";
+import { DISK_PROBE } from "./parted.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -39,4 +40,5 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   ALTERNATIVES_PROBE,
   SELECTION_PROBE,
   SIGNATURE_PROBE,
+  DISK_PROBE,
 ];
