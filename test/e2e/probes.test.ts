@@ -263,6 +263,13 @@ const CASES: Record<string, ProbeCase> = {
       };
     },
   },
+  "bootloader-config": {
+    // No Raspberry Pi here: the probe must say so and read nothing else.
+    setup() {
+      assert.notEqual(spawnSync("sh", ["-c", "command -v rpi-eeprom-config"]).status, 0, "this test expects a machine without rpi-eeprom-config");
+      return { input: undefined, fixture: { tool: false } };
+    },
+  },
 };
 
 /** The value without its undefined-valued keys (a module reads them as absent). */

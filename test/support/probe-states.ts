@@ -103,5 +103,6 @@ export const EXPAND_STATE: Record<string, Expand> = {
   alternatives: (s: unknown) => s,
   "dpkg-selection": (s: unknown) => s,
   "device-signature": (s: Record<string, unknown>) => ({ mountpoints: [], partitions: [], ...s }),
+  "bootloader-config": (s: Record<string, unknown>) => ({ tool: true, current: "", ...s }),
   "disk-layout": (s: Record<string, unknown>) => ({ exists: true, partitions: [], partedSaid: "", signature: {}, mounted: [], ...s }),
 };

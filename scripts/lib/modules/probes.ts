@@ -21,6 +21,7 @@ import { ALTERNATIVES_PROBE } from "./alternatives.ts";
 import { SELECTION_PROBE } from "./dpkg_selections.ts";
 import { SIGNATURE_PROBE } from "./filesystem.ts";
 import { DISK_PROBE } from "./parted.ts";
+import { BOOTLOADER_PROBE } from "./rpi_eeprom.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -41,4 +42,5 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   SELECTION_PROBE,
   SIGNATURE_PROBE,
   DISK_PROBE,
+  BOOTLOADER_PROBE,
 ];
