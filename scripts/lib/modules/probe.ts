@@ -12,7 +12,9 @@ export type { Probe } from "./types.ts";
 /** Runs a probe in one round trip and parses its output (or takes the context's own answer). */
 export async function readProbe<Input, State>(ctx: ModuleContext, probe: Probe<Input, State>, input: Input, options?: RunOptions): Promise<State> {
   const command = probe.command(input);
-  const answer = await ctx.answerProbe?.(probe, input, command, options);
-  if (answer !== undefined) return answer.state as State;
+  if (ctx.answerProbe) {
+    const answer = await ctx.answerProbe(probe, input, command, options);
+    if (answer !== undefined) return answer.state as State;
+  }
   return probe.parse(await ctx.run(command, options), input);
 }
