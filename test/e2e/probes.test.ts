@@ -270,6 +270,16 @@ const CASES: Record<string, ProbeCase> = {
       return { input: undefined, fixture: { tool: false } };
     },
   },
+  timezone: {
+    // This machine's records of its zone, each read without the probe; Etc/UTC ships with tzdata.
+    setup() {
+      const tdc = spawnSync("timedatectl", ["show", "-p", "Timezone", "--value"], { encoding: "utf8" });
+      const link = isLink("/etc/localtime") ? spawnSync("readlink", ["/etc/localtime"], { encoding: "utf8" }).stdout.trim().replace(/^.*zoneinfo\//, "") : "";
+      const fixture: Record<string, unknown> = { timedatectl: tdc.status === 0 ? tdc.stdout.trim() : "", link, known: existsSync("/usr/share/zoneinfo/Etc/UTC") };
+      if (existsSync("/etc/timezone")) fixture.file = readFileSync("/etc/timezone", "utf8").trim();
+      return { input: { name: "Etc/UTC" }, fixture };
+    },
+  },
 };
 
 /** The value without its undefined-valued keys (a module reads them as absent). */

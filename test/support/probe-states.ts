@@ -104,5 +104,6 @@ export const EXPAND_STATE: Record<string, Expand> = {
   "dpkg-selection": (s: unknown) => s,
   "device-signature": (s: Record<string, unknown>) => ({ mountpoints: [], partitions: [], ...s }),
   "bootloader-config": (s: Record<string, unknown>) => ({ tool: true, current: "", ...s }),
+  timezone: (s: Record<string, unknown>) => ({ timedatectl: "", link: "", known: false, ...s }),
   "disk-layout": (s: Record<string, unknown>) => ({ exists: true, partitions: [], partedSaid: "", signature: {}, mounted: [], ...s }),
 };

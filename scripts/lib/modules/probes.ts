@@ -22,6 +22,7 @@ import { SELECTION_PROBE } from "./dpkg_selections.ts";
 import { SIGNATURE_PROBE } from "./filesystem.ts";
 import { DISK_PROBE } from "./parted.ts";
 import { BOOTLOADER_PROBE } from "./rpi_eeprom.ts";
+import { TIMEZONE_PROBE } from "./timezone.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -43,4 +44,5 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   SIGNATURE_PROBE,
   DISK_PROBE,
   BOOTLOADER_PROBE,
+  TIMEZONE_PROBE,
 ];
