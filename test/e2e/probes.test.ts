@@ -72,7 +72,7 @@ function readLinkTarget(path: string): string {
 
 interface ProbeCase {
   /** Makes the paths under `root` and returns the probe's input and the fixture state it must equal. */
-  setup(root: string): { input: unknown; fixture: unknown };
+  setup(root: string): { input: unknown; fixture: unknown; stdin?: string };
 }
 
 const file = (path: string, content: string, mode = 0o644) => {
@@ -280,6 +280,23 @@ const CASES: Record<string, ProbeCase> = {
       return { input: { name: "Etc/UTC" }, fixture };
     },
   },
+  "debconf-answers": {
+    // debconf's own questions, as its database (config.dat) records them.
+    setup() {
+      const answers: Record<string, string> = {};
+      for (const stanza of readFileSync("/var/cache/debconf/config.dat", "utf8").split(/\n\n+/)) {
+        const field = (name: string) => new RegExp(`^${name}: ?(.*)$`, "m").exec(stanza)?.[1];
+        if ((field("Owners") ?? "").split(/,\s*/).includes("debconf")) answers[field("Name")!] = field("Value") ?? "";
+      }
+      return { input: { owner: "debconf" }, fixture: answers };
+    },
+  },
+  "debconf-password-same": {
+    // A question nobody asked holds no password: never the same as the one sent.
+    setup() {
+      return { input: { question: "pi-cluster/no-such-question" }, stdin: "not-a-secret\n", fixture: false };
+    },
+  },
 };
 
 /** The value without its undefined-valued keys (a module reads them as absent). */
@@ -302,8 +319,8 @@ for (const probe of ALL_PROBES as Array<Probe<unknown, unknown>>) {
   test(`probe ${probe.name}: the real output parses to what its fixture state says`, async () => {
     const root = join(dir, probe.name);
     mkdirSync(root);
-    const { input, fixture } = CASES[probe.name].setup(root);
-    const r = await transport.exec(probe.command(input));
+    const { input, fixture, stdin } = CASES[probe.name].setup(root);
+    const r = await transport.exec(probe.command(input), { stdin });
     assert.equal(r.rc, 0, `${probe.name} failed: ${r.stderr}`);
     assert.deepEqual(defined(probe.parse(r, input)), defined(EXPAND_STATE[probe.name](fixture, input)));
   });

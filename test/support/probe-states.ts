@@ -105,5 +105,7 @@ export const EXPAND_STATE: Record<string, Expand> = {
   "device-signature": (s: Record<string, unknown>) => ({ mountpoints: [], partitions: [], ...s }),
   "bootloader-config": (s: Record<string, unknown>) => ({ tool: true, current: "", ...s }),
   timezone: (s: Record<string, unknown>) => ({ timedatectl: "", link: "", known: false, ...s }),
+  "debconf-answers": (s: unknown) => s,
+  "debconf-password-same": (s: unknown) => s,
   "disk-layout": (s: Record<string, unknown>) => ({ exists: true, partitions: [], partedSaid: "", signature: {}, mounted: [], ...s }),
 };

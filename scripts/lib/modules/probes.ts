@@ -23,6 +23,7 @@ import { SIGNATURE_PROBE } from "./filesystem.ts";
 import { DISK_PROBE } from "./parted.ts";
 import { BOOTLOADER_PROBE } from "./rpi_eeprom.ts";
 import { TIMEZONE_PROBE } from "./timezone.ts";
+import { ANSWERS_PROBE, PASSWORD_PROBE } from "./debconf.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -45,4 +46,6 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   DISK_PROBE,
   BOOTLOADER_PROBE,
   TIMEZONE_PROBE,
+  ANSWERS_PROBE,
+  PASSWORD_PROBE,
 ];
