@@ -1,15 +1,17 @@
 /**
- * A ModuleContext for unit tests: run() answers from a scripted list of responses and
- * records every command; an unmatched command throws (failing the test) with the command
- * printed. Controller files (for copy/template src) live in a temp dir made from a map.
+ * A ModuleContext for unit tests: a named probe (modules/probe.ts) is answered with the
+ * parsed state given for its name, any other command from a scripted list of responses;
+ * every command is recorded, and an unanswered one throws (failing the test) with the
+ * command printed. Controller files (for copy/template src) live in a temp dir made from a map.
  */
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import nunjucks from "nunjucks";
-import type { ModuleContext, RunOptions } from "../../scripts/lib/modules/types.ts";
+import type { ModuleContext, Probe, RunOptions } from "../../scripts/lib/modules/types.ts";
 import type { ExecResult } from "../../scripts/lib/transport/types.ts";
 import { UserError } from "../../scripts/lib/errors.ts";
+import { EXPAND_STATE } from "./probe-states.ts";
 
 export interface ScriptedResponse {
   /** A substring of the command, or "/regex/flags". */
@@ -33,6 +35,11 @@ export interface FakeContextOptions {
   diff?: boolean;
   vars?: Record<string, unknown>;
   responses?: ScriptedResponse[];
+  /**
+   * Named probes' answers: probe name -> its state as probe-states.ts expands it, or
+   * {"$result": {"rc": 1, "stderr": "..."}} for what the command returned (then parsed).
+   */
+  state?: Record<string, unknown>;
   /** Controller files: relative path (e.g. "roles/x/files/a") -> content ("base64:..." for bytes). */
   files?: Record<string, string>;
 }
@@ -63,6 +70,7 @@ export class FakeContext implements ModuleContext {
   readonly root: string;
   private readonly fileNames: string[];
   private readonly responses: Array<ScriptedResponse & { used: number; test: (s: string) => boolean }>;
+  private readonly state: Record<string, unknown>;
 
   constructor(options: FakeContextOptions = {}) {
     this.host = options.host ?? "testhost";
@@ -70,6 +78,9 @@ export class FakeContext implements ModuleContext {
     this.diff = options.diff ?? true;
     this.vars = { inventory_hostname: this.host, ...(options.vars ?? {}) };
     this.responses = (options.responses ?? []).map((r) => ({ ...r, used: 0, test: matcher(r.match) }));
+    this.state = options.state ?? {};
+    const unknown = Object.keys(this.state).filter((name) => !EXPAND_STATE[name]);
+    if (unknown.length > 0) throw new Error(`FakeContext: no probe named ${unknown.join(", ")} (known: ${Object.keys(EXPAND_STATE).join(", ")})`);
     this.root = mkdtempSync(join(tmpdir(), "fake-ctx-"));
     this.fileNames = Object.keys(options.files ?? {});
     for (const [path, content] of Object.entries(options.files ?? {})) {
@@ -89,6 +100,17 @@ export class FakeContext implements ModuleContext {
     }
     response.used++;
     return { rc: response.rc ?? 0, stdout: response.stdout ?? "", stderr: response.stderr ?? "" };
+  }
+
+  /** A named probe is answered from `state` only, never by its command's wording. */
+  async answerProbe(probe: Probe<unknown, unknown>, input: unknown, command: string, options?: RunOptions): Promise<{ state: unknown }> {
+    this.commands.push({ command, stdin: options?.stdin, options });
+    if (!(probe.name in this.state)) {
+      throw new Error(`FakeContext: the case gives no state for the probe "${probe.name}", which ran:\n${command}\n`);
+    }
+    const given = this.state[probe.name] as { $result?: Partial<ExecResult> };
+    if (given && typeof given === "object" && given.$result) return { state: probe.parse({ rc: 0, stdout: "", stderr: "", ...given.$result }, input) };
+    return { state: EXPAND_STATE[probe.name](given, input) };
   }
 
   findFile(kind: "files" | "templates" | "vars", path: string): string {

@@ -5,7 +5,8 @@
  * from ONE `update-alternatives --query NAME` (the stable, machine-readable listing) plus
  * whether the path exists; the changes run in one more command.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { requireSuccess, schemaHeader, probeValues } from "./support/system.ts";
@@ -76,6 +77,17 @@ export function parseQuery(text: string): AlternativeGroup {
 const sameSubcommands = (want: Subcommand[], have: Subcommand[]) =>
   want.length === have.length && want.every((w) => have.some((h) => h.name === w.name && h.path === w.path && h.link === w.link));
 
+/** The alternatives group (update-alternatives --query) and whether the alternative's path exists. */
+export const ALTERNATIVES_PROBE: Probe<{ name: string; path: string }, { group: AlternativeGroup; pathExists: boolean }> = {
+  name: "alternatives",
+  // Values are checked (no "-" first): update-alternatives takes no "--".
+  command: ({ name, path }) => sh`export LC_ALL=C; if [ -e ${path} ]; then echo path=yes; fi; echo @@query; update-alternatives --query ${name} 2>/dev/null; true`,
+  parse(r, { name }) {
+    requireSuccess(r, `Cannot query alternative ${name}`);
+    return { group: parseQuery(r.stdout.slice(r.stdout.indexOf("@@query\n") + 8)), pathExists: probeValues(r.stdout).get("path") === "yes" };
+  },
+};
+
 export const alternatives: ModuleDefinition<AlternativesArgs, { commands: string[] }> = {
   name: "alternatives",
   aliases: ["community.general.alternatives"],
@@ -101,11 +113,7 @@ export const alternatives: ModuleDefinition<AlternativesArgs, { commands: string
     required: ["name", "path"],
   },
   async plan(args, ctx) {
-    // Values are checked (no "-" first): update-alternatives takes no "--".
-    const probe = sh`export LC_ALL=C; if [ -e ${args.path} ]; then echo path=yes; fi; echo @@query; update-alternatives --query ${args.name} 2>/dev/null; true`;
-    const r = requireSuccess(await ctx.run(probe, { become: false }), `Cannot query alternative ${args.name}`);
-    const group = parseQuery(r.stdout.slice(r.stdout.indexOf("@@query\n") + 8));
-    const pathExists = probeValues(r.stdout).get("path") === "yes";
+    const { group, pathExists } = await readProbe(ctx, ALTERNATIVES_PROBE, { name: args.name, path: args.path }, { become: false });
     const current = group.alternatives[args.path];
     const currentSubs = (slaves: Record<string, string>) => Object.entries(slaves).map(([name, path]) => ({ name, path, link: group.slaveLinks[name] ?? "" }));
     const commands: string[] = [];

@@ -4,10 +4,11 @@
  * type and base64 material, so a changed comment or options replace the line; the file is
  * written atomically 0600 owned by the user, the directory made 0700 when missing.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
-import { fileProbeScript, parseFileProbe, writeFileAtomic } from "./remote-file.ts";
+import { fileProbeScript, parseFileProbe, writeFileAtomic, type FileState } from "./remote-file.ts";
 import { contentDiff } from "./support/file-diff.ts";
 import { RULES, schemaPattern } from "./support/values.ts";
 import { requireSuccess, schemaHeader, probeValues } from "./support/system.ts";
@@ -68,6 +69,42 @@ export function editAuthorizedKeys(text: string, keys: string[], state: "present
   return out.length ? out.join("\n") + "\n" : "";
 }
 
+/** What KEY_FILE_PROBE reads: the user, and the authorized_keys file and its directory. */
+export interface KeyFile {
+  userExists: boolean;
+  uid: string;
+  gid: string;
+  /** The file: the given path, else ~user/.ssh/authorized_keys. */
+  path: string;
+  dirExists: boolean;
+  file: FileState;
+}
+
+/** The user's ids and home, then the authorized_keys file (its path depends on the home). */
+export const KEY_FILE_PROBE: Probe<{ user: string; path?: string }, KeyFile> = {
+  name: "authorized-keys",
+  command: ({ user, path }) => [
+    sh`e=$(getent passwd -- ${user}) || { echo user=missing; exit 0; }`,
+    `echo "$e" | awk -F: '{ print "home=" $6; print "uid=" $3; print "gid=" $4 }'`,
+    `h=$(echo "$e" | cut -d: -f6)`,
+    path ? sh`f=${path}` : `f="$h/.ssh/authorized_keys"`,
+    `d=$(dirname -- "$f"); echo "path=$f"; if [ -d "$d" ]; then echo dir=yes; fi`,
+    fileProbeScript("/x", { content: true }).replace(/^p=.*$/m, 'p="$f"'),
+  ].join("\n"),
+  parse(r, { user }) {
+    requireSuccess(r, `Cannot look up user ${user}`);
+    const v = probeValues(r.stdout);
+    return {
+      userExists: v.get("user") !== "missing",
+      uid: v.get("uid") ?? "",
+      gid: v.get("gid") ?? "",
+      path: v.get("path") ?? "",
+      dirExists: v.get("dir") === "yes",
+      file: parseFileProbe(r.stdout),
+    };
+  },
+};
+
 export const authorizedKey: ModuleDefinition<AuthorizedKeyArgs, KeyState> = {
   name: "authorized_key",
   aliases: ["ansible.posix.authorized_key"],
@@ -92,23 +129,13 @@ export const authorizedKey: ModuleDefinition<AuthorizedKeyArgs, KeyState> = {
       const comment = args.comment ?? l.slice(l.indexOf(id) + id.length).trim();
       return [args.key_options ?? l.slice(0, l.indexOf(id)).trim(), id, comment].filter(Boolean).join(" ");
     });
-    const probe = [
-      sh`e=$(getent passwd -- ${args.user}) || { echo user=missing; exit 0; }`,
-      `echo "$e" | awk -F: '{ print "home=" $6; print "uid=" $3; print "gid=" $4 }'`,
-      `h=$(echo "$e" | cut -d: -f6)`,
-      args.path ? sh`f=${args.path}` : `f="$h/.ssh/authorized_keys"`,
-      `d=$(dirname -- "$f"); echo "path=$f"; if [ -d "$d" ]; then echo dir=yes; fi`,
-      fileProbeScript("/x", { content: true }).replace(/^p=.*$/m, 'p="$f"'),
-    ].join("\n");
-    const r = requireSuccess(await ctx.run(probe), `Cannot look up user ${args.user}`);
-    const v = probeValues(r.stdout);
-    if (v.get("user") === "missing") throw new ModuleFailure(`Failed to lookup user ${args.user}: no such user`);
-    const path = v.get("path")!;
+    const found = await readProbe(ctx, KEY_FILE_PROBE, { user: args.user, path: args.path });
+    if (!found.userExists) throw new ModuleFailure(`Failed to lookup user ${args.user}: no such user`);
+    const { path, file } = found;
     const dir = path.replace(/\/[^/]*$/, "") || "/";
-    const file = parseFileProbe(r.stdout);
     const before = typeof file.content === "string" ? file.content : "";
     const after = editAuthorizedKeys(before, keys, args.state, args.exclusive);
-    const makeDir = v.get("dir") !== "yes";
+    const makeDir = !found.dirExists;
     const result = { user: args.user, path, keyfile: path, exclusive: args.exclusive };
     if (after === before && (file.exists || after === "")) return { changed: false, reason: `${keys.length === 1 ? "key" : `${keys.length} keys`} ${args.state === "present" ? "present" : "absent"} in ${path}`, result };
     if (makeDir && !args.manage_dir) throw new ModuleFailure(`${dir} does not exist and manage_dir is false`);
@@ -116,7 +143,7 @@ export const authorizedKey: ModuleDefinition<AuthorizedKeyArgs, KeyState> = {
       changed: true,
       msg: `${path} updated`,
       diff: [contentDiff(file.exists ? before : undefined, after, path)],
-      state: { path, dir, makeDir, content: after, uid: v.get("uid")!, gid: v.get("gid")! },
+      state: { path, dir, makeDir, content: after, uid: found.uid, gid: found.gid },
       result,
     };
   },

@@ -6,14 +6,15 @@
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join, posix } from "node:path";
-import type { ApplyResult, FileDiff, ModuleContext, ModuleDefinition, Plan } from "./types.ts";
+import type { ApplyResult, FileDiff, ModuleContext, ModuleDefinition, Plan, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { Secret, maskSecrets } from "../shell/secret.ts";
 import { FILE_ATTRIBUTE_PROPERTIES } from "./support/text-edit.ts";
 import type { PutFileRequest, PutFileState } from "./support/put-file.ts";
 import { applyPutFile, planPutFile, putFileOptions } from "./support/put-file.ts";
-import { fileProbeScript, parseFileProbe, planAttributes, sha1Hex, writeFileAtomic, applyAttributes } from "./remote-file.ts";
+import { fileProbeScript, parseFileProbe, planAttributes, sha1Hex, writeFileAtomic, applyAttributes, type FileState } from "./remote-file.ts";
 import { attributesDiff, contentDiff } from "./support/file-diff.ts";
 import { parseMode } from "./support/mode.ts";
 
@@ -115,19 +116,28 @@ interface TreeState {
   attrs: Array<{ path: string; dir: boolean }>;
 }
 
+/** The state of every path of a recursive copy (directories without a checksum), in order. */
+export const COPY_TREE_PROBE: Probe<{ dest: string; entries: Array<{ path: string; dir: boolean }> }, FileState[]> = {
+  name: "copy-tree",
+  command: ({ entries }) => entries.map((e, i) => fileProbeScript(e.path, { checksum: !e.dir }, `e${i}`)).join("\n"),
+  parse(r, { dest, entries }) {
+    if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${dest}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
+    return entries.map((_, i) => parseFileProbe(r.stdout, `e${i}`));
+  },
+};
+
 /** Recursive copy of a controller directory: one probe for every entry. */
 async function planTree(args: CopyArgs, ctx: ModuleContext, localRoot: string): Promise<Plan<TreeState>> {
   // "src/" copies the contents; "src" copies the directory itself into dest.
   const base = args.src!.endsWith("/") ? args.dest : posix.join(args.dest, basename(localRoot));
   const entries = walk(localRoot);
   const remote = (rel: string) => (rel ? posix.join(base, rel) : base);
-  const r = await ctx.run(entries.map((e, i) => fileProbeScript(remote(e.rel), { checksum: !e.dir }, `e${i}`)).join("\n"));
-  if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${args.dest}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
+  const states = await readProbe(ctx, COPY_TREE_PROBE, { dest: args.dest, entries: entries.map((e) => ({ path: remote(e.rel), dir: e.dir })) });
   const state: TreeState = { tree: true, mkdirs: [], writes: [], attrs: [] };
   const changes: string[] = [];
   const diff: FileDiff[] = [];
   for (const [i, e] of entries.entries()) {
-    const st = parseFileProbe(r.stdout, `e${i}`);
+    const st = states[i];
     const path = remote(e.rel);
     if (e.dir) {
       if (!st.exists) {

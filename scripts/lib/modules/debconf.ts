@@ -8,7 +8,8 @@
  * password database (0600, root's), and it is set through stdin too; it never reaches a
  * command line, the result, the diff or a message.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { Secret } from "../shell/secret.ts";
@@ -40,6 +41,30 @@ export function parseDebconfShow(text: string): Record<string, string> {
   return out;
 }
 
+/** The answers to a package's questions (debconf-show). */
+export const ANSWERS_PROBE: Probe<{ owner: string }, Record<string, string>> = {
+  name: "debconf-answers",
+  command: ({ owner }) => sh`debconf-show ${owner}`,
+  parse: (r, { owner }) => parseDebconfShow(requireSuccess(r, `Cannot read the debconf answers of ${owner}`).stdout),
+};
+
+/**
+ * Whether a password question already holds the value sent on stdin (readProbe's `stdin`):
+ * only "same" or "different" comes back, never the stored password.
+ */
+export const PASSWORD_PROBE: Probe<{ question: string }, boolean> = {
+  name: "debconf-password-same",
+  command: ({ question }) => {
+    const compare = [
+      "IFS= read -r want",
+      `cur=$(Q="$1" awk '$1 == "Name:" { hit = ($2 == ENVIRON["Q"]) } hit && /^Value:/ { sub(/^Value: ?/, ""); print; exit }' ${PASSWORDS} 2>/dev/null)`,
+      'if [ "$cur" = "$want" ]; then echo same=yes; else echo same=no; fi',
+    ].join("\n");
+    return sh`sh -c ${compare} _ ${question}`;
+  },
+  parse: (r, { question }) => probeValues(requireSuccess(r, `Cannot read debconf's passwords for ${question}`).stdout).get("same") === "yes",
+};
+
 export const debconf: ModuleDefinition<DebconfArgs, { line: string | Secret }> = {
   name: "debconf",
   aliases: [],
@@ -59,8 +84,7 @@ export const debconf: ModuleDefinition<DebconfArgs, { line: string | Secret }> =
   async plan(args, ctx) {
     const result: Record<string, unknown> = {};
     if (args.question === undefined) {
-      const r = requireSuccess(await ctx.run(sh`debconf-show ${args.name}`), `Cannot read the debconf answers of ${args.name}`);
-      return { changed: false, reason: `${args.name}: nothing asked`, result: { current: parseDebconfShow(r.stdout) } };
+      return { changed: false, reason: `${args.name}: nothing asked`, result: { current: await readProbe(ctx, ANSWERS_PROBE, { owner: args.name }) } };
     }
     const secret = args.vtype === "password" || args.value instanceof Secret;
     let value = args.value instanceof Secret ? args.value.reveal() : typeof args.value === "boolean" ? String(args.value) : String(args.value);
@@ -70,18 +94,10 @@ export const debconf: ModuleDefinition<DebconfArgs, { line: string | Secret }> =
     let changed: boolean;
     let previous: string | undefined;
     if (args.vtype === "password") {
-      // The wanted value arrives on stdin; only "same" or "different" comes back.
-      const compare = [
-        "IFS= read -r want",
-        `cur=$(Q="$1" awk '$1 == "Name:" { hit = ($2 == ENVIRON["Q"]) } hit && /^Value:/ { sub(/^Value: ?/, ""); print; exit }' ${PASSWORDS} 2>/dev/null)`,
-        'if [ "$cur" = "$want" ]; then echo same=yes; else echo same=no; fi',
-      ].join("\n");
-      const r = requireSuccess(await ctx.run(sh`sh -c ${compare} _ ${q}`, { stdin: `${value}\n` }), `Cannot read debconf's passwords for ${q}`);
-      changed = probeValues(r.stdout).get("same") !== "yes";
+      changed = !(await readProbe(ctx, PASSWORD_PROBE, { question: q }, { stdin: `${value}\n` }));
       Object.assign(result, { current: { [q]: "(password)" } });
     } else {
-      const r = requireSuccess(await ctx.run(sh`debconf-show ${args.name}`), `Cannot read the debconf answers of ${args.name}`);
-      const answers = parseDebconfShow(r.stdout);
+      const answers = await readProbe(ctx, ANSWERS_PROBE, { owner: args.name });
       previous = answers[q];
       const have = args.vtype === "boolean" ? previous?.toLowerCase() : previous;
       changed = previous === undefined || have !== value;

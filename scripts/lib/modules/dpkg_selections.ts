@@ -4,7 +4,8 @@
  * one write (`dpkg --set-selections`, the line on stdin), as Ansible's module does; a package
  * dpkg does not know counts as "not present".
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { sh } from "../shell/quote.ts";
 import { requireSuccess, schemaHeader } from "./support/system.ts";
 import { RULES, schemaPattern } from "./support/values.ts";
@@ -13,6 +14,15 @@ interface DpkgSelectionsArgs {
   name: string;
   selection: "install" | "hold" | "deinstall" | "purge";
 }
+
+/** A package's dpkg selection (install, hold, deinstall, purge), or "not present". */
+export const SELECTION_PROBE: Probe<{ name: string }, string> = {
+  name: "dpkg-selection",
+  command: ({ name }) => sh`dpkg --get-selections -- ${name}`,
+  parse(r, { name }) {
+    return requireSuccess(r, `Cannot read the dpkg selection of ${name}`).stdout.trim().split(/\s+/)[1] ?? "not present";
+  },
+};
 
 export const dpkgSelections: ModuleDefinition<DpkgSelectionsArgs> = {
   name: "dpkg_selections",
@@ -26,8 +36,7 @@ export const dpkgSelections: ModuleDefinition<DpkgSelectionsArgs> = {
     required: ["name", "selection"],
   },
   async plan(args, ctx) {
-    const r = requireSuccess(await ctx.run(sh`dpkg --get-selections -- ${args.name}`, { become: false }), `Cannot read the dpkg selection of ${args.name}`);
-    const current = r.stdout.trim().split(/\s+/)[1] ?? "not present";
+    const current = await readProbe(ctx, SELECTION_PROBE, { name: args.name }, { become: false });
     const result = { before: current, after: args.selection };
     if (current === args.selection) return { changed: false, reason: `${args.name} is ${current}`, result };
     return {

@@ -13,7 +13,7 @@ import type { ModuleContext, ModuleDefinition } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { maskSecrets } from "../shell/secret.ts";
-import { fileProbeScript, parseFileProbe } from "./remote-file.ts";
+import { probeFile } from "./remote-file.ts";
 
 interface FetchArgs {
   src: string;
@@ -81,9 +81,7 @@ function sha1(bytes: Uint8Array): string {
 
 async function planFetch(args: FetchArgs, ctx: ModuleContext) {
   const local = fetchDestination(args, ctx.host);
-  const r = await ctx.run(fileProbeScript(args.src, { checksum: true, follow: true }, "f"));
-  if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${args.src}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
-  const st = parseFileProbe(r.stdout, "f");
+  const st = await probeFile(ctx, args.src, { checksum: true, follow: true });
   if (!st.exists || st.type === "directory" || st.sha1 === undefined) {
     const why = !st.exists ? "the remote file does not exist" : st.type === "directory" ? "remote file is a directory, fetch cannot work on directories" : "unable to read the remote file";
     if (args.fail_on_missing !== false) throw new ModuleFailure(`${why}: ${args.src}`, { file: args.src });

@@ -5,7 +5,8 @@
  * differs; apply runs one command.
  */
 import { posix } from "node:path";
-import type { ApplyResult, FileDiff, ModuleContext, ModuleDefinition, Plan } from "./types.ts";
+import type { ApplyResult, FileDiff, ModuleContext, ModuleDefinition, Plan, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { quote, raw, sh, type RawShell } from "../shell/quote.ts";
 import { maskSecrets } from "../shell/secret.ts";
@@ -66,17 +67,43 @@ function stateDiff(path: string, before: Record<string, string>, after: Record<s
   return { before_header: path, after_header: path, before: text({ path, ...before }), after: text({ path, ...after }) };
 }
 
-/** The read-only probe: the path, its followed target, the link source, recurse drift. */
-function probeScript(args: FileArgs, recurseCheck: string | undefined): string {
-  const parts = [fileProbeScript(args.path, {}, "p"), fileProbeScript(args.path, { follow: true }, "t")];
-  if (args.src !== undefined) {
-    const src = posix.isAbsolute(args.src) ? args.src : posix.join(posix.dirname(args.path), args.src);
-    parts.push(fileProbeScript(src, { follow: true }, "s"));
-    if (args.state === "hard") parts.push(sh`stat -L -c 'hard %d:%i' -- ${args.path} ${src} 2>/dev/null || :`);
-  }
-  if (recurseCheck) parts.push(recurseCheck);
-  return parts.join("\n");
+/** What FILE_PATHS_PROBE reads. */
+export interface FilePaths {
+  /** The path itself (a link as a link). */
+  path: FileState;
+  /** The path followed through links. */
+  target: FileState;
+  /** src (link and hard), followed. */
+  source?: FileState;
+  /** state hard: the device:inode of path and of src, as far as they exist. */
+  inodes?: string[];
+  /** recurse: the first path below that differs from the wish. */
+  drift?: string;
 }
+
+/** The read-only probe: the path, its followed target, the link source, recurse drift. */
+export const FILE_PATHS_PROBE: Probe<{ args: FileArgs; recurseCheck?: string }, FilePaths> = {
+  name: "file-paths",
+  command({ args, recurseCheck }) {
+    const parts = [fileProbeScript(args.path, {}, "p"), fileProbeScript(args.path, { follow: true }, "t")];
+    if (args.src !== undefined) {
+      const src = posix.isAbsolute(args.src) ? args.src : posix.join(posix.dirname(args.path), args.src);
+      parts.push(fileProbeScript(src, { follow: true }, "s"));
+      if (args.state === "hard") parts.push(sh`stat -L -c 'hard %d:%i' -- ${args.path} ${src} 2>/dev/null || :`);
+    }
+    if (recurseCheck) parts.push(recurseCheck);
+    return parts.join("\n");
+  },
+  parse(r, { args, recurseCheck }) {
+    if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${args.path}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
+    const found: FilePaths = { path: parseFileProbe(r.stdout, "p"), target: parseFileProbe(r.stdout, "t") };
+    if (args.src !== undefined) found.source = parseFileProbe(r.stdout, "s");
+    if (args.src !== undefined && args.state === "hard") found.inodes = [...r.stdout.matchAll(/^hard (\S+)$/gm)].map((m) => m[1]);
+    const drift = recurseCheck ? /^r\.drift (.*)$/m.exec(r.stdout) : null;
+    if (drift) found.drift = drift[1];
+    return found;
+  },
+};
 
 /** `find` expression printing one path when anything below differs from the wish. */
 function recurseFind(path: string, wish: AttributeWish): string | undefined {
@@ -106,10 +133,9 @@ async function planFile(args: FileArgs, ctx: ModuleContext): Promise<Plan<FileAp
   if (!args.path) throw new ModuleFailure("Missing required argument: path");
   const wish: AttributeWish = { mode: args.mode, owner: args.owner, group: args.group };
   const recurseCheck = args.recurse ? recurseFind(args.path, wish) : undefined;
-  const r = await ctx.run(probeScript(args, recurseCheck));
-  if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${args.path}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
-  const self = parseFileProbe(r.stdout, "p");
-  const followed = parseFileProbe(r.stdout, "t");
+  const found = await readProbe(ctx, FILE_PATHS_PROBE, { args, recurseCheck });
+  const self = found.path;
+  const followed = found.target;
   const follow = args.follow !== false;
   let state = args.state;
   if (state === undefined) {
@@ -155,12 +181,12 @@ async function planFile(args: FileArgs, ctx: ModuleContext): Promise<Plan<FileAp
       };
     }
     const plan = attributesOnly(path, current, wish, base, follow);
-    const drift = /^r\.drift (.*)$/m.exec(r.stdout);
-    if (args.recurse && drift) {
+    const drift = found.drift;
+    if (args.recurse && drift !== undefined) {
       const recursive = attributesCommand(path, wish, { recurse: true });
       return {
         changed: true,
-        msg: joinMessages(plan.msg, `attributes changed below ${path}${drift[1] === "relative-mode" ? "" : ` (e.g. ${drift[1]})`}`),
+        msg: joinMessages(plan.msg, `attributes changed below ${path}${drift === "relative-mode" ? "" : ` (e.g. ${drift})`}`),
         diff: plan.diff,
         result: base,
         state: { command: recursive },
@@ -185,10 +211,10 @@ async function planFile(args: FileArgs, ctx: ModuleContext): Promise<Plan<FileAp
 
   // link / hard
   const src = args.src!;
-  const source = parseFileProbe(r.stdout, "s");
+  const source = found.source!;
   if (state === "hard") {
     if (!source.exists) throw new ModuleFailure(`src does not exist: ${src}`, { path, src });
-    const ids = [...r.stdout.matchAll(/^hard (\S+)$/gm)].map((m) => m[1]);
+    const ids = found.inodes ?? [];
     const same = self.exists && ids.length === 2 && ids[0] === ids[1];
     if (same) return attributesOnly(path, current, wish, base, true);
     if (self.exists && self.type === "directory") throw new ModuleFailure(`${path} is a directory; refusing to replace it with a hard link`, { path });

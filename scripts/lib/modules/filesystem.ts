@@ -7,7 +7,8 @@
  *   refused with what was found (TYPE, LABEL, UUID, size) unless force: true.
  * Nothing is erased without force. state absent (wipefs) needs force too (Ansible does not ask).
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { splitArgs } from "./support/shlex.ts";
@@ -70,6 +71,13 @@ export function parseSignature(stdout: string): DeviceSignature {
   };
 }
 
+/** What a device (or an image file) holds. */
+export const SIGNATURE_PROBE: Probe<{ dev: string }, DeviceSignature> = {
+  name: "device-signature",
+  command: ({ dev }) => signatureProbe(dev),
+  parse: (r, { dev }) => parseSignature(requireSuccess(r, `Cannot inspect ${dev}`).stdout),
+};
+
 /** "ext4 (LABEL=data, UUID=...), 1.0 GiB" */
 export function describeSignature(s: DeviceSignature): string {
   const what: string[] = [];
@@ -122,8 +130,7 @@ export const filesystem: ModuleDefinition<FilesystemArgs, { command: string }> =
   async plan(args, ctx) {
     const dev = args.dev;
     const fstype = args.fstype;
-    const r = requireSuccess(await ctx.run(signatureProbe(dev)), `Cannot inspect ${dev}`);
-    const sig = parseSignature(r.stdout);
+    const sig = await readProbe(ctx, SIGNATURE_PROBE, { dev });
     const result = { dev, fstype, found: sig.exists ? { type: sig.type ?? null, pttype: sig.ptType ?? null, label: sig.label ?? null, uuid: sig.uuid ?? null, size: sig.size ?? null, mountpoints: sig.mountpoints, partitions: sig.partitions } : null };
     if (!sig.exists) throw new ModuleFailure(`Device ${dev} not found.`, result);
     if (args.resizefs) ctx.warn("filesystem: resizefs is not supported; the filesystem is left at its size");

@@ -6,7 +6,8 @@
  * its checksum is verified there, then owner/group/mode are set and it is renamed over dest.
  */
 import { posix } from "node:path";
-import type { ModuleContext, ModuleDefinition, Plan } from "./types.ts";
+import type { ModuleContext, ModuleDefinition, Plan, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { quote, sh } from "../shell/quote.ts";
 import { Secret, maskSecrets } from "../shell/secret.ts";
@@ -111,6 +112,64 @@ function parseChecksum(checksum: string | undefined): { algorithm?: string; valu
   return { algorithm, value: requireValue("get_url", "checksum", value.toLowerCase(), RULES.hexDigest) };
 }
 
+/** What DOWNLOAD_PROBE reads. */
+export interface DownloadTarget {
+  /** The download tool the host has (curl first). */
+  downloader?: Downloader;
+  dest: FileState;
+  /** dest/<the URL's filename>, used when dest is a directory. */
+  child: FileState;
+  /** With a checksum algorithm: the digest of dest, of child (regular files only). */
+  destSum?: string;
+  childSum?: string;
+  /** With a checksum URL: the checksum file's text. */
+  checksumFile?: string;
+  /** force without a checksum: the sha1 of a fresh download. */
+  downloadedSha1?: string;
+}
+
+/**
+ * The destination (dest, and dest/<filename> for a directory), the download tool, and what
+ * deciding needs: digests, the checksum file, or (force) a fresh download's sha1.
+ */
+export const DOWNLOAD_PROBE: Probe<{ args: GetUrlArgs; url: string; filename: string; sum: ReturnType<typeof parseChecksum> }, DownloadTarget> = {
+  name: "download-target",
+  command({ args, url, filename, sum }) {
+    const candidates = { d: args.dest, n: posix.join(args.dest, filename) };
+    const lines = [
+      `if command -v curl >/dev/null 2>&1; then echo dl.curl; elif command -v wget >/dev/null 2>&1; then echo dl.wget; else echo dl.none; fi`,
+    ];
+    for (const [tag, path] of Object.entries(candidates)) {
+      lines.push(fileProbeScript(path, { checksum: args.force === true && !sum.algorithm }, tag));
+      if (sum.algorithm) lines.push(sh`if [ -f ${path} ]; then printf '${tag}.sum '; ${sum.algorithm}sum < ${path} | cut -d' ' -f1; fi`);
+    }
+    // Which tool is known only remotely: try curl, then wget, in the same command.
+    const fetchToStdout = (u: string) =>
+      `{ if command -v curl >/dev/null 2>&1; then ${downloadCommand("curl", args, u, true)}; else ${downloadCommand("wget", args, u, true)}; fi; }`;
+    if (sum.url) lines.push(`printf 'csum.b64 '; ${fetchToStdout(sum.url)} 2>/dev/null | base64 -w0; echo`);
+    if (args.force && !sum.algorithm) {
+      // force without checksum: download to a temp file to learn whether the content differs.
+      lines.push(`t=$(mktemp) && { ${fetchToStdout(url)} > "$t" 2>/dev/null && printf 'force.sha1 ' && sha1sum < "$t" | cut -c1-40; rm -f "$t"; }`);
+    }
+    return lines.join("\n");
+  },
+  parse(r, { args }) {
+    if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${args.dest}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
+    const out = r.stdout;
+    const line = (re: RegExp) => re.exec(out)?.[1];
+    const checksumFile = line(/^csum\.b64 (.*)$/m);
+    return {
+      downloader: line(/^dl\.(curl|wget)$/m) as Downloader | undefined,
+      dest: parseFileProbe(out, "d"),
+      child: parseFileProbe(out, "n"),
+      destSum: line(/^d\.sum (\S+)$/m),
+      childSum: line(/^n\.sum (\S+)$/m),
+      checksumFile: checksumFile === undefined ? undefined : Buffer.from(checksumFile.trim(), "base64").toString("utf8"),
+      downloadedSha1: line(/^force\.sha1 (\S+)$/m),
+    };
+  },
+};
+
 async function planGetUrl(args: GetUrlArgs, ctx: ModuleContext): Promise<Plan<GetUrlState>> {
   const url = urlText(args.url);
   // The URL is curl's/wget's last argument: a scheme first means it can never be an option.
@@ -124,38 +183,18 @@ async function planGetUrl(args: GetUrlArgs, ctx: ModuleContext): Promise<Plan<Ge
   }
   const filename = urlFilename(url);
   const sum = parseChecksum(args.checksum);
-  const candidates = { d: args.dest, n: posix.join(args.dest, filename) };
-  const lines = [
-    `if command -v curl >/dev/null 2>&1; then echo dl.curl; elif command -v wget >/dev/null 2>&1; then echo dl.wget; else echo dl.none; fi`,
-  ];
-  for (const [tag, path] of Object.entries(candidates)) {
-    lines.push(fileProbeScript(path, { checksum: args.force === true && !sum.algorithm }, tag));
-    if (sum.algorithm) lines.push(sh`if [ -f ${path} ]; then printf '${tag}.sum '; ${sum.algorithm}sum < ${path} | cut -d' ' -f1; fi`);
-  }
-  // Which tool is known only remotely: try curl, then wget, in the same command.
-  const fetchToStdout = (u: string) =>
-    `{ if command -v curl >/dev/null 2>&1; then ${downloadCommand("curl", args, u, true)}; else ${downloadCommand("wget", args, u, true)}; fi; }`;
-  if (sum.url) lines.push(`printf 'csum.b64 '; ${fetchToStdout(sum.url)} 2>/dev/null | base64 -w0; echo`);
-  if (args.force && !sum.algorithm) {
-    // force without checksum: download to a temp file to learn whether the content differs.
-    lines.push(`t=$(mktemp) && { ${fetchToStdout(url)} > "$t" 2>/dev/null && printf 'force.sha1 ' && sha1sum < "$t" | cut -c1-40; rm -f "$t"; }`);
-  }
-  const r = await ctx.run(lines.join("\n"), { timeoutMs: ((args.timeout ?? 10) * 2 + 30) * 1000 });
-  if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${args.dest}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
-  const out = r.stdout;
-  const tool = /^dl\.(curl|wget)$/m.exec(out)?.[1] as Downloader | undefined;
+  const found = await readProbe(ctx, DOWNLOAD_PROBE, { args, url, filename, sum }, { timeoutMs: ((args.timeout ?? 10) * 2 + 30) * 1000 });
+  const tool = found.downloader;
   if (!tool) throw new ModuleFailure(`Neither curl nor wget is installed on ${ctx.host}; get_url needs one of them`);
 
-  const destState = parseFileProbe(out, "d");
-  const useDir = destState.type === "directory";
-  const tag = useDir ? "n" : "d";
-  const path = useDir ? candidates.n : candidates.d;
-  const state: FileState = useDir ? parseFileProbe(out, "n") : destState;
-  const currentSum = new RegExp(`^${tag}\\.sum (\\S+)$`, "m").exec(out)?.[1];
+  const useDir = found.dest.type === "directory";
+  const path = useDir ? posix.join(args.dest, filename) : args.dest;
+  const state: FileState = useDir ? found.child : found.dest;
+  const currentSum = useDir ? found.childSum : found.destSum;
 
   let expected = sum.value;
   if (sum.url) {
-    const text = Buffer.from(/^csum\.b64 (.*)$/m.exec(out)?.[1]?.trim() ?? "", "base64").toString("utf8");
+    const text = found.checksumFile ?? "";
     if (!text) throw new ModuleFailure(`Cannot download the checksum file ${maskSecrets(sum.url)}`);
     expected = checksumFromFile(text, filename);
     if (!expected) throw new ModuleFailure(`Unable to find a checksum for file '${filename}' in '${maskSecrets(sum.url)}'`);
@@ -171,7 +210,7 @@ async function planGetUrl(args: GetUrlArgs, ctx: ModuleContext): Promise<Plan<Ge
     download = currentSum !== expected;
     why = "checksum differed: file downloaded";
   } else if (args.force) {
-    const fresh = /^force\.sha1 (\S+)$/m.exec(out)?.[1];
+    const fresh = found.downloadedSha1;
     if (!fresh) throw new ModuleFailure(`Request failed: cannot download ${maskSecrets(url)}`);
     download = fresh !== state.sha1;
     why = "content differed: file downloaded";

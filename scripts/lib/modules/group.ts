@@ -1,5 +1,6 @@
 /** ansible.builtin.group: a local group present (with a gid) or absent; one getent probe. */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { sh, raw } from "../shell/quote.ts";
 import { requireSuccess, schemaHeader } from "./support/system.ts";
 import { RULES, schemaPattern } from "./support/values.ts";
@@ -13,6 +14,17 @@ interface GroupArgs {
   local?: boolean;
   non_unique?: boolean;
 }
+
+/** Whether the group exists (getent: rc 2 is "no such key") and its gid. */
+export const GROUP_PROBE: Probe<{ name: string }, { exists: boolean; gid?: number }> = {
+  name: "group",
+  command: ({ name }) => sh`getent group -- ${name}`,
+  parse(r, { name }) {
+    if (r.rc === 2) return { exists: false };
+    requireSuccess(r, `Cannot look up group ${name}`);
+    return { exists: true, gid: Number(r.stdout.trim().split(":")[2]) };
+  },
+};
 
 export const group: ModuleDefinition<GroupArgs, { command: string }> = {
   name: "group",
@@ -31,20 +43,18 @@ export const group: ModuleDefinition<GroupArgs, { command: string }> = {
     required: ["name"],
   },
   async plan(args, ctx) {
-    const r = await ctx.run(sh`getent group -- ${args.name}`, { become: false });
-    if (r.rc !== 0 && r.rc !== 2) requireSuccess(r, `Cannot look up group ${args.name}`);
-    const fields = r.rc === 0 ? r.stdout.trim().split(":") : undefined;
-    const result = { name: args.name, state: args.state, gid: fields ? Number(fields[2]) : args.gid, system: args.system };
+    const found = await readProbe(ctx, GROUP_PROBE, { name: args.name }, { become: false });
+    const result = { name: args.name, state: args.state, gid: found.exists ? found.gid : args.gid, system: args.system };
     if (args.state === "absent") {
-      if (!fields) return { changed: false, reason: `group ${args.name} is absent`, result };
+      if (!found.exists) return { changed: false, reason: `group ${args.name} is absent`, result };
       return { changed: true, msg: `group ${args.name} removed`, state: { command: sh`groupdel ${raw(args.force ? "-f " : "")}-- ${args.name}` }, result };
     }
-    if (!fields) {
+    if (!found.exists) {
       const opts = [args.gid !== undefined ? sh`-g ${args.gid}` : "", args.system ? "-r" : "", args.non_unique ? "-o" : ""].filter(Boolean).join(" ");
       return { changed: true, msg: `group ${args.name} created`, state: { command: `groupadd ${opts ? opts + " " : ""}${sh`-- ${args.name}`}` }, result };
     }
-    if (args.gid !== undefined && Number(fields[2]) !== args.gid) {
-      return { changed: true, msg: `group ${args.name} gid changed ${fields[2]} -> ${args.gid}`, state: { command: sh`groupmod ${raw(args.non_unique ? "-o " : "")}-g ${args.gid} -- ${args.name}` }, result: { ...result, gid: args.gid } };
+    if (args.gid !== undefined && found.gid !== args.gid) {
+      return { changed: true, msg: `group ${args.name} gid changed ${found.gid} -> ${args.gid}`, state: { command: sh`groupmod ${raw(args.non_unique ? "-o " : "")}-g ${args.gid} -- ${args.name}` }, result: { ...result, gid: args.gid } };
     }
     return { changed: false, reason: `group ${args.name} exists${args.gid !== undefined ? ` with gid ${args.gid}` : ""}`, result };
   },

@@ -4,9 +4,10 @@
  * `locale-gen`. Present means `locale -a` lists it (en_US.UTF-8 and en_US.utf8 are the same
  * name), as Ansible decides. One read: `locale -a` and /etc/locale.gen together.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
-import { fileProbeScript, parseFileProbe, writeFileAtomic } from "./remote-file.ts";
+import { fileProbeScript, parseFileProbe, writeFileAtomic, type FileState } from "./remote-file.ts";
 import { requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
 import { contentDiff } from "./support/file-diff.ts";
 import { readLines } from "./support/text-edit.ts";
@@ -40,6 +41,17 @@ export function setLocaleLine(text: string, name: string, enabled: boolean): str
   return found ? lines.join("") : undefined;
 }
 
+/** The generated locales (`locale -a`) and /etc/locale.gen. */
+export const LOCALES_PROBE: Probe<undefined, { locales: string[]; localeGen: FileState }> = {
+  name: "locales",
+  command: () => `echo @@locales; LC_ALL=C locale -a 2>/dev/null\necho @@end\n${fileProbeScript("/etc/locale.gen", { content: true })}`,
+  parse(r) {
+    requireSuccess(r, "Cannot list the locales");
+    const locales = probeSection(r.stdout, "locales").split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    return { locales, localeGen: parseFileProbe(r.stdout) };
+  },
+};
+
 export const localeGen: ModuleDefinition<LocaleGenArgs, { after: string }> = {
   name: "locale_gen",
   aliases: ["community.general.locale_gen"],
@@ -52,9 +64,8 @@ export const localeGen: ModuleDefinition<LocaleGenArgs, { after: string }> = {
     required: ["name"],
   },
   async plan(args, ctx) {
-    const r = requireSuccess(await ctx.run(`echo @@locales; LC_ALL=C locale -a 2>/dev/null\necho @@end\n${fileProbeScript("/etc/locale.gen", { content: true })}`, { become: false }), "Cannot list the locales");
-    const generated = probeSection(r.stdout, "locales").split("\n").some((l) => l.trim() !== "" && normalizeLocale(l.trim()) === normalizeLocale(args.name));
-    const file = parseFileProbe(r.stdout);
+    const { locales, localeGen: file } = await readProbe(ctx, LOCALES_PROBE, undefined, { become: false });
+    const generated = locales.some((l) => normalizeLocale(l) === normalizeLocale(args.name));
     const result = { name: args.name, state: args.state };
     if (generated === (args.state === "present")) return { changed: false, reason: `${args.name} is ${generated ? "generated" : "not generated"}`, result };
     if (!file.exists || typeof file.content !== "string") throw new ModuleFailure("locale_gen: /etc/locale.gen is missing: this runner generates locales the Debian way (install the locales package)");

@@ -11,10 +11,11 @@
  * `state: present` guarded, or write the modules-load.d file: persistence is written
  * regardless of whether loading is possible.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
-import { writeFileAtomic, parseFileProbe, fileProbeScript } from "./remote-file.ts";
+import { writeFileAtomic, parseFileProbe, fileProbeScript, type FileState } from "./remote-file.ts";
 import { requireSuccess, schemaHeader, probeValues } from "./support/system.ts";
 import { contentDiff } from "./support/file-diff.ts";
 import { RULES, requireValues, schemaPattern } from "./support/values.ts";
@@ -46,6 +47,37 @@ const TRACES: Record<string, string> = {
   xfs: "grep -qw xfs /proc/filesystems",
 };
 
+/**
+ * A kernel module: loaded as a module, built in, or not; whether this kernel has a module
+ * tree at all; the module's two config files.
+ */
+export const MODULE_PROBE: Probe<{ module: string; loadFile: string; optionsFile: string }, { loaded: "module" | "builtin" | "no"; modulesTree: boolean; loadFile: FileState; optionsFile: FileState }> = {
+  name: "kernel-module",
+  command({ module, loadFile, optionsFile }) {
+    const name = module.replaceAll("-", "_");
+    return [
+      sh`n=${name}`,
+      `if grep -q "^$n " /proc/modules 2>/dev/null; then echo loaded=module`,
+      `elif [ -d "/sys/module/$n" ] || grep -q "/$n\\.ko" "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null${TRACES[name] ? ` || ${TRACES[name]}` : ""}; then echo loaded=builtin`,
+      `else echo loaded=no; fi`,
+      `if [ -d "/lib/modules/$(uname -r)" ]; then echo tree=yes; fi`,
+      fileProbeScript(loadFile, { content: true }, "l"),
+      fileProbeScript(optionsFile, { content: true }, "o"),
+    ].join("\n");
+  },
+  parse(r, { module }) {
+    requireSuccess(r, `Cannot inspect module ${module}`);
+    const v = probeValues(r.stdout);
+    const loaded = v.get("loaded");
+    return {
+      loaded: loaded === "module" || loaded === "builtin" ? loaded : "no",
+      modulesTree: v.get("tree") === "yes",
+      loadFile: parseFileProbe(r.stdout, "l"),
+      optionsFile: parseFileProbe(r.stdout, "o"),
+    };
+  },
+};
+
 export const modprobe: ModuleDefinition<ModprobeArgs, ModprobeState> = {
   name: "modprobe",
   aliases: ["community.general.modprobe"],
@@ -62,26 +94,14 @@ export const modprobe: ModuleDefinition<ModprobeArgs, ModprobeState> = {
   async plan(args, ctx) {
     // Each word is a modprobe argument and a word of the modprobe.d "options" line.
     const params = requireValues("modprobe", "params", args.params.split(/\s+/).filter(Boolean), RULES.kernelModuleParam);
-    const name = args.name.replaceAll("-", "_");
     const loadFile = `/etc/modules-load.d/${args.name}.conf`;
     const optionsFile = `/etc/modprobe.d/${args.name}.conf`;
-    const probe = [
-      sh`n=${name}`,
-      `if grep -q "^$n " /proc/modules 2>/dev/null; then echo loaded=module`,
-      `elif [ -d "/sys/module/$n" ] || grep -q "/$n\\.ko" "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null${TRACES[name] ? ` || ${TRACES[name]}` : ""}; then echo loaded=builtin`,
-      `else echo loaded=no; fi`,
-      `if [ -d "/lib/modules/$(uname -r)" ]; then echo tree=yes; fi`,
-      fileProbeScript(loadFile, { content: true }, "l"),
-      fileProbeScript(optionsFile, { content: true }, "o"),
-    ].join("\n");
-    const r = requireSuccess(await ctx.run(probe, { become: false }), `Cannot inspect module ${args.name}`);
-    const v = probeValues(r.stdout);
-    const loaded = v.get("loaded") ?? "no";
+    const { loaded, modulesTree, loadFile: lf, optionsFile: of } = await readProbe(ctx, MODULE_PROBE, { module: args.name, loadFile, optionsFile }, { become: false });
     const result: Record<string, unknown> = { name: args.name, state: args.state, params: args.params, loaded };
     let load: string | undefined;
     const done: string[] = [];
     if (args.state === "present" && loaded === "no") {
-      if (v.get("tree") !== "yes") {
+      if (!modulesTree) {
         throw new ModuleFailure(
           `Cannot load kernel module ${args.name}: this kernel has no loadable modules here (no /lib/modules/$(uname -r): a container or a kernel without modules) and ${args.name} is not built in. ` +
             `For boot-time loading on real hosts use persistent: present, which writes ${loadFile} regardless.`,
@@ -97,8 +117,6 @@ export const modprobe: ModuleDefinition<ModprobeArgs, ModprobeState> = {
     }
     const files: FileChange[] = [];
     const diff: FileDiff[] = [];
-    const lf = parseFileProbe(r.stdout, "l");
-    const of = parseFileProbe(r.stdout, "o");
     const text = (s: typeof lf) => (typeof s.content === "string" ? s.content : "");
     if (args.persistent === "present") {
       const wantLoad = `${args.name}\n`;

@@ -6,10 +6,11 @@
  * States: present (fstab only), mounted (fstab + mkdir + mount; remount when the entry
  * changed while mounted), unmounted, absent (unmount + entry removed), remounted (always).
  */
-import type { ModuleDefinition, FileDiff } from "./types.ts";
+import type { ModuleDefinition, FileDiff, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
-import { fileProbeScript, parseFileProbe, writeFileAtomic } from "./remote-file.ts";
+import { fileProbeScript, parseFileProbe, writeFileAtomic, type FileState } from "./remote-file.ts";
 import { contentDiff } from "./support/file-diff.ts";
 import { requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
 import { RULES, schemaPattern } from "./support/values.ts";
@@ -57,6 +58,21 @@ export function editFstab(text: string, path: string, line: string | undefined):
   return out.length ? out.join("\n") + "\n" : "";
 }
 
+/** The fstab, whether something is mounted at the path, whether the path is a directory. */
+export const MOUNT_PROBE: Probe<{ path: string; fstab: string }, { fstab: FileState; mounted: boolean; dirExists: boolean }> = {
+  name: "mount",
+  command: ({ path, fstab }) => [
+    fileProbeScript(fstab, { content: true }),
+    // Field 5 of mountinfo is the mount point, octal-escaped like fstab.
+    "echo @@mounted", sh`awk -v p=${escapeField(path)} '$5 == p { print $5, $10 }' /proc/self/mountinfo`,
+    "echo @@dir", sh`[ -d ${path} ] && echo yes`, "echo @@end",
+  ].join("\n"),
+  parse(r, { path }) {
+    requireSuccess(r, `Cannot inspect ${path}`);
+    return { fstab: parseFileProbe(r.stdout), mounted: probeSection(r.stdout, "mounted").trim() !== "", dirExists: probeSection(r.stdout, "dir").trim() === "yes" };
+  },
+};
+
 export const mount: ModuleDefinition<MountArgs, MountState> = {
   name: "mount",
   aliases: ["ansible.posix.mount"],
@@ -82,17 +98,8 @@ export const mount: ModuleDefinition<MountArgs, MountState> = {
   },
   async plan(args, ctx) {
     const path = args.path.replace(/(.)\/+$/, "$1");
-    const probe = [
-      fileProbeScript(args.fstab, { content: true }),
-      // Field 5 of mountinfo is the mount point, octal-escaped like fstab.
-      "echo @@mounted", sh`awk -v p=${escapeField(path)} '$5 == p { print $5, $10 }' /proc/self/mountinfo`,
-      "echo @@dir", sh`[ -d ${path} ] && echo yes`, "echo @@end",
-    ].join("\n");
-    const r = requireSuccess(await ctx.run(probe, { become: false }), `Cannot inspect ${path}`);
-    const fstabState = parseFileProbe(r.stdout);
+    const { fstab: fstabState, mounted, dirExists } = await readProbe(ctx, MOUNT_PROBE, { path, fstab: args.fstab }, { become: false });
     const before = typeof fstabState.content === "string" ? fstabState.content : "";
-    const mounted = probeSection(r.stdout, "mounted").trim() !== "";
-    const dirExists = probeSection(r.stdout, "dir").trim() === "yes";
     let opts = args.opts;
     if (!args.boot && !opts.split(",").includes("noauto")) opts = opts === "defaults" ? "noauto" : `${opts},noauto`;
     const wantLine = args.src !== undefined && args.fstype !== undefined

@@ -9,7 +9,8 @@
  * After creating a partition it waits (bounded) for the partition's device node: on the lab
  * kernel the node appears only through BLKPG (parted) plus udev in the node.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh, raw } from "../shell/quote.ts";
 import { listArg, requireSuccess, schemaHeader, probeSection, probeValues } from "./support/system.ts";
@@ -68,6 +69,49 @@ export function parsePartedMachine(stdout: string): { disk?: PartedDisk; partiti
   return { disk, partitions };
 }
 
+/** What DISK_PROBE reads of a disk. */
+export interface DiskLayout {
+  exists: boolean;
+  /** parted's view; undefined when parted could not read the disk (then partedSaid is why). */
+  disk?: PartedDisk;
+  partitions: PartedPartition[];
+  partedSaid: string;
+  /** What blkid finds on the whole disk. */
+  signature: { type?: string; ptType?: string; label?: string; uuid?: string };
+  /** Its mounted partitions (lsblk names). */
+  mounted: Array<{ name: string; mountpoint: string }>;
+}
+
+/** A disk (or an image file): parted's table and partitions, blkid's signature, what is mounted. */
+export const DISK_PROBE: Probe<{ dev: string }, DiskLayout> = {
+  name: "disk-layout",
+  command: ({ dev }) => [
+    sh`d=${dev}`,
+    `if [ ! -b "$d" ] && [ ! -f "$d" ]; then echo exists=no; exit 0; fi; echo exists=yes`,
+    `echo @@parted; LC_ALL=C parted -s -m "$d" unit B print 2>&1`,
+    `echo @@blkid; blkid -p -o export "$d" 2>/dev/null`,
+    // Mounted partitions of this disk, as "name mountpoint".
+    `echo @@mounts; lsblk -n -l -o NAME,MOUNTPOINT "$d" 2>/dev/null | awk 'NF == 2'`,
+    "echo @@end",
+  ].join("\n"),
+  parse(r, { dev }) {
+    requireSuccess(r, `Cannot inspect ${dev}`);
+    const layout: DiskLayout = { exists: false, partitions: [], partedSaid: "", signature: {}, mounted: [] };
+    if (probeValues(r.stdout.split("@@parted")[0]).get("exists") !== "yes") return layout;
+    const partedOut = probeSection(r.stdout, "parted");
+    const blkid = probeValues(probeSection(r.stdout, "blkid"));
+    const { disk, partitions } = parsePartedMachine(partedOut);
+    return {
+      exists: true,
+      disk,
+      partitions,
+      partedSaid: disk ? "" : partedOut.trim(),
+      signature: { type: blkid.get("TYPE"), ptType: blkid.get("PTTYPE"), label: blkid.get("LABEL"), uuid: blkid.get("UUID") },
+      mounted: probeSection(r.stdout, "mounts").split("\n").filter(Boolean).map((l) => l.split(/\s+/)).map(([name, mountpoint]) => ({ name, mountpoint })),
+    };
+  },
+};
+
 function bytes(text: string | undefined): number {
   return Number((text ?? "").replace(/B$/, ""));
 }
@@ -113,22 +157,10 @@ export const parted: ModuleDefinition<PartedArgs, { commands: string[]; waitFor?
   },
   async plan(args, ctx) {
     const dev = args.device;
-    const probe = [
-      sh`d=${dev}`,
-      `if [ ! -b "$d" ] && [ ! -f "$d" ]; then echo exists=no; exit 0; fi; echo exists=yes`,
-      `echo @@parted; LC_ALL=C parted -s -m "$d" unit B print 2>&1`,
-      `echo @@blkid; blkid -p -o export "$d" 2>/dev/null`,
-      // Mounted partitions of this disk, as "name mountpoint".
-      `echo @@mounts; lsblk -n -l -o NAME,MOUNTPOINT "$d" 2>/dev/null | awk 'NF == 2'`,
-      "echo @@end",
-    ].join("\n");
-    const r = requireSuccess(await ctx.run(probe), `Cannot inspect ${dev}`);
-    if (probeValues(r.stdout.split("@@parted")[0]).get("exists") !== "yes") throw new ModuleFailure(`Device ${dev} not found.`);
-    const partedOut = probeSection(r.stdout, "parted");
-    const { disk, partitions } = parsePartedMachine(partedOut);
-    if (!disk) throw new ModuleFailure(`parted could not read ${dev}: ${partedOut.trim()}`);
-    const blkid = probeValues(probeSection(r.stdout, "blkid"));
-    const mounted = probeSection(r.stdout, "mounts").split("\n").filter(Boolean).map((l) => l.split(/\s+/));
+    const found = await readProbe(ctx, DISK_PROBE, { dev });
+    if (!found.exists) throw new ModuleFailure(`Device ${dev} not found.`);
+    const { disk, partitions, signature, mounted } = found;
+    if (!disk) throw new ModuleFailure(`parted could not read ${dev}: ${found.partedSaid}`);
     const unit = args.unit;
     const result = {
       disk: { ...disk, size: inUnit(disk.size, unit), unit: unit.toLowerCase() },
@@ -142,8 +174,8 @@ export const parted: ModuleDefinition<PartedArgs, { commands: string[]; waitFor?
 
     if (args.state === "absent") {
       if (!existing) return { changed: false, reason: `partition ${number} of ${dev} is absent`, result };
-      const busy = mounted.find(([name]) => partPath.endsWith(`/${name}`));
-      if (busy) throw new ModuleFailure(`Refusing to remove partition ${number} of ${dev}: ${partPath} is mounted on ${busy[1]}`, result);
+      const busy = mounted.find((m) => partPath.endsWith(`/${m.name}`));
+      if (busy) throw new ModuleFailure(`Refusing to remove partition ${number} of ${dev}: ${partPath} is mounted on ${busy.mountpoint}`, result);
       return { changed: true, msg: `partition ${number} removed from ${dev} (${humanBytes(existing.size)}${existing.fstype ? `, ${existing.fstype}` : ""})`, state: { commands: [sh`parted -s ${dev} rm ${number}`] }, result };
     }
 
@@ -152,8 +184,8 @@ export const parted: ModuleDefinition<PartedArgs, { commands: string[]; waitFor?
     const commands: string[] = [];
     const done: string[] = [];
     if (!hasTable) {
-      if (blkid.get("TYPE") || blkid.get("PTTYPE")) {
-        const sig = { exists: true, type: blkid.get("TYPE"), ptType: blkid.get("PTTYPE"), label: blkid.get("LABEL"), uuid: blkid.get("UUID"), size: disk.size, mountpoints: [], partitions: [] };
+      if (signature.type || signature.ptType) {
+        const sig = { exists: true, ...signature, size: disk.size, mountpoints: [], partitions: [] };
         throw new ModuleFailure(`Refusing to partition ${dev}: it has no partition table parted knows but holds ${describeSignature(sig)}. Nothing was changed.`, result);
       }
       commands.push(sh`parted -s ${dev} mklabel ${args.label}`);

@@ -10,10 +10,11 @@
  */
 import { posix } from "node:path";
 import { createHash } from "node:crypto";
-import type { ModuleContext } from "./types.ts";
+import type { ModuleContext, Probe } from "./types.ts";
 import { ModuleFailure } from "./types.ts";
 import { raw, sh, quote } from "../shell/quote.ts";
 import { Secret, maskSecrets } from "../shell/secret.ts";
+import { readProbe } from "./probe.ts";
 import { parseMode } from "./support/mode.ts";
 import { splitArgs } from "./support/shlex.ts";
 import { framedUpload, receiveScript, UPLOAD_INCOMPLETE } from "./support/upload.ts";
@@ -172,11 +173,19 @@ export async function sha1Hex(content: string | Uint8Array | Secret): Promise<st
   return createHash("sha1").update(contentBytes(content)).digest("hex");
 }
 
+/** The probe of one path (probeFile). */
+export const FILE_PROBE: Probe<{ path: string; options?: ProbeOptions }, FileState> = {
+  name: "remote-file",
+  command: ({ path, options }) => fileProbeScript(path, options),
+  parse(r, { path }) {
+    if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${path}: ${maskSecrets(r.stderr.trim()) || `rc ${r.rc}`}`, { rc: r.rc, stderr: maskSecrets(r.stderr) });
+    return parseFileProbe(r.stdout);
+  },
+};
+
 /** Probes one path in one round trip. Fails (ModuleFailure) only when the probe cannot run. */
-export async function probeFile(ctx: ModuleContext, path: string, options: ProbeOptions = {}): Promise<FileState> {
-  const r = await ctx.run(fileProbeScript(path, options));
-  if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${path}: ${maskSecrets(r.stderr.trim()) || `rc ${r.rc}`}`, { rc: r.rc, stderr: maskSecrets(r.stderr) });
-  return parseFileProbe(r.stdout);
+export function probeFile(ctx: ModuleContext, path: string, options: ProbeOptions = {}): Promise<FileState> {
+  return readProbe(ctx, FILE_PROBE, { path, options });
 }
 
 export interface WriteOptions {

@@ -11,7 +11,8 @@
  * Every value is checked against the bootloader's grammar (BOOT_ORDER: "0x" and up to 8 boot
  * modes 0-7, e, f) and goes into the config file sent on stdin, never into a command.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { contentDiff } from "./support/file-diff.ts";
@@ -116,6 +117,44 @@ export function editEepromConfig(text: string, wanted: Map<string, string>): { c
   return { content: editConfig(text, lines, section), changes };
 }
 
+/** What BOOTLOADER_PROBE reads. */
+export interface BootloaderConfig {
+  /** rpi-eeprom-config is installed (else nothing else is read). */
+  tool: boolean;
+  /** The config of the EEPROM as it is. */
+  current: string;
+  /** The update image staged for the next boot, and its config. */
+  staged?: string;
+  stagedConfig?: string;
+}
+
+/** The bootloader's config, and the staged update's when there is one. */
+export const BOOTLOADER_PROBE: Probe<undefined, BootloaderConfig> = {
+  name: "bootloader-config",
+  command: () => [
+    "command -v rpi-eeprom-config >/dev/null 2>&1 || { echo tool=no; exit 0; }",
+    "echo tool=yes",
+    `for f in ${STAGED_IMAGES.map((p) => sh`${p}`).join(" ")}; do if [ -f "$f" ]; then staged=$f; echo "staged=$f"; break; fi; done`,
+    "echo @@current",
+    "rpi-eeprom-config || exit $?",
+    'if [ -n "${staged:-}" ]; then echo @@staged; rpi-eeprom-config -- "$staged" || exit $?; fi',
+    "echo @@end",
+  ].join("\n"),
+  parse(r) {
+    requireSuccess(r, "Cannot read the bootloader config (rpi-eeprom-config)");
+    const head = r.stdout.indexOf("@@current");
+    const v = probeValues(head < 0 ? r.stdout : r.stdout.slice(0, head));
+    if (v.get("tool") !== "yes") return { tool: false, current: "" };
+    const found: BootloaderConfig = { tool: true, current: probeSection(r.stdout, "current") };
+    const staged = v.get("staged");
+    if (staged) {
+      found.staged = staged;
+      found.stagedConfig = probeSection(r.stdout, "staged");
+    }
+    return found;
+  },
+};
+
 export const rpiEeprom: ModuleDefinition<EepromArgs, EepromState> = {
   name: "rpi_eeprom",
   aliases: [],
@@ -138,25 +177,13 @@ export const rpiEeprom: ModuleDefinition<EepromArgs, EepromState> = {
   async plan(args, ctx) {
     const wanted = wantedSettings(args);
     if (wanted.size === 0) throw new ModuleFailure("rpi_eeprom: no setting given (boot_order, tftp_prefix, tftp_prefix_str, tftp_ip or settings)");
-    const probe = [
-      "command -v rpi-eeprom-config >/dev/null 2>&1 || { echo tool=no; exit 0; }",
-      "echo tool=yes",
-      `for f in ${STAGED_IMAGES.map((p) => sh`${p}`).join(" ")}; do if [ -f "$f" ]; then staged=$f; echo "staged=$f"; break; fi; done`,
-      "echo @@current",
-      "rpi-eeprom-config || exit $?",
-      'if [ -n "${staged:-}" ]; then echo @@staged; rpi-eeprom-config -- "$staged" || exit $?; fi',
-      "echo @@end",
-    ].join("\n");
-    const r = requireSuccess(await ctx.run(probe), "Cannot read the bootloader config (rpi-eeprom-config)");
-    const head = r.stdout.indexOf("@@current");
-    const v = probeValues(head < 0 ? r.stdout : r.stdout.slice(0, head));
-    if (v.get("tool") !== "yes") {
+    const found = await readProbe(ctx, BOOTLOADER_PROBE, undefined);
+    if (!found.tool) {
       return { changed: false, skipped: "no rpi-eeprom-config (not a Raspberry Pi 4/5 with Raspberry Pi OS)", reason: "no rpi-eeprom-config" };
     }
-    const current = probeSection(r.stdout, "current");
-    const staged = v.get("staged");
+    const { current, staged } = found;
     // What the next boot uses: the staged image's config when there is one.
-    const effective = staged ? probeSection(r.stdout, "staged") : current;
+    const effective = staged ? found.stagedConfig ?? "" : current;
     const edit = editEepromConfig(effective, wanted);
     const shown = [...wanted].map(([k, val]) => `${k}=${val}`).join(", ");
     if (!edit) {

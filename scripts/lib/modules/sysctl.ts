@@ -4,12 +4,24 @@
  * the key gets the value, later duplicates go, other lines stay byte for byte) and written
  * atomically; reload runs `sysctl -p FILE` when the file changed.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { sh } from "../shell/quote.ts";
-import { fileProbeScript, parseFileProbe, writeFileAtomic } from "./remote-file.ts";
+import { fileProbeScript, parseFileProbe, writeFileAtomic, type FileState } from "./remote-file.ts";
 import { contentDiff } from "./support/file-diff.ts";
 import { requireSuccess, schemaHeader, probeSection } from "./support/system.ts";
 import { RULES, requireValue, schemaPattern } from "./support/values.ts";
+
+/** A key's live value (undefined when the kernel does not know it) and the sysctl file. */
+export const SYSCTL_PROBE: Probe<{ key: string; file: string }, { live?: string; file: FileState }> = {
+  name: "sysctl",
+  command: ({ key, file }) => [sh`echo @@live; sysctl -n -- ${normalizeKey(key)} 2>/dev/null || echo @@unknown`, "echo @@file", fileProbeScript(file, { content: true })].join("\n"),
+  parse(r, { key }) {
+    requireSuccess(r, `Cannot read ${key}`);
+    const live = probeSection(r.stdout, "live");
+    return { live: live.includes("@@unknown") ? undefined : live.replace(/\n$/, ""), file: parseFileProbe(r.stdout) };
+  },
+};
 
 interface SysctlArgs {
   name: string;
@@ -85,11 +97,7 @@ export const sysctl: ModuleDefinition<SysctlArgs, SysctlState> = {
     const value = a.state === "present" ? valueText(a.value) : undefined;
     requireValue("sysctl", "name", name, RULES.sysctlKey);
     if (value !== undefined) requireValue("sysctl", "value", value, RULES.singleLine);
-    const probe = [sh`echo @@live; sysctl -n -- ${normalizeKey(name)} 2>/dev/null || echo @@unknown`, "echo @@file", fileProbeScript(a.sysctl_file, { content: true })].join("\n");
-    const r = requireSuccess(await ctx.run(probe, { become: false }), `Cannot read ${name}`);
-    const liveText = probeSection(r.stdout, "live");
-    const live = liveText.includes("@@unknown") ? undefined : liveText.replace(/\n$/, "");
-    const file = parseFileProbe(r.stdout);
+    const { live, file } = await readProbe(ctx, SYSCTL_PROBE, { key: name, file: a.sysctl_file }, { become: false });
     const before = typeof file.content === "string" ? file.content : "";
     const after = editSysctlFile(before, name, value);
     const state: SysctlState = {};

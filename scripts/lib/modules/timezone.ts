@@ -3,7 +3,8 @@
  * else the /etc/localtime link; /etc/timezone too where it exists, as Debian keeps it).
  * Apply: timedatectl set-timezone, falling back to relinking /etc/localtime atomically.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh } from "../shell/quote.ts";
 import { requireSuccess, schemaHeader, probeValues } from "./support/system.ts";
@@ -12,6 +13,34 @@ interface TimezoneArgs {
   name: string;
   hwclock?: string;
 }
+
+/** What TIMEZONE_PROBE reads: the zone by each of its three records, and whether the wanted one exists. */
+export interface TimezoneState {
+  /** timedatectl's zone ("" without systemd). */
+  timedatectl: string;
+  /** The zone /etc/localtime links to ("" when it is no link). */
+  link: string;
+  /** /etc/timezone's zone, when that file exists. */
+  file?: string;
+  /** /usr/share/zoneinfo has the wanted zone. */
+  known: boolean;
+}
+
+export const TIMEZONE_PROBE: Probe<{ name: string }, TimezoneState> = {
+  name: "timezone",
+  command: ({ name }) => [
+    "echo tdc=$(timedatectl show -p Timezone --value 2>/dev/null)",
+    "echo link=$(readlink /etc/localtime)",
+    "if [ -f /etc/timezone ]; then echo file=$(cat /etc/timezone); fi",
+    sh`if [ -f /usr/share/zoneinfo/${name} ]; then echo known=yes; fi`,
+  ].join("; "),
+  parse(r) {
+    const v = probeValues(requireSuccess(r, "Cannot read the time zone").stdout);
+    const state: TimezoneState = { timedatectl: v.get("tdc") ?? "", link: (v.get("link") ?? "").replace(/^.*zoneinfo\//, ""), known: v.get("known") === "yes" };
+    if (v.has("file")) state.file = v.get("file");
+    return state;
+  },
+};
 
 export const timezone: ModuleDefinition<TimezoneArgs, { command: string }> = {
   name: "timezone",
@@ -25,20 +54,12 @@ export const timezone: ModuleDefinition<TimezoneArgs, { command: string }> = {
     required: ["name"],
   },
   async plan(args, ctx) {
-    const probe = [
-      "echo tdc=$(timedatectl show -p Timezone --value 2>/dev/null)",
-      "echo link=$(readlink /etc/localtime)",
-      "if [ -f /etc/timezone ]; then echo file=$(cat /etc/timezone); fi",
-      sh`if [ -f /usr/share/zoneinfo/${args.name} ]; then echo known=yes; fi`,
-    ].join("; ");
-    const v = probeValues(requireSuccess(await ctx.run(probe, { become: false }), "Cannot read the time zone").stdout);
-    const link = (v.get("link") ?? "").replace(/^.*zoneinfo\//, "");
-    const current = v.get("tdc") || link || "";
-    const file = v.get("file");
+    const { timedatectl, link, file, known } = await readProbe(ctx, TIMEZONE_PROBE, { name: args.name }, { become: false });
+    const current = timedatectl || link;
     const stale = current !== args.name || link !== args.name || (file !== undefined && file !== args.name);
     const result = { name: args.name, previous: current };
     if (!stale) return { changed: false, reason: `time zone is ${args.name}`, result };
-    if (v.get("known") !== "yes") throw new ModuleFailure(`Unknown time zone ${args.name} (no /usr/share/zoneinfo/${args.name}; is tzdata installed?)`);
+    if (!known) throw new ModuleFailure(`Unknown time zone ${args.name} (no /usr/share/zoneinfo/${args.name}; is tzdata installed?)`);
     const relink = sh`ln -sf ${`/usr/share/zoneinfo/${args.name}`} /etc/localtime.new && mv -Tf /etc/localtime.new /etc/localtime`;
     const etcTimezone = file !== undefined ? sh` && printf '%s\\n' ${args.name} > /etc/timezone.new && mv -f /etc/timezone.new /etc/timezone` : "";
     const command = `{ ${sh`timedatectl set-timezone ${args.name}`} 2>/dev/null || { ${relink}; }; }${etcTimezone}`;

@@ -17,6 +17,19 @@ export interface RunOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * A named probe: one read-only remote command and the parser of what it prints, kept together
+ * under a name (modules read state with readProbe in probe.ts).
+ */
+export interface Probe<Input, State> {
+  /** Unique; the key of a module fixture's `state`. */
+  readonly name: string;
+  /** The shell command; every value in it is quoted (shell/quote.ts). */
+  command(input: Input): string;
+  /** What the command printed, as state; throws a ModuleFailure when the probe itself failed. */
+  parse(result: ExecResult, input: Input): State;
+}
+
 /** What a module sees of the world. Built by the executor per task and host. */
 export interface ModuleContext {
   /** inventory_hostname */
@@ -39,6 +52,11 @@ export interface ModuleContext {
   reconnect(options?: { address?: string; timeoutMs?: number }): Promise<void>;
   /** A warning shown with the task result. */
   warn(message: string): void;
+  /**
+   * Test contexts only: answers a named probe (probe.ts) with its parsed state, e.g. from a
+   * fixture, or undefined to let readProbe run the command. The executor leaves it out.
+   */
+  answerProbe?(probe: Probe<any, any>, input: unknown, command: string, options?: RunOptions): Promise<{ state: unknown } | undefined>;
 }
 
 /** A file's change, shown by --diff as a unified diff. */

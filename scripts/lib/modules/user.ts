@@ -4,7 +4,8 @@
  * wished groups' existence, the shadow hash when a password is wished); one change command.
  * The password hash is a secret: it travels on stdin to `chpasswd -e`, never on a command line.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleDefinition, Probe } from "./types.ts";
+import { readProbe } from "./probe.ts";
 import { ModuleFailure } from "./types.ts";
 import { sh, raw } from "../shell/quote.ts";
 import { Secret } from "../shell/secret.ts";
@@ -44,6 +45,46 @@ function parsePasswd(line: string): { uid: number; gid: number; comment: string;
   return { uid: Number(f[2]), gid: Number(f[3]), comment: f[4], home: f[5], shell: f[6] };
 }
 
+/** What ACCOUNT_PROBE reads of a user. */
+export interface Account {
+  /** The passwd entry; undefined when there is no such user. */
+  entry?: { uid: number; gid: number; comment: string; home: string; shell: string };
+  /** Every group of the user (id -Gn), the primary one included. */
+  groups: string[];
+  primaryGroup: string;
+  /** Which of the asked-for groups exist. */
+  knownGroups: string[];
+  /** The shadow hash, when asked for. */
+  passwordHash?: string;
+}
+
+/** The user's passwd entry and groups, which of the wanted groups exist, and (asked for) the shadow hash. */
+export const ACCOUNT_PROBE: Probe<{ name: string; groups: string[]; password: boolean }, Account> = {
+  name: "account",
+  command: ({ name, groups, password }) => [
+    sh`getent passwd -- ${name} || echo absent`,
+    "echo @@groups",
+    sh`id -Gn -- ${name} 2>/dev/null; id -gn -- ${name} 2>/dev/null | sed 's/^/primary=/'`,
+    "echo @@known",
+    // `if`, not `&&`: a missing last group must not become the probe's exit status.
+    ...(groups.length ? [sh`for g in ${groups}; do if getent group "$g" >/dev/null; then echo "$g"; fi; done`] : []),
+    ...(password ? ["echo @@shadow", sh`getent shadow -- ${name} | cut -d: -f2`] : []),
+  ].join("\n"),
+  parse(r, { name, password }) {
+    requireSuccess(r, `Cannot look up user ${name}`);
+    const first = r.stdout.split("\n")[0];
+    const groupsSection = probeSection(r.stdout, "groups");
+    const found: Account = {
+      entry: first === "absent" ? undefined : parsePasswd(first),
+      groups: (groupsSection.split("\n")[0] ?? "").split(/\s+/).filter(Boolean),
+      primaryGroup: /^primary=(.*)$/m.exec(groupsSection)?.[1] ?? "",
+      knownGroups: probeSection(r.stdout, "known").split("\n").filter(Boolean),
+    };
+    if (password) found.passwordHash = probeSection(r.stdout, "shadow").trim();
+    return found;
+  },
+};
+
 export const user: ModuleDefinition<UserArgs, UserState> = {
   name: "user",
   aliases: [],
@@ -78,17 +119,9 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
     const password = args.password instanceof Secret ? args.password.reveal() : args.password;
     // chpasswd reads "name:hash" lines: a second line would set another account's password.
     if (password !== undefined) requireValue("user", "password", password, RULES.singleLine, { secret: true });
-    const probe = [
-      sh`getent passwd -- ${args.name} || echo absent`,
-      "echo @@groups",
-      sh`id -Gn -- ${args.name} 2>/dev/null; id -gn -- ${args.name} 2>/dev/null | sed 's/^/primary=/'`,
-      "echo @@known",
-      ...(wantGroups?.length || args.group ? [sh`for g in ${[...(wantGroups ?? []), ...(args.group ? [args.group] : [])]}; do getent group "$g" >/dev/null && echo "$g"; done`] : []),
-      ...(password !== undefined ? ["echo @@shadow", sh`getent shadow -- ${args.name} | cut -d: -f2`] : []),
-    ].join("\n");
-    const r = requireSuccess(await ctx.run(probe), `Cannot look up user ${args.name}`);
-    const entry = r.stdout.split("\n")[0] === "absent" ? undefined : parsePasswd(r.stdout.split("\n")[0]);
-    const known = new Set(probeSection(r.stdout, "known").split("\n").filter(Boolean));
+    const found = await readProbe(ctx, ACCOUNT_PROBE, { name: args.name, groups: [...(wantGroups ?? []), ...(args.group ? [args.group] : [])], password: password !== undefined });
+    const entry = found.entry;
+    const known = new Set(found.knownGroups);
     const result: Record<string, unknown> = { name: args.name, state: args.state };
     if (args.state === "absent") {
       if (!entry) return { changed: false, reason: `user ${args.name} is absent`, result };
@@ -114,10 +147,8 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
       if (password !== undefined) command += " && chpasswd -e";
       return { changed: true, msg: `user ${args.name} created`, state: { command, password: password !== undefined ? `${args.name}:${password}\n` : undefined }, result };
     }
-    const groupsSection = probeSection(r.stdout, "groups");
-    const primary = /^primary=(.*)$/m.exec(groupsSection)?.[1] ?? "";
-    const all = (groupsSection.split("\n")[0] ?? "").split(/\s+/).filter(Boolean);
-    const current = all.filter((g) => g !== primary);
+    const primary = found.primaryGroup;
+    const current = found.groups.filter((g) => g !== primary);
     const opts: string[] = [];
     const changes: string[] = [];
     if (args.uid !== undefined && args.uid !== entry.uid) { opts.push(sh`-u ${args.uid}`); changes.push(`uid ${entry.uid} -> ${args.uid}`); }
@@ -138,7 +169,7 @@ export const user: ModuleDefinition<UserArgs, UserState> = {
     if (args.comment !== undefined && args.comment !== entry.comment) { opts.push(sh`-c ${args.comment}`); changes.push("comment changed"); }
     let passwordLine: string | undefined;
     if (password !== undefined && args.update_password === "always") {
-      const currentHash = probeSection(r.stdout, "shadow").trim();
+      const currentHash = found.passwordHash ?? "";
       if (currentHash !== password) { passwordLine = `${args.name}:${password}\n`; changes.push("password changed"); }
     }
     Object.assign(result, { uid: args.uid ?? entry.uid, home: args.home ?? entry.home, shell: args.shell ?? entry.shell });

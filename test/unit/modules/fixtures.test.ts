@@ -11,14 +11,17 @@
  *   "vars": { ... },            // host variables (facts under ansible_facts / ansible_*)
  *   "files": { "roles/x/files/a": "text" },   // controller files (copy/template src);
  *                                             // "base64:..." for binary (archives)
- *   "responses": [              // scripted answers, first match wins (unused ones preferred)
- *     { "match": "substring or /regex/flags", "rc": 0, "stdout": "...", "stderr": "", "once": false,
- *       "probes": [{ "tag": "f", "content": "a\n", "mode": "0644", "owner": "root" }] }
- *   ],                          // "probes": remote-file probe output (formatFileProbe) appended
- *                               // to stdout; {"tag": "f", "exists": false} for a missing path;
- *                               // fields: type file|directory|link, mode, owner, group, uid,
- *                               // gid, size, linkTarget, sha1, content. Tags: f probeFile,
- *                               // d/n/s copy+template (dest, dest/<basename>, remote src).
+ *   "state": {                  // what the host's named probes find, as parsed data: probe
+ *     "remote-file": { "content": "a\n", "mode": "0600" }  // name -> its state, defaults left
+ *   },                          // out (test/support/probe-states.ts fills them in), or
+ *                               // {"$result": {"rc": 1, "stderr": "..."}}: what the command
+ *                               // returned, given to the probe's parser. Names: the `name` of
+ *                               // each probe in scripts/lib/modules/probes.ts.
+ *   "responses": [              // answers to the other commands (those that change state,
+ *                               // and reads not yet behind a named probe), first match wins
+ *                               // (unused ones preferred)
+ *     { "match": "substring or /regex/flags", "rc": 0, "stdout": "...", "stderr": "", "once": false }
+ *   ],
  *   "expect": {                 // every key optional; only given keys are asserted
  *     "invalid": "substring of the UserError from validate-args.ts (args rejected by the schema)",
  *     "changed": true,
@@ -40,8 +43,12 @@
  * Ansible booleans coerced, Secrets kept), runs the executor's own plan → apply step
  * (planThenApply: apply only when the plan says changed and the case is not check mode; in
  * check mode a command it cannot probe is skipped), and asserts the expectations. An
- * unmatched command fails the case with the command printed. A response's "stdout" may be
- * given as an array of lines (joined with "\n", plus a final newline).
+ * unanswered command fails the case with the command printed: a named probe without a
+ * "state" entry, or another command that no response matches. A probe answered from "state"
+ * still counts as its command (commands, commandCount). A response's "stdout" may be given as
+ * an array of lines (joined with "\n", plus a final newline). The probes' parsers have their
+ * own cases (test/unit/probes/), and test/e2e/probes.test.ts runs each named probe on a real
+ * shell, so a fixture's state has the shape the real probe returns.
  */
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
@@ -52,7 +59,6 @@ import AjvModule from "ajv";
 import { validateModuleArgs } from "../../../scripts/lib/playbook/validate-args.ts";
 import { allModules, getModule } from "../../../scripts/lib/modules/registry.ts";
 import { Secret } from "../../../scripts/lib/shell/secret.ts";
-import { formatFileProbe } from "../../../scripts/lib/modules/remote-file.ts";
 import { unframeUpload } from "../../../scripts/lib/modules/support/upload.ts";
 import { planThenApply, type ModuleStep } from "../../../scripts/lib/modules/plan-apply.ts";
 import { FakeContext, matcher } from "../../support/fake-context.ts";
@@ -71,7 +77,8 @@ interface Fixture {
   diff?: boolean;
   vars?: Record<string, unknown>;
   files?: Record<string, string>;
-  responses?: Array<Omit<ScriptedResponse, "stdout"> & { stdout?: string | string[]; probes?: Array<Record<string, unknown> & { tag?: string }> }>;
+  state?: Record<string, unknown>;
+  responses?: Array<Omit<ScriptedResponse, "stdout"> & { stdout?: string | string[] }>;
   expect: {
     invalid?: string;
     changed?: boolean;
@@ -132,12 +139,8 @@ async function runFixture(moduleName: string, fixture: Fixture): Promise<void> {
     diff: fixture.diff ?? true,
     vars: fixture.vars,
     files: fixture.files,
-    responses: (fixture.responses ?? []).map((r) => ({
-      ...r,
-      stdout:
-        (Array.isArray(r.stdout) ? r.stdout.join("\n") + "\n" : r.stdout ?? "") +
-        (r.probes ?? []).map((p) => formatFileProbe(p as Parameters<typeof formatFileProbe>[0], p.tag ?? "f")).join(""),
-    })),
+    state: fixture.state,
+    responses: (fixture.responses ?? []).map((r) => ({ ...r, stdout: Array.isArray(r.stdout) ? r.stdout.join("\n") + "\n" : r.stdout })),
   });
   const rawArgs = reviveSecrets(JSON.parse(JSON.stringify(fixture.args ?? {}).replaceAll("$TMP", ctx.root))) as Record<string, unknown>;
 

@@ -5,7 +5,8 @@
  * (validate, backup) or only fixes owner/group/mode.
  */
 import { posix } from "node:path";
-import type { ApplyResult, FileDiff, ModuleContext, Plan } from "../types.ts";
+import type { ApplyResult, FileDiff, ModuleContext, Plan, Probe } from "../types.ts";
+import { readProbe } from "../probe.ts";
 import { ModuleFailure } from "../types.ts";
 import { sh } from "../../shell/quote.ts";
 import { Secret, maskSecrets } from "../../shell/secret.ts";
@@ -49,31 +50,51 @@ export interface PutFileState {
   content: string | Uint8Array | Secret;
 }
 
-/** The probe for dest (tag d), dest/<basename> (tag n) and the remote source (tag s). */
-export function putFileProbe(req: PutFileRequest, diff: boolean): string {
-  const opts = { checksum: true, content: diff, maxContentBytes: MAX_DIFF_BYTES, follow: req.follow === true };
-  const parts = [fileProbeScript(req.dest, opts, "d")];
-  if (req.basename !== undefined) parts.push(fileProbeScript(posix.join(req.dest, req.basename), opts, "n"));
-  if (req.remoteSource !== undefined) parts.push(fileProbeScript(req.remoteSource, { checksum: true, content: diff, maxContentBytes: MAX_DIFF_BYTES, follow: true }, "s"));
-  parts.push(sh`[ -d "$(dirname -- ${req.dest})" ] || echo parent.missing`);
-  return parts.join("\n");
+/** What PUT_FILE_PROBE reads: dest, dest/<basename> (when a basename is given), the remote source. */
+export interface PutFileTargets {
+  dest: FileState;
+  child?: FileState;
+  source?: FileState;
+  /** dest's parent directory does not exist. */
+  parentMissing: boolean;
 }
+
+/** The probe for dest (tag d), dest/<basename> (tag n), the remote source (tag s) and dest's parent. */
+export const PUT_FILE_PROBE: Probe<{ req: PutFileRequest; diff: boolean }, PutFileTargets> = {
+  name: "put-file",
+  command({ req, diff }) {
+    const opts = { checksum: true, content: diff, maxContentBytes: MAX_DIFF_BYTES, follow: req.follow === true };
+    const parts = [fileProbeScript(req.dest, opts, "d")];
+    if (req.basename !== undefined) parts.push(fileProbeScript(posix.join(req.dest, req.basename), opts, "n"));
+    if (req.remoteSource !== undefined) parts.push(fileProbeScript(req.remoteSource, { checksum: true, content: diff, maxContentBytes: MAX_DIFF_BYTES, follow: true }, "s"));
+    parts.push(sh`[ -d "$(dirname -- ${req.dest})" ] || echo parent.missing`);
+    return parts.join("\n");
+  },
+  parse(r, { req }) {
+    if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${req.dest}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
+    return {
+      dest: parseFileProbe(r.stdout, "d"),
+      child: req.basename === undefined ? undefined : parseFileProbe(r.stdout, "n"),
+      source: req.remoteSource === undefined ? undefined : parseFileProbe(r.stdout, "s"),
+      parentMissing: /^parent\.missing$/m.test(r.stdout),
+    };
+  },
+};
 
 /** Plans putting content at dest. One round trip. */
 export async function planPutFile(ctx: ModuleContext, req: PutFileRequest): Promise<Plan<PutFileState>> {
-  const r = await ctx.run(putFileProbe(req, ctx.diff));
-  if (r.rc !== 0) throw new ModuleFailure(`Cannot inspect ${req.dest}: ${maskSecrets(r.stderr.trim())}`, { rc: r.rc });
+  const found = await readProbe(ctx, PUT_FILE_PROBE, { req, diff: ctx.diff });
   let path = req.dest;
-  let state = parseFileProbe(r.stdout, "d");
+  let state = found.dest;
   if (req.basename !== undefined && (req.dest.endsWith("/") || state.type === "directory")) {
     path = posix.join(req.dest, req.basename);
-    state = parseFileProbe(r.stdout, "n");
+    state = found.child!;
   } else if (state.type === "directory") {
     throw new ModuleFailure(`Can not use content with a dir as dest (${req.dest} is a directory)`);
   }
   // Check mode: the directory may come from an earlier task that check mode only simulated;
   // Ansible reports the file as a change then, not as an error.
-  if (!state.exists && !req.dest.endsWith("/") && r.stdout.includes("parent.missing") && !req.makeParents && !ctx.check) {
+  if (!state.exists && !req.dest.endsWith("/") && found.parentMissing && !req.makeParents && !ctx.check) {
     throw new ModuleFailure(`Destination directory ${posix.dirname(req.dest)} does not exist`);
   }
   if (state.exists && state.type !== "file" && state.type !== "link") {
@@ -83,7 +104,7 @@ export async function planPutFile(ctx: ModuleContext, req: PutFileRequest): Prom
   let content = req.content;
   let checksum: string;
   if (req.remoteSource !== undefined) {
-    const source = parseFileProbe(r.stdout, "s");
+    const source = found.source!;
     if (!source.exists || source.type !== "file") throw new ModuleFailure(`Source ${req.remoteSource} not found`);
     checksum = source.sha1 ?? "";
     content = source.content ?? new Uint8Array();
