@@ -130,24 +130,42 @@ describe("writeFileAtomic: the temp file a power cut left", () => {
   /** A write script of its own process group, fed half its content: a writer still at work. */
   async function halfWritten(content: Buffer) {
     const framed = framedUpload(content);
+    // Taken before the writer starts: a fast writer's temp must not count as already there.
+    const before = new Set(leftovers());
     const child = spawn("sh", ["-c", writeFileCommand(path)], { detached: true, stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.stdin.on("error", () => {});
     child.stdin.write(framed.subarray(0, framed.length / 2));
-    const before = new Set(leftovers());
     const temp = () => leftovers().find((name) => !before.has(name) && (statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0) > 0);
     const deadline = Date.now() + 10_000;
     while (!temp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    if (!temp()) process.kill(-child.pid!, "SIGKILL"); // a writer left waiting on its stdin would hold the test run open
     assert.ok(temp(), "the temp file fills while the content arrives");
     return { child, exited, name: temp()!, rest: framed.subarray(framed.length / 2), stderr: () => stderr };
+  }
+
+  async function groupGone(pgid: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        process.kill(-pgid, 0);
+      } catch {
+        return; // ESRCH: no process of the group is left
+      }
+      assert.ok(Date.now() < deadline, "the killed writer's processes are gone");
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   test("kill -9 mid-transfer (no trap runs, as a power cut) leaves a temp named as ours; the next write removes it", async () => {
     const writer = await halfWritten(Buffer.alloc(1024 * 1024, "y"));
     process.kill(-writer.child.pid!, "SIGKILL");
     await writer.exited;
+    // sh's exit can be seen before its cat is gone, and cat still holds the temp's lock: a power
+    // cut leaves no process, so wait until the whole group is gone.
+    await groupGone(writer.child.pid!);
     assert.equal(readFileSync(path, "utf8"), ORIGINAL);
     assert.deepEqual(leftovers(), [writer.name]);
     assert.match(writer.name, ours);
