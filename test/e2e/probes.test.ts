@@ -291,6 +291,13 @@ const CASES: Record<string, ProbeCase> = {
       return { input: { owner: "debconf" }, fixture: answers };
     },
   },
+  crontab: {
+    // This user's own crontab (usually none on a test machine), as crontab -l prints it here.
+    setup() {
+      const listed = spawnSync("crontab", ["-l"], { encoding: "utf8" });
+      return { input: { user: id("-un") }, fixture: { crontab: listed.status === 0 ? listed.stdout : "" } };
+    },
+  },
   "debconf-password-same": {
     // A question nobody asked holds no password: never the same as the one sent.
     setup() {

@@ -107,5 +107,7 @@ export const EXPAND_STATE: Record<string, Expand> = {
   timezone: (s: Record<string, unknown>) => ({ timedatectl: "", link: "", known: false, ...s }),
   "debconf-answers": (s: unknown) => s,
   "debconf-password-same": (s: unknown) => s,
+  crontab: (s: { userExists?: boolean; crontab?: string; file?: FixtureFile }, { cronFile }: { cronFile?: string }) =>
+    cronFile === undefined ? { userExists: s.userExists ?? true, crontab: s.crontab ?? "" } : { userExists: true, crontab: "", file: fileState(s.file) },
   "disk-layout": (s: Record<string, unknown>) => ({ exists: true, partitions: [], partedSaid: "", signature: {}, mounted: [], ...s }),
 };

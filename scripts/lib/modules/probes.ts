@@ -24,6 +24,7 @@ import { DISK_PROBE } from "./parted.ts";
 import { BOOTLOADER_PROBE } from "./rpi_eeprom.ts";
 import { TIMEZONE_PROBE } from "./timezone.ts";
 import { ANSWERS_PROBE, PASSWORD_PROBE } from "./debconf.ts";
+import { CRONTAB_PROBE } from "./cron.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -48,4 +49,5 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   TIMEZONE_PROBE,
   ANSWERS_PROBE,
   PASSWORD_PROBE,
+  CRONTAB_PROBE,
 ];

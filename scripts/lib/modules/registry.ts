@@ -38,6 +38,7 @@ import { find } from "./find.ts";
 import { sysctl } from "./sysctl.ts";
 import { mount } from "./mount.ts";
 import { authorizedKey } from "./authorized_key.ts";
+import { cron } from "./cron.ts";
 import { rpiCmdline } from "./rpi_cmdline.ts";
 import { rpiConfig } from "./rpi_config.ts";
 import { rpiEeprom } from "./rpi_eeprom.ts";
@@ -91,6 +92,7 @@ const MODULES: ModuleDefinition[] = [
   sysctl,
   mount,
   authorizedKey,
+  cron,
   rpiCmdline,
   rpiConfig,
   rpiEeprom,
