@@ -298,6 +298,18 @@ const CASES: Record<string, ProbeCase> = {
       return { input: { user: id("-un") }, fixture: { crontab: listed.status === 0 ? listed.stdout : "" } };
     },
   },
+  "known-hosts": {
+    // Two hosts, one of them hashed by ssh-keygen -H; the probe finds the hashed one's line.
+    setup(root) {
+      const path = file(join(root, "known_hosts"), "gitlab.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGit\nnode1.lan ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINode\n");
+      assert.equal(spawnSync("ssh-keygen", ["-H", "-f", path]).status, 0);
+      const hashed = readFileSync(path, "utf8").split("\n")[1];
+      return {
+        input: { path, host: "node1.lan" },
+        fixture: { path, file: described(path, { content: true }), keygenFound: `# Host node1.lan found: line 2 \n${hashed}\n` },
+      };
+    },
+  },
   "debconf-password-same": {
     // A question nobody asked holds no password: never the same as the one sent.
     setup() {

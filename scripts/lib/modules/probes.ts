@@ -25,6 +25,7 @@ import { BOOTLOADER_PROBE } from "./rpi_eeprom.ts";
 import { TIMEZONE_PROBE } from "./timezone.ts";
 import { ANSWERS_PROBE, PASSWORD_PROBE } from "./debconf.ts";
 import { CRONTAB_PROBE } from "./cron.ts";
+import { KNOWN_HOSTS_PROBE } from "./known_hosts.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -50,4 +51,5 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   ANSWERS_PROBE,
   PASSWORD_PROBE,
   CRONTAB_PROBE,
+  KNOWN_HOSTS_PROBE,
 ];

@@ -39,6 +39,7 @@ import { sysctl } from "./sysctl.ts";
 import { mount } from "./mount.ts";
 import { authorizedKey } from "./authorized_key.ts";
 import { cron } from "./cron.ts";
+import { knownHosts } from "./known_hosts.ts";
 import { rpiCmdline } from "./rpi_cmdline.ts";
 import { rpiConfig } from "./rpi_config.ts";
 import { rpiEeprom } from "./rpi_eeprom.ts";
@@ -93,6 +94,7 @@ const MODULES: ModuleDefinition[] = [
   mount,
   authorizedKey,
   cron,
+  knownHosts,
   rpiCmdline,
   rpiConfig,
   rpiEeprom,
