@@ -310,6 +310,16 @@ const CASES: Record<string, ProbeCase> = {
       };
     },
   },
+  "apt-sources": {
+    // This machine's own one-line sources, read here without the probe (apt's default paths).
+    setup() {
+      const files: Array<{ path: string; content: string }> = [];
+      if (existsSync("/etc/apt/sources.list")) files.push({ path: "/etc/apt/sources.list", content: readFileSync("/etc/apt/sources.list", "utf8") });
+      const parts = spawnSync("sh", ["-c", "for f in /etc/apt/sources.list.d/*.list; do [ -f \"$f\" ] && echo \"$f\"; done; true"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+      for (const path of parts) files.push({ path, content: readFileSync(path, "utf8") });
+      return { input: undefined, fixture: { files } };
+    },
+  },
   "debconf-password-same": {
     // A question nobody asked holds no password: never the same as the one sent.
     setup() {

@@ -26,6 +26,7 @@ import { TIMEZONE_PROBE } from "./timezone.ts";
 import { ANSWERS_PROBE, PASSWORD_PROBE } from "./debconf.ts";
 import { CRONTAB_PROBE } from "./cron.ts";
 import { KNOWN_HOSTS_PROBE } from "./known_hosts.ts";
+import { APT_SOURCES_PROBE } from "./apt_repository.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -52,4 +53,5 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   PASSWORD_PROBE,
   CRONTAB_PROBE,
   KNOWN_HOSTS_PROBE,
+  APT_SOURCES_PROBE,
 ];

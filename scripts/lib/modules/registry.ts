@@ -40,6 +40,7 @@ import { mount } from "./mount.ts";
 import { authorizedKey } from "./authorized_key.ts";
 import { cron } from "./cron.ts";
 import { knownHosts } from "./known_hosts.ts";
+import { aptRepository } from "./apt_repository.ts";
 import { rpiCmdline } from "./rpi_cmdline.ts";
 import { rpiConfig } from "./rpi_config.ts";
 import { rpiEeprom } from "./rpi_eeprom.ts";
@@ -95,6 +96,7 @@ const MODULES: ModuleDefinition[] = [
   authorizedKey,
   cron,
   knownHosts,
+  aptRepository,
   rpiCmdline,
   rpiConfig,
   rpiEeprom,
