@@ -15,6 +15,10 @@ import { parseMode } from "./support/mode.ts";
 import { contentDiff } from "./support/file-diff.ts";
 import { RULES, schemaPattern } from "./support/values.ts";
 import { requireSuccess, schemaHeader, probeValues } from "./support/system.ts";
+import { requireAptSuccess } from "./support/apt-errors.ts";
+
+/** As the apt module runs it: no questions, waiting for a held apt lock. */
+const UPDATE = "DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=120 update";
 import { dumpSources, editSources, parseSourceLine, parseSourcesFile, suggestFilename } from "./support/apt-sources-edit.ts";
 
 interface AptRepositoryArgs {
@@ -132,8 +136,17 @@ export const aptRepository: ModuleDefinition<AptRepositoryArgs, SourcesChange> =
     if (!args.update_cache) return { msg: plan.msg };
     const retries = Math.floor(args.update_cache_retries);
     const maxDelay = Math.floor(args.update_cache_retry_max_delay);
-    // Ansible's exponential backoff: 1, 2, 4, ... seconds, at most max_delay.
-    const update = `i=1; d=1; until apt-get update -q; do [ $i -ge ${retries} ] && exit 1; sleep $d; i=$((i+1)); d=$((d*2)); [ $d -gt ${maxDelay} ] && d=${maxDelay}; done; exit 0`;
+    // Ansible's exponential backoff (1, 2, 4, ... seconds, at most max_delay); an index that
+    // could not be fetched fails an attempt even though apt-get exits 0 (Ansible's FetchFailedException).
+    const update = [
+      "i=1; d=1",
+      "while :; do",
+      `  o=$(${UPDATE} 2>&1); r=$?`,
+      `  if [ $r -eq 0 ] && ! printf '%s\\n' "$o" | grep -q '^[WE]: Failed to fetch '; then exit 0; fi`,
+      `  if [ $i -ge ${retries} ]; then printf '%s\\n' "$o" >&2; [ $r -eq 0 ] && r=1; exit $r; fi`,
+      `  sleep $d; i=$((i+1)); d=$((d*2)); [ $d -gt ${maxDelay} ] && d=${maxDelay}`,
+      "done",
+    ].join("\n");
     const r = await ctx.run(update, { timeoutMs: 15 * 60_000 });
     if (r.rc === 0) return { msg: `${plan.msg}, apt cache updated` };
     // As Ansible: the sources go back to what they were, so apt is not left broken.
@@ -141,7 +154,12 @@ export const aptRepository: ModuleDefinition<AptRepositoryArgs, SourcesChange> =
       if (b.content === undefined) await ctx.run(sh`rm -f -- ${b.path}`);
       else await writeFileAtomic(ctx, b.path, b.content);
     }
-    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-4).join("\n");
-    throw new ModuleFailure(`Failed to update apt cache: ${detail || `rc ${r.rc}`}; the sources files were put back as they were`, { rc: r.rc });
+    try {
+      requireAptSuccess(r, "apt-get update", ctx.host, { update: true });
+    } catch (e) {
+      if (!(e instanceof ModuleFailure)) throw e;
+      throw new ModuleFailure(`${e.message}; the sources files were put back as they were`, e.result);
+    }
+    throw new ModuleFailure(`apt-get update failed on ${ctx.host} (rc ${r.rc}); the sources files were put back as they were`, { rc: r.rc });
   },
 };
