@@ -19,6 +19,7 @@ import type { Plan } from "../../scripts/lib/modules/types.ts";
 import type { Transport } from "../../scripts/lib/transport/types.ts";
 import { TransportContext } from "../support/transport-context.ts";
 import { openTarget } from "../support/module-target.ts";
+import { quote } from "../../scripts/lib/shell/quote.ts";
 
 let transport: Transport;
 let closeTarget: () => Promise<void>;
@@ -43,7 +44,7 @@ async function run(rawArgs: Record<string, unknown>, check = false) {
 
 /** The cron file's bytes and the user's crontab, as the target has them. */
 async function cronState(cronFile: string): Promise<string> {
-  const r = await remote(`cat -- '${cronFile}' 2>/dev/null; echo '@@'; crontab -l 2>/dev/null; true`);
+  const r = await remote(`cat -- ${quote(cronFile)} 2>/dev/null; echo '@@'; crontab -l 2>/dev/null; true`);
   return r.stdout;
 }
 
@@ -59,7 +60,7 @@ async function converges(args: Record<string, unknown>, cronFile: string) {
 }
 
 async function resetCrontabs(cronFile: string) {
-  await remote(`rm -f -- '${cronFile}'; crontab -r 2>/dev/null; true`);
+  await remote(`rm -f -- ${quote(cronFile)}; crontab -r 2>/dev/null; true`);
 }
 
 before(async () => {
@@ -82,7 +83,7 @@ after(async () => {
     const r = savedCrontab === undefined ? await remote("crontab -r 2>/dev/null; true") : await remote("crontab -", savedCrontab);
     assert.equal(r.rc, 0, `the crontab was put back: ${r.stderr}`);
   }
-  if (dir.startsWith("/tmp/cron-e2e.")) await remote(`rm -rf -- '${dir}'`);
+  if (dir.startsWith("/tmp/cron-e2e.")) await remote(`rm -rf -- ${quote(dir)}`);
   if (controller) rmSync(controller, { recursive: true, force: true });
   await closeTarget?.();
 });
@@ -122,12 +123,12 @@ test("cron: jobs and variables in a cron file and a user's crontab converge", { 
       "",
     ].join("\n"),
   );
-  assert.equal((await remote(`stat -c %a -- '${cronFile}'`)).stdout, "644\n");
+  assert.equal((await remote(`stat -c %a -- ${quote(cronFile)}`)).stdout, "644\n");
   // The file's last job and variables gone: the file goes, as Ansible removes it.
   for (const name of ["PATH", "SHELL"]) await converges({ name, env: true, state: "absent", cron_file: cronFile }, cronFile);
   await converges({ name: "k3s check", state: "absent", cron_file: cronFile }, cronFile);
   await converges({ name: "etcd snapshot", state: "absent", cron_file: cronFile }, cronFile);
-  assert.equal((await remote(`test -e '${cronFile}'`)).rc, 1, "the emptied cron file is removed");
+  assert.equal((await remote(`test -e ${quote(cronFile)}`)).rc, 1, "the emptied cron file is removed");
 });
 
 test("cron: the same tasks through ansible-playbook write the same bytes, which we then leave alone", { skip: (!haveCrontabSync() || !ansibleInstalled()) && "needs crontab and ansible-playbook here" }, async () => {
@@ -155,3 +156,14 @@ function haveCrontabSync(): boolean {
 function ansibleInstalled(): boolean {
   return spawnSync("sh", ["-c", "command -v ansible-playbook"]).status === 0;
 }
+
+test("cron: a cron_file path and a job full of shell syntax stay data", { skip: !haveCrontabSync() && "no crontab on this machine" }, async () => {
+  const marker = `${dir}/evaluated`;
+  const cronFile = `${dir}/it's $(touch ${marker}) \`touch ${marker}\``;
+  // The "/" inside the substitutions makes directories of part of the path: make them first.
+  assert.equal((await remote(`mkdir -p -- ${quote(cronFile.slice(0, cronFile.lastIndexOf("/")))}`)).rc, 0);
+  const job = `echo '$(touch ${marker})' "; touch ${marker}" # it's fine`;
+  await converges({ name: "hostile", cron_file: cronFile, user: "root", job }, cronFile);
+  assert.equal((await remote(`cat -- ${quote(cronFile)}`)).stdout, `#Ansible: hostile\n* * * * * root ${job}\n`);
+  assert.equal((await remote(`test -e ${quote(marker)}`)).rc, 1, "nothing in the path or the job was evaluated");
+});

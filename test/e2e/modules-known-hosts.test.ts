@@ -19,6 +19,7 @@ import type { Plan } from "../../scripts/lib/modules/types.ts";
 import type { Transport } from "../../scripts/lib/transport/types.ts";
 import { TransportContext } from "../support/transport-context.ts";
 import { openTarget } from "../support/module-target.ts";
+import { quote } from "../../scripts/lib/shell/quote.ts";
 
 let transport: Transport;
 let closeTarget: () => Promise<void>;
@@ -41,7 +42,7 @@ async function run(rawArgs: Record<string, unknown>, check = false) {
 }
 
 async function fileText(path: string): Promise<string> {
-  return (await remote(`cat -- '${path}' 2>/dev/null; stat -c '@@ %a' -- '${path}' 2>/dev/null; true`)).stdout;
+  return (await remote(`cat -- ${quote(path)} 2>/dev/null; stat -c '@@ %a' -- ${quote(path)} 2>/dev/null; true`)).stdout;
 }
 
 async function converges(args: Record<string, unknown>) {
@@ -72,7 +73,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (dir.startsWith("/tmp/known-hosts-e2e.")) await remote(`rm -rf -- '${dir}'`);
+  if (dir.startsWith("/tmp/known-hosts-e2e.")) await remote(`rm -rf -- ${quote(dir)}`);
   if (controller) rmSync(controller, { recursive: true, force: true });
   await closeTarget?.();
 });
@@ -102,7 +103,7 @@ test("known_hosts: keys added, replaced, hashed and removed converge", async () 
     [`node1.lan,10.0.0.11 ${keys.ed1}`, `[node3.lan]:2222 ${keys.ed2}`, `|1|HASHED ${keys.ed1}`, "@@ 644", ""].join("\n"),
   );
   // ssh itself finds the hashed name.
-  assert.match((await remote(`ssh-keygen -F node4.lan -f '${path}'`)).stdout, /found: line 3/);
+  assert.match((await remote(`ssh-keygen -F node4.lan -f ${quote(path)}`)).stdout, /found: line 3/);
 });
 
 test("known_hosts: the same tasks through ansible-playbook write the same bytes, which we then leave alone", { skip: spawnSync("sh", ["-c", "command -v ansible-playbook"]).status !== 0 && "ansible-playbook is not installed" }, async () => {
@@ -119,4 +120,14 @@ test("known_hosts: the same tasks through ansible-playbook write the same bytes,
     const again = await run(args);
     assert.equal(again.plan.changed, false, `${args.name}: what Ansible wrote needs no change, got "${again.plan.msg}"`);
   }
+});
+
+test("known_hosts: a path full of shell syntax stays data", async () => {
+  const marker = `${dir}/evaluated`;
+  const path = `${dir}/it's $(touch ${marker}) \`touch ${marker}\``;
+  // The "/" inside the substitutions makes directories of part of the path: make them first.
+  assert.equal((await remote(`mkdir -p -- ${quote(path.slice(0, path.lastIndexOf("/")))}`)).rc, 0);
+  await converges({ path, name: "node1.lan", key: `node1.lan ${keys.ed1}` });
+  assert.equal((await remote(`cat -- ${quote(path)}`)).stdout, `node1.lan ${keys.ed1}\n`);
+  assert.equal((await remote(`test -e ${quote(marker)}`)).rc, 1, "nothing in the path was evaluated");
 });
