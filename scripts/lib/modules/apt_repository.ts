@@ -101,7 +101,9 @@ export const aptRepository: ModuleDefinition<AptRepositoryArgs, SourcesChange> =
 
     const paths = [...new Set([...files.keys(), ...edited.files.keys()])];
     const changedPaths = paths.filter((p) => dumpSources(files.get(p) ?? []) !== dumpSources(edited.files.get(p) ?? []));
-    if (changedPaths.length === 0) return { changed: false, reason: `repo ${parsed.source} ${args.state === "present" ? "present" : "absent"}`, result };
+    // A URL's user:password stays out of the message (the file itself needs it).
+    const shown = parsed.source.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
+    if (changedPaths.length === 0) return { changed: false, reason: `repo ${shown} ${args.state === "present" ? "present" : "absent"}`, result };
 
     // Ansible then writes every sources file in its normalized form: the same end state.
     const change: SourcesChange = { writes: [], removes: [], before: [] };
