@@ -291,6 +291,35 @@ const CASES: Record<string, ProbeCase> = {
       return { input: { owner: "debconf" }, fixture: answers };
     },
   },
+  crontab: {
+    // This user's own crontab (usually none on a test machine), as crontab -l prints it here.
+    setup() {
+      const listed = spawnSync("crontab", ["-l"], { encoding: "utf8" });
+      return { input: { user: id("-un") }, fixture: { crontab: listed.status === 0 ? listed.stdout : "" } };
+    },
+  },
+  "known-hosts": {
+    // Two hosts, one of them hashed by ssh-keygen -H; the probe finds the hashed one's line.
+    setup(root) {
+      const path = file(join(root, "known_hosts"), "gitlab.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGit\nnode1.lan ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINode\n");
+      assert.equal(spawnSync("ssh-keygen", ["-H", "-f", path]).status, 0);
+      const hashed = readFileSync(path, "utf8").split("\n")[1];
+      return {
+        input: { path, host: "node1.lan" },
+        fixture: { path, file: described(path, { content: true }), keygenFound: `# Host node1.lan found: line 2 \n${hashed}\n` },
+      };
+    },
+  },
+  "apt-sources": {
+    // This machine's own one-line sources, read here without the probe (apt's default paths).
+    setup() {
+      const files: Array<{ path: string; content: string }> = [];
+      if (existsSync("/etc/apt/sources.list")) files.push({ path: "/etc/apt/sources.list", content: readFileSync("/etc/apt/sources.list", "utf8") });
+      const parts = spawnSync("sh", ["-c", "for f in /etc/apt/sources.list.d/*.list; do [ -f \"$f\" ] && echo \"$f\"; done; true"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+      for (const path of parts) files.push({ path, content: readFileSync(path, "utf8") });
+      return { input: undefined, fixture: { files } };
+    },
+  },
   "debconf-password-same": {
     // A question nobody asked holds no password: never the same as the one sent.
     setup() {

@@ -107,5 +107,9 @@ export const EXPAND_STATE: Record<string, Expand> = {
   timezone: (s: Record<string, unknown>) => ({ timedatectl: "", link: "", known: false, ...s }),
   "debconf-answers": (s: unknown) => s,
   "debconf-password-same": (s: unknown) => s,
+  crontab: (s: { userExists?: boolean; crontab?: string; file?: FixtureFile }, { cronFile }: { cronFile?: string }) =>
+    cronFile === undefined ? { userExists: s.userExists ?? true, crontab: s.crontab ?? "" } : { userExists: true, crontab: "", file: fileState(s.file) },
+  "known-hosts": (s: { path?: string; file?: FixtureFile; keygenFound?: string }, { path }: { path: string }) => ({ path: s.path ?? path, file: fileState(s.file), keygenFound: s.keygenFound ?? "" }),
+  "apt-sources": (s: Record<string, unknown>) => ({ sourcelist: "/etc/apt/sources.list", sourceparts: "/etc/apt/sources.list.d", files: [], ...s }),
   "disk-layout": (s: Record<string, unknown>) => ({ exists: true, partitions: [], partedSaid: "", signature: {}, mounted: [], ...s }),
 };

@@ -24,6 +24,9 @@ import { DISK_PROBE } from "./parted.ts";
 import { BOOTLOADER_PROBE } from "./rpi_eeprom.ts";
 import { TIMEZONE_PROBE } from "./timezone.ts";
 import { ANSWERS_PROBE, PASSWORD_PROBE } from "./debconf.ts";
+import { CRONTAB_PROBE } from "./cron.ts";
+import { KNOWN_HOSTS_PROBE } from "./known_hosts.ts";
+import { APT_SOURCES_PROBE } from "./apt_repository.ts";
 
 export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   FILE_PROBE,
@@ -48,4 +51,7 @@ export const ALL_PROBES: ReadonlyArray<Probe<any, unknown>> = [
   TIMEZONE_PROBE,
   ANSWERS_PROBE,
   PASSWORD_PROBE,
+  CRONTAB_PROBE,
+  KNOWN_HOSTS_PROBE,
+  APT_SOURCES_PROBE,
 ];

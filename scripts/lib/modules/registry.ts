@@ -38,6 +38,9 @@ import { find } from "./find.ts";
 import { sysctl } from "./sysctl.ts";
 import { mount } from "./mount.ts";
 import { authorizedKey } from "./authorized_key.ts";
+import { cron } from "./cron.ts";
+import { knownHosts } from "./known_hosts.ts";
+import { aptRepository } from "./apt_repository.ts";
 import { rpiCmdline } from "./rpi_cmdline.ts";
 import { rpiConfig } from "./rpi_config.ts";
 import { rpiEeprom } from "./rpi_eeprom.ts";
@@ -91,6 +94,9 @@ const MODULES: ModuleDefinition[] = [
   sysctl,
   mount,
   authorizedKey,
+  cron,
+  knownHosts,
+  aptRepository,
   rpiCmdline,
   rpiConfig,
   rpiEeprom,
