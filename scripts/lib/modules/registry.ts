@@ -36,6 +36,7 @@ import { filesystem } from "./filesystem.ts";
 import { diskInfo } from "./disk_info.ts";
 import { kernelInfo } from "./kernel_info.ts";
 import { k3sNodeInfo } from "./k3s_node_info.ts";
+import { longhornNodeInfo } from "./longhorn_node_info.ts";
 import { find } from "./find.ts";
 import { sysctl } from "./sysctl.ts";
 import { mount } from "./mount.ts";
@@ -91,6 +92,7 @@ const MODULES: ModuleDefinition[] = [
   diskInfo,
   kernelInfo,
   k3sNodeInfo,
+  longhornNodeInfo,
   find,
   sysctl,
   mount,
