@@ -37,6 +37,7 @@ import { diskInfo } from "./disk_info.ts";
 import { kernelInfo } from "./kernel_info.ts";
 import { k3sNodeInfo } from "./k3s_node_info.ts";
 import { longhornNodeInfo } from "./longhorn_node_info.ts";
+import { timesyncInfo } from "./timesync_info.ts";
 import { find } from "./find.ts";
 import { sysctl } from "./sysctl.ts";
 import { mount } from "./mount.ts";
@@ -93,6 +94,7 @@ const MODULES: ModuleDefinition[] = [
   kernelInfo,
   k3sNodeInfo,
   longhornNodeInfo,
+  timesyncInfo,
   find,
   sysctl,
   mount,
