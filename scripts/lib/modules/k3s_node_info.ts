@@ -6,6 +6,7 @@
  */
 import type { ModuleDefinition } from "./types.ts";
 import { sh } from "../shell/quote.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 import { probeValues, requireSuccess, schemaHeader } from "./support/system.ts";
 
 interface K3sNodeInfoArgs {
@@ -44,7 +45,7 @@ export function parseK3sNodeProbe(stdout: string): K3sNodeInfo {
   return { ntp_synchronized: get("ntp_synchronized"), iptables_version: get("iptables_version"), data_dir_fstype: get("data_dir_fstype"), k3s_version: get("k3s_version") };
 }
 
-const ABSOLUTE = { type: "string", pattern: "^/", patternErrorMessage: "must be an absolute path" };
+const ABSOLUTE = { type: "string", ...schemaPattern(RULES.absolutePath) };
 
 export const k3sNodeInfo: ModuleDefinition<K3sNodeInfoArgs> = {
   name: "k3s_node_info",

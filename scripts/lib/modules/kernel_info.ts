@@ -7,6 +7,7 @@
  */
 import type { ModuleDefinition } from "./types.ts";
 import { sh } from "../shell/quote.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 import { requireSuccess, schemaHeader } from "./support/system.ts";
 
 interface KernelInfoArgs {
@@ -23,9 +24,6 @@ export interface KernelInfo {
   filesystems: string[];
   modules: Record<string, KernelModuleState>;
 }
-
-/** Module names as modprobe takes them; validated, so they print back unchanged. */
-const MODULE_NAME = "^[A-Za-z0-9_-]+$";
 
 /** The probe: `@@filesystems`, then one `module NAME LOADED AVAILABLE` line per module. */
 export function kernelProbe(modules: string[]): string {
@@ -67,7 +65,8 @@ export const kernelInfo: ModuleDefinition<KernelInfoArgs> = {
     properties: {
       modules: {
         type: "array",
-        items: { type: "string", pattern: MODULE_NAME, patternErrorMessage: "must be a kernel module name (letters, digits, _ and -)" },
+        // Validated as modprobe names: no blank, so each prints back as one word of its line.
+        items: { type: "string", ...schemaPattern(RULES.kernelModule) },
         default: [],
         description: "Kernel modules to look up (as modprobe names them, e.g. nfsd, iscsi_tcp).",
       },

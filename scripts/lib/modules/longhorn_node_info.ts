@@ -7,6 +7,7 @@
  */
 import type { ModuleDefinition } from "./types.ts";
 import { sh } from "../shell/quote.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 import { probeValues, requireSuccess, schemaHeader } from "./support/system.ts";
 import { kernelProbe, parseKernelProbe, type KernelInfo } from "./kernel_info.ts";
 
@@ -61,7 +62,7 @@ export const longhornNodeInfo: ModuleDefinition<LonghornNodeInfoArgs> = {
   schema: {
     ...schemaHeader("longhorn_node_info", "Reads what Longhorn's preflight checks (iscsid, multipathd, NFSv4, the data path, the kernel's iscsi_tcp/nfsv4); changes nothing."),
     properties: {
-      data_path: { type: "string", pattern: "^/", patternErrorMessage: "must be an absolute path", description: "Longhorn's data path (longhorn_data_path)." },
+      data_path: { type: "string", ...schemaPattern(RULES.absolutePath), description: "Longhorn's data path (longhorn_data_path)." },
     },
     required: ["data_path"],
   },

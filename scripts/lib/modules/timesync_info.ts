@@ -7,6 +7,7 @@
  */
 import type { ModuleDefinition } from "./types.ts";
 import { sh } from "../shell/quote.ts";
+import { RULES, schemaPattern } from "./support/values.ts";
 import { probeValues, probeSection, requireSuccess, schemaHeader } from "./support/system.ts";
 
 interface TimesyncInfoArgs {
@@ -54,7 +55,7 @@ export function parseTimesyncProbe(stdout: string): TimesyncInfo {
   return { source: "timesyncd", sources: [], configured: text("configured"), in_use: text("in_use"), synchronized: text("synchronized") };
 }
 
-const ABSOLUTE = { type: "string", pattern: "^/", patternErrorMessage: "must be an absolute path" };
+const ABSOLUTE = { type: "string", ...schemaPattern(RULES.absolutePath) };
 
 export const timesyncInfo: ModuleDefinition<TimesyncInfoArgs> = {
   name: "timesync_info",
