@@ -19,9 +19,10 @@ import { pkgMgrFact } from "./pkg_mgr.ts";
 import { pythonFact } from "./python.ts";
 import { virtualizationFact } from "./virtualization.ts";
 import { memoryCgroupFact } from "./memory-cgroup.ts";
+import { cmdlineFact } from "./cmdline.ts";
 
 /** Every fact gathered, in output order. */
-export const FACTS: Fact[] = [systemFact, osReleaseFact, hardwareFact, networkFact, piFact, mountsFact, dateTimeFact, envFact, dnsFact, lsbFact, pkgMgrFact, pythonFact, virtualizationFact, memoryCgroupFact];
+export const FACTS: Fact[] = [systemFact, osReleaseFact, hardwareFact, networkFact, piFact, mountsFact, dateTimeFact, envFact, dnsFact, lsbFact, pkgMgrFact, pythonFact, virtualizationFact, memoryCgroupFact, cmdlineFact];
 
 const MARKER = "@@fact ";
 

@@ -34,6 +34,10 @@ import { modprobe } from "./modprobe.ts";
 import { parted } from "./parted.ts";
 import { filesystem } from "./filesystem.ts";
 import { diskInfo } from "./disk_info.ts";
+import { kernelInfo } from "./kernel_info.ts";
+import { k3sNodeInfo } from "./k3s_node_info.ts";
+import { longhornNodeInfo } from "./longhorn_node_info.ts";
+import { timesyncInfo } from "./timesync_info.ts";
 import { find } from "./find.ts";
 import { sysctl } from "./sysctl.ts";
 import { mount } from "./mount.ts";
@@ -90,6 +94,10 @@ const MODULES: ModuleDefinition[] = [
   parted,
   filesystem,
   diskInfo,
+  kernelInfo,
+  k3sNodeInfo,
+  longhornNodeInfo,
+  timesyncInfo,
   find,
   sysctl,
   mount,

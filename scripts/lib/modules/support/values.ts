@@ -129,6 +129,12 @@ export const RULES = {
     allowed: "text without spaces, tabs or newlines",
     pattern: "^\\S+$",
   },
+  /** A path on the target that programs get as an operand: absolute, so never an option. */
+  absolutePath: {
+    what: "an absolute path",
+    allowed: 'starting with "/"',
+    pattern: "^/",
+  },
 } satisfies Record<string, ValueRule>;
 
 const compiled = new WeakMap<ValueRule, RegExp>();
