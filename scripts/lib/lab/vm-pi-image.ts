@@ -24,6 +24,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, re
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { run } from "./exec.ts";
+import { which } from "./preflight.ts";
 import { ensureBaseRootfs, stderrProgress } from "./rootfs.ts";
 
 /** Bump when anything below changes: a cached image of an older version is rebuilt. */
@@ -127,6 +128,13 @@ esac
 exit 0
 `;
 
+/** Why the image cannot be built here (a missing host tool and its package), or undefined. */
+export function piImageToolsMissing(): string | undefined {
+  const tools = [["mkfs.vfat", "dosfstools"], ["mcopy", "mtools"], ["mkfs.ext4", "e2fsprogs"], ["xz", "xz-utils"], ["busybox", "busybox"], ["dpkg-deb", "dpkg"], ["apt-get", "apt"]];
+  for (const [tool, pkg] of tools) if (!which(tool)) return `${tool} is missing (apt-get install ${pkg})`;
+  return undefined;
+}
+
 /** A built image and what is inside. */
 export interface PiOsImage {
   /** The .img.xz the netboot master imports. */
@@ -228,7 +236,12 @@ function indexModules(modulesDir: string): Map<string, string> {
   return index;
 }
 
-/** `wanted` and their dependencies, dependencies first. */
+/** `wanted` and their dependencies (from the .ko files under `modulesDir`), dependencies first. */
+export function moduleLoadOrder(modulesDir: string, wanted: string[]): { name: string; path: string }[] {
+  const index = indexModules(modulesDir);
+  return loadOrder(index, wanted).map((name) => ({ name, path: index.get(name)! }));
+}
+
 function loadOrder(index: Map<string, string>, wanted: string[]): string[] {
   const order: string[] = [];
   const visit = (name: string) => {
@@ -245,10 +258,9 @@ function loadOrder(index: Map<string, string>, wanted: string[]): string[] {
 /** The stand-in initramfs as a gzipped newc cpio (busybox cpio: the host may lack cpio). */
 async function buildInitramfs(work: string, kernelTree: string, kernelRelease: string, busyboxTree: string, out: string): Promise<void> {
   const tree = join(work, "initramfs");
-  const index = indexModules(join(kernelTree, "lib/modules", kernelRelease, "kernel"));
-  const order = loadOrder(index, INITRAMFS_MODULES);
-  for (const name of order) put(join(tree, "lib/modules", `${name}.ko`), readFileSync(index.get(name)!));
-  put(join(tree, "lib/modules/load-order"), `${order.join("\n")}\n`);
+  const order = moduleLoadOrder(join(kernelTree, "lib/modules", kernelRelease, "kernel"), INITRAMFS_MODULES);
+  for (const m of order) put(join(tree, "lib/modules", `${m.name}.ko`), readFileSync(m.path));
+  put(join(tree, "lib/modules/load-order"), `${order.map((m) => m.name).join("\n")}\n`);
   put(join(tree, "bin/busybox"), readFileSync(join(busyboxTree, "bin/busybox")), 0o755);
   symlinkSync("busybox", join(tree, "bin/sh"));
   put(join(tree, "init"), INIT, 0o755);
