@@ -62,6 +62,8 @@ export async function piBootloader(o: {
   await ip("link", "set", "eth0", "down");
   await ip("link", "set", "eth0", "address", o.mac);
   await ip("link", "set", "eth0", "up");
+  // The DISCOVER goes to 255.255.255.255 from no address: the namespace needs a route for it.
+  await ip("route", "replace", "255.255.255.255/32", "dev", "eth0");
   try {
     const probe = await run(["ip", "netns", "exec", o.netns, process.execPath, PROBE, o.mac, PI_VENDOR_CLASS]);
     const offers = JSON.parse(probe.stdout.trim()) as DhcpOffer[];

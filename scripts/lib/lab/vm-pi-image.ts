@@ -28,7 +28,7 @@ import { which } from "./preflight.ts";
 import { ensureBaseRootfs, stderrProgress } from "./rootfs.ts";
 
 /** Bump when anything below changes: a cached image of an older version is rebuilt. */
-export const PI_IMAGE_VERSION = 1;
+export const PI_IMAGE_VERSION = 2;
 
 /** Debian packages unpacked host-side (arm64). */
 const PACKAGES = ["linux-image-arm64", "busybox-static"];
@@ -111,7 +111,8 @@ opts=
 case $rest in *,*) opts=,\${rest#*,} ;; esac
 say "mounting $server:$path (nolock$opts)"
 mount -t nfs -o "nolock,addr=$server$opts" "$server:$path" /root || die "NFS mount of $server:$path failed"
-[ -x /root/sbin/init ] || die "$server:$path has no /sbin/init"
+# /sbin/init is an absolute symlink (to /lib/systemd/systemd): it resolves only after switch_root.
+[ -L /root/sbin/init ] || [ -x /root/sbin/init ] || die "$server:$path has no /sbin/init"
 umount /sys /proc
 mount --move /dev /root/dev 2>/dev/null || umount /dev
 exec switch_root /root /sbin/init
