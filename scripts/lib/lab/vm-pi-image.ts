@@ -248,7 +248,7 @@ function loadOrder(index: Map<string, string>, wanted: string[]): string[] {
   const visit = (name: string) => {
     if (order.includes(name)) return;
     const path = index.get(name);
-    if (!path) throw new Error(`kernel module ${name} is not in the kernel package (built in? then drop it from INITRAMFS_MODULES)`);
+    if (!path) throw new Error(`Kernel module ${name} is not in the kernel package (built in? then drop it from INITRAMFS_MODULES)`);
     for (const dep of moduleDepends(readFileSync(path))) visit(dep.replaceAll("-", "_"));
     order.push(name);
   };

@@ -110,7 +110,7 @@ describe("lab VM command lines", () => {
         const deps = { nfsv3: ["nfs", "lockd", "sunrpc", "nfs_acl"], nfs: ["sunrpc", "fscache", "lockd"], lockd: ["sunrpc", "grace"], nfs_acl: ["sunrpc"], fscache: ["netfs"], virtio_net: ["net_failover"], net_failover: ["failover"] }[name] ?? [];
         for (const d of deps) assert.ok(order.indexOf(d) < i, `${d} must load before ${name}: ${order.join(" ")}`);
       }
-      assert.throws(() => moduleLoadOrder(dir, ["virtio_pci"]), /virtio_pci is not in the kernel package/);
+      assert.throws(() => moduleLoadOrder(dir, ["virtio_pci"]), /Kernel module virtio_pci is not in the kernel package/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
