@@ -23,7 +23,7 @@ import { isAlive } from "./processes.ts";
 import { down } from "./down.ts";
 import { ensureVmImage, type VmImage } from "./vm-image.ts";
 import { makeDisk, writeVmNetwork } from "./vm-disk.ts";
-import { createTap, labMac, qemuNetbootArgs, qemuNodeArgs, startQemu, vmAccel, vmUnavailableReason } from "./vm.ts";
+import { createTap, isOurQemu, labMac, qemuNetbootArgs, qemuNodeArgs, qemuPiArgs, startQemu, vmAccel, vmUnavailableReason } from "./vm.ts";
 
 /** Progress lines for the user (stderr in the CLI, test output in the harness). */
 export type Log = (line: string) => void;
@@ -217,6 +217,29 @@ export async function startNetbootClient(config: LabConfig, state: LabState, cli
   writeState(names.stateFile, state);
   await createTap(cs.tap, names.bridge);
   cs.pid = startQemu(dir, qemuNetbootArgs({ name: cs.qemuName, accel, dir, tap: cs.tap, mac: cs.mac }));
+  writeState(names.stateFile, state);
+  return cs;
+}
+
+/**
+ * Powers on a Raspberry Pi client VM (arm64 `virt`) with the boot files the bootloader
+ * emulation fetched; recorded in the state first, so `down` stops it before the master. A
+ * client powered on again (after its reboot ended QEMU) keeps its tap and folder.
+ */
+export async function startPiClient(config: LabConfig, state: LabState, client: { name: string; mac: string; kernel: string; initrd: string; cmdline: string }): Promise<NetbootClientState> {
+  const names = labNames(config);
+  const accel = vmAccel("arm64");
+  let cs = (state.netbootClients ?? []).find((c) => c.name === client.name);
+  if (cs && isOurQemu(cs.pid, cs.qemuName)) throw new Error(`Pi client ${client.name} is still running (QEMU PID ${cs.pid})`);
+  if (!cs) {
+    const dir = join(config.dir, "nodes", client.name);
+    mkdirSync(dir, { recursive: true });
+    cs = { name: client.name, dir, qemuName: names.machine(client.name), tap: names.clientTap((state.netbootClients ?? []).length), mac: client.mac, accel: accel.name };
+    state.netbootClients = [...(state.netbootClients ?? []), cs];
+    writeState(names.stateFile, state);
+    await createTap(cs.tap, names.bridge);
+  }
+  cs.pid = startQemu(cs.dir, qemuPiArgs({ name: cs.qemuName, accel, dir: cs.dir, tap: cs.tap, mac: cs.mac, kernel: client.kernel, initrd: client.initrd, cmdline: client.cmdline }));
   writeState(names.stateFile, state);
   return cs;
 }

@@ -95,6 +95,31 @@ export function qemuNetbootArgs(o: { name: string; accel: Accel; dir: string; ta
   ];
 }
 
+/**
+ * A Raspberry Pi client as close as QEMU 7.2 gets (no raspi4b machine): an arm64 `virt` VM
+ * booting the kernel, initramfs and cmdline.txt the lab's bootloader emulation fetched over
+ * TFTP. The lab appends only `console=ttyAMA0` (the serial log; a Pi's serial0 is not there).
+ * -no-reboot: a reboot ends QEMU, so the bootloader emulation runs again before the next boot.
+ */
+export function qemuPiArgs(o: { name: string; accel: Accel; dir: string; tap: string; mac: string; kernel: string; initrd: string; cmdline: string; memoryMb?: number }): string[] {
+  return [
+    qemuProgram("arm64"),
+    "-name", o.name,
+    "-M", "virt",
+    ...o.accel.args,
+    "-smp", "2",
+    "-m", String(o.memoryMb ?? 1024),
+    "-display", "none",
+    "-monitor", "none",
+    "-no-reboot",
+    ...serialArgs(o.dir),
+    "-kernel", o.kernel,
+    "-initrd", o.initrd,
+    "-append", `${o.cmdline.trim()} console=ttyAMA0`,
+    ...nicArgs(o.tap, o.mac),
+  ];
+}
+
 /** Creates a tap on the bridge (QEMU attaches to it by name; no helper scripts). */
 export async function createTap(tap: string, bridge: string): Promise<void> {
   await tryRun(["ip", "link", "del", tap]);
@@ -113,7 +138,7 @@ export function startQemu(dir: string, argv: string[]): number {
 }
 
 /** True when `pid` is a QEMU we started under this name. */
-function isOurQemu(pid: number | undefined, name: string): boolean {
+export function isOurQemu(pid: number | undefined, name: string): boolean {
   const argv = pid && isAlive(pid) ? commandLine(pid) ?? [] : [];
   return argv.length > 0 && argv[0].includes("qemu-system") && argv[argv.indexOf("-name") + 1] === name;
 }

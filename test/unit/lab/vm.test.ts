@@ -1,11 +1,12 @@
 /** Lab VM options and QEMU command lines: pure functions, no QEMU needed. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { netbootClientSpecs, parseNetbootClientOption, parseNodeOption } from "../../../scripts/lib/lab/spec.ts";
-import { labMac, qemuNetbootArgs, qemuNodeArgs, vmAccel } from "../../../scripts/lib/lab/vm.ts";
+import { labMac, qemuNetbootArgs, qemuNodeArgs, qemuPiArgs, vmAccel } from "../../../scripts/lib/lab/vm.ts";
+import { moduleLoadOrder } from "../../../scripts/lib/lab/vm-pi-image.ts";
 import { UserError } from "../../../scripts/lib/errors.ts";
 
 describe("lab VM specs", () => {
@@ -71,5 +72,47 @@ describe("lab VM command lines", () => {
     assert.ok(!argv.includes("-drive") && !argv.includes("-kernel"));
     assert.equal(argv[argv.indexOf("-boot") + 1], "n");
     assert.ok(argv.includes("virtio-net-pci,netdev=net0,mac=52:54:00:0a:01:01"));
+  });
+
+  test("a Pi client VM runs exactly the served cmdline.txt plus the lab's console, and a reboot ends QEMU", () => {
+    const cmdline = "console=serial0,115200 root=/dev/nfs nfsroot=10.213.10.2:/srv/nfs/pi4-a,vers=3 rw ip=dhcp rootwait cgroup_memory=1 cgroup_enable=memory\n";
+    const argv = qemuPiArgs({ name: "pivm-pi4-a", accel: { name: "tcg", args: [] }, dir: "/d", tap: "pivm-n2", mac: "dc:a6:32:0a:00:31", kernel: "/f/kernel8.img", initrd: "/f/initramfs8", cmdline });
+    assert.deepEqual(argv.slice(0, 5), ["qemu-system-aarch64", "-name", "pivm-pi4-a", "-M", "virt"]);
+    assert.equal(argv[argv.indexOf("-append") + 1], `${cmdline.trim()} console=ttyAMA0`);
+    assert.equal(argv[argv.indexOf("-kernel") + 1], "/f/kernel8.img");
+    assert.equal(argv[argv.indexOf("-initrd") + 1], "/f/initramfs8");
+    assert.ok(argv.includes("-no-reboot"));
+    assert.ok(argv.includes("virtio-net-pci,netdev=net0,mac=dc:a6:32:0a:00:31"));
+  });
+
+  test("the Pi image's initramfs loads a module's dependencies first, each once", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lab-modules-"));
+    try {
+      // What matters of a .ko here: its .modinfo strings (NUL-separated, "depends=a,b").
+      const ko = (path: string, depends: string) => {
+        mkdirSync(join(dir, path, ".."), { recursive: true });
+        writeFileSync(join(dir, path), Buffer.from(`\x7fELF...\0license=GPL\0depends=${depends}\0vermagic=6.1.0\0`, "latin1"));
+      };
+      ko("fs/nfs/nfsv3.ko", "nfs,lockd,sunrpc,nfs_acl");
+      ko("fs/nfs/nfs.ko", "sunrpc,fscache,lockd");
+      ko("fs/lockd/lockd.ko", "sunrpc,grace");
+      ko("net/sunrpc/sunrpc.ko", "");
+      ko("fs/nfs_common/grace.ko", "");
+      ko("fs/nfs_common/nfs_acl.ko", "sunrpc");
+      ko("fs/fscache/fscache.ko", "netfs");
+      ko("fs/netfs/netfs.ko", "");
+      ko("drivers/net/virtio_net.ko", "net_failover");
+      ko("drivers/net/net_failover.ko", "failover");
+      ko("net/core/failover.ko", "");
+      const order = moduleLoadOrder(dir, ["virtio_net", "nfsv3"]).map((m) => m.name);
+      assert.deepEqual([...order].sort(), ["failover", "fscache", "grace", "lockd", "net_failover", "netfs", "nfs", "nfs_acl", "nfsv3", "sunrpc", "virtio_net"]);
+      for (const [i, name] of order.entries()) {
+        const deps = { nfsv3: ["nfs", "lockd", "sunrpc", "nfs_acl"], nfs: ["sunrpc", "fscache", "lockd"], lockd: ["sunrpc", "grace"], nfs_acl: ["sunrpc"], fscache: ["netfs"], virtio_net: ["net_failover"], net_failover: ["failover"] }[name] ?? [];
+        for (const d of deps) assert.ok(order.indexOf(d) < i, `${d} must load before ${name}: ${order.join(" ")}`);
+      }
+      assert.throws(() => moduleLoadOrder(dir, ["virtio_pci"]), /Kernel module virtio_pci is not in the kernel package/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
