@@ -5,9 +5,10 @@
  * its offset), boot/firmware left as an empty mount point as in the real image.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { mbrSector } from "../../scripts/lib/firstboot/mbr.ts";
 
 const MiB = 1024 * 1024;
 const BOOT_START = 4 * MiB;
@@ -31,26 +32,12 @@ function run(cmd: string, args: string[]): void {
 export function buildOsImage(root: string, image: string, options: { rootSizeMiB?: number; xz?: boolean } = {}): string {
   const rootStart = BOOT_START + BOOT_SIZE;
   const rootSize = (options.rootSizeMiB ?? 16) * MiB;
-  writeFileSync(image, "");
-  const fd = openSync(image, "r+");
-  try {
-    const mbr = Buffer.alloc(512);
-    const entry = (i: number, type: number, start: number, size: number) => {
-      const at = 446 + i * 16;
-      mbr[at + 4] = type;
-      mbr.writeUInt32LE(start / 512, at + 8);
-      mbr.writeUInt32LE(size / 512, at + 12);
-    };
-    entry(0, 0x0c, BOOT_START, BOOT_SIZE);
-    entry(1, 0x83, rootStart, rootSize);
-    mbr.writeUInt32LE(0x5ca1ab1e, 440);
-    mbr[510] = 0x55;
-    mbr[511] = 0xaa;
-    writeSync(fd, mbr, 0, 512, 0);
-    writeSync(fd, Buffer.alloc(1), 0, 1, rootStart + rootSize - 1); // sparse, full size
-  } finally {
-    closeSync(fd);
-  }
+  const partitions = [
+    { type: 0x0c, startLba: BOOT_START / 512, sectors: BOOT_SIZE / 512 },
+    { type: 0x83, startLba: rootStart / 512, sectors: rootSize / 512 },
+  ];
+  writeFileSync(image, mbrSector(0x5ca1ab1e, partitions));
+  truncateSync(image, rootStart + rootSize); // sparse, full size
   run("mkfs.vfat", ["-F", "32", "--offset", String(BOOT_START / 512), "-n", "bootfs", image, String(BOOT_SIZE / 1024)]);
   const firmware = join(root, "boot/firmware");
   const entries = readdirSync(firmware).map((name) => join(firmware, name));

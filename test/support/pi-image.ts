@@ -4,7 +4,8 @@
  * partition after it, the FAT made by mkfs.vfat at that offset, files put in with mcopy.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync, writeSync, writeFileSync } from "node:fs";
+import { truncateSync, writeFileSync } from "node:fs";
+import { mbrSector } from "../../scripts/lib/firstboot/mbr.ts";
 
 const MiB = 1024 * 1024;
 const ENV = { ...process.env, MTOOLS_SKIP_CHECK: "1", MTOOLSRC: "/dev/null" };
@@ -41,26 +42,12 @@ export function buildImage(path: string, spec: ImageSpec = {}): void {
   const bootSectors = (fatMiB * MiB) / 512;
   const rootStart = BOOT_OFFSET / 512 + bootSectors;
   const rootSectors = (4 * MiB) / 512;
-  writeFileSync(path, "");
-  const fd = openSync(path, "r+");
-  try {
-    const mbr = Buffer.alloc(512);
-    const entry = (i: number, type: number, start: number, count: number) => {
-      const at = 446 + i * 16;
-      mbr[at + 4] = type;
-      mbr.writeUInt32LE(start, at + 8);
-      mbr.writeUInt32LE(count, at + 12);
-    };
-    entry(0, spec.partitionType ?? (spec.fat === 16 ? 0x0e : 0x0c), BOOT_OFFSET / 512, bootSectors);
-    entry(1, 0x83, rootStart, rootSectors);
-    mbr.writeUInt32LE(0x1234abcd, 440); // disk identifier (PARTUUID=1234abcd-02)
-    mbr[510] = 0x55;
-    mbr[511] = 0xaa;
-    writeSync(fd, mbr, 0, 512, 0);
-    writeSync(fd, Buffer.alloc(1), 0, 1, (rootStart + rootSectors) * 512 - 1); // sparse to its full size
-  } finally {
-    closeSync(fd);
-  }
+  const partitions = [
+    { type: spec.partitionType ?? (spec.fat === 16 ? 0x0e : 0x0c), startLba: BOOT_OFFSET / 512, sectors: bootSectors },
+    { type: 0x83, startLba: rootStart, sectors: rootSectors },
+  ];
+  writeFileSync(path, mbrSector(0x1234abcd, partitions)); // disk identifier: PARTUUID=1234abcd-02
+  truncateSync(path, (rootStart + rootSectors) * 512); // sparse to its full size
   if (spec.noFat) return;
   run("mkfs.vfat", ["-F", String(spec.fat ?? 32), "--offset", String(BOOT_OFFSET / 512), "-n", "bootfs", path, String((fatMiB * MiB) / 1024)]);
   for (const [name, content] of Object.entries(spec.files ?? {})) putFile(path, name, content);

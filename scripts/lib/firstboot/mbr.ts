@@ -38,6 +38,26 @@ export function parseMbr(sector: Uint8Array): MbrPartition[] | undefined {
   return parts;
 }
 
+/**
+ * Sector 0 of a disk holding these primary partitions (in LBA sectors, in this order) with
+ * `diskId` as its identifier (the PARTUUID prefix): what parseMbr reads, for the images the
+ * lab and the tests build in plain files.
+ */
+export function mbrSector(diskId: number, partitions: Array<{ type: number; startLba: number; sectors: number }>): Uint8Array {
+  const sector = new Uint8Array(SECTOR);
+  const view = new DataView(sector.buffer);
+  partitions.forEach((p, i) => {
+    const at = 446 + i * 16;
+    sector[at + 4] = p.type;
+    view.setUint32(at + 8, p.startLba, true);
+    view.setUint32(at + 12, p.sectors, true);
+  });
+  view.setUint32(440, diskId, true);
+  sector[510] = 0x55;
+  sector[511] = 0xaa;
+  return sector;
+}
+
 /** The FAT variant of a FAT boot sector (BIOS parameter block), or undefined when it is none. */
 export function fatKind(sector: Uint8Array): FatKind | undefined {
   if (sector.length < SECTOR || sector[510] !== 0x55 || sector[511] !== 0xaa) return undefined;

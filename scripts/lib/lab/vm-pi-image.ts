@@ -20,9 +20,10 @@
  * Cached like vm-image.ts: under <cache>/vm/raspios-shaped-arm64, keyed by its inputs.
  */
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { mbrSector } from "../firstboot/mbr.ts";
 import { run } from "./exec.ts";
 import { which } from "./preflight.ts";
 import { ensureBaseRootfs, stderrProgress } from "./rootfs.ts";
@@ -279,26 +280,12 @@ async function sizeMiB(dir: string): Promise<number> {
 async function writeDiskImage(image: string, bootDir: string, rootDir: string, rootMiB: number): Promise<void> {
   const rootStart = BOOT_START + BOOT_SIZE;
   const rootSize = rootMiB * MiB;
-  writeFileSync(image, "");
-  const fd = openSync(image, "r+");
-  try {
-    const mbr = Buffer.alloc(512);
-    const entry = (i: number, type: number, start: number, size: number) => {
-      const at = 446 + i * 16;
-      mbr[at + 4] = type;
-      mbr.writeUInt32LE(start / 512, at + 8);
-      mbr.writeUInt32LE(size / 512, at + 12);
-    };
-    entry(0, 0x0c, BOOT_START, BOOT_SIZE);
-    entry(1, 0x83, rootStart, rootSize);
-    mbr.writeUInt32LE(Number.parseInt(DISK_ID, 16), 440);
-    mbr[510] = 0x55;
-    mbr[511] = 0xaa;
-    writeSync(fd, mbr, 0, 512, 0);
-    writeSync(fd, Buffer.alloc(1), 0, 1, rootStart + rootSize - 1); // sparse, full size
-  } finally {
-    closeSync(fd);
-  }
+  const partitions = [
+    { type: 0x0c, startLba: BOOT_START / 512, sectors: BOOT_SIZE / 512 },
+    { type: 0x83, startLba: rootStart / 512, sectors: rootSize / 512 },
+  ];
+  writeFileSync(image, mbrSector(Number.parseInt(DISK_ID, 16), partitions));
+  truncateSync(image, rootStart + rootSize); // sparse, full size
   // One sector per cluster: FAT32 needs >= 65525 clusters, or mtools takes it for FAT16.
   await run(["mkfs.vfat", "-F", "32", "-s", "1", "--offset", String(BOOT_START / 512), "-n", "bootfs", "--", image, String(BOOT_SIZE / 1024)], { env: MTOOLS_ENV });
   const entries = readdirSync(bootDir).map((name) => join(bootDir, name));

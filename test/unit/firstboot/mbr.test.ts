@@ -1,7 +1,7 @@
 /** The partition table and FAT boot sector readers, on sectors built byte by byte. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fatKind, parseMbr } from "../../../scripts/lib/firstboot/mbr.ts";
+import { fatKind, mbrSector, parseMbr } from "../../../scripts/lib/firstboot/mbr.ts";
 
 function mbr(entries: Array<{ type: number; start: number; count: number; boot?: boolean }>): Uint8Array {
   const s = Buffer.alloc(512);
@@ -60,4 +60,19 @@ test("FAT boot sectors are told apart by their BPB; an MBR is not one", () => {
   const oddSectorSize = Buffer.from(bootSector("FAT16"));
   oddSectorSize.writeUInt16LE(500, 11);
   assert.equal(fatKind(oddSectorSize), undefined);
+});
+
+test("mbrSector writes what parseMbr reads: the entries in order, the disk identifier, the signature", () => {
+  const sector = mbrSector(0x5ca1ab1e, [
+    { type: 0x0c, startLba: 8192, sectors: 196608 },
+    { type: 0x83, startLba: 204800, sectors: 1048576 },
+  ]);
+  assert.deepEqual(parseMbr(sector), [
+    { number: 1, type: 0x0c, bootable: false, startLba: 8192, sectors: 196608 },
+    { number: 2, type: 0x83, bootable: false, startLba: 204800, sectors: 1048576 },
+  ]);
+  // Byte for byte the sector built by hand above, with the identifier at offset 440.
+  const expected = Buffer.from(mbr([{ type: 0x0c, start: 8192, count: 196608 }, { type: 0x83, start: 204800, count: 1048576 }]));
+  expected.writeUInt32LE(0x5ca1ab1e, 440);
+  assert.deepEqual(Buffer.from(sector), expected);
 });
