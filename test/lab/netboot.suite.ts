@@ -32,6 +32,7 @@ import { bootLab, labAvailable, type Lab } from "../support/lab.ts";
 import { namedLabConfig } from "../../scripts/lib/lab/config.ts";
 import { which } from "../../scripts/lib/lab/preflight.ts";
 import { buildOsImage, osImageToolsMissing } from "../support/os-image.ts";
+import { PI_DHCP_PROBE, PI_VENDOR_CLASS } from "../support/pi-bootloader.ts";
 import { runCommand } from "../support/run-command.ts";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -40,7 +41,6 @@ const SPEC = { nodes: [{ name: "master", arch: "amd64" as const }], netboot: tru
 const RUN_TIMEOUT_MS = 5 * 60_000;
 /** The address the emulated Pis use in the client namespace (a home router would give it). */
 const CLIENT_ADDRESS = `${CONFIG.subnet}.200`;
-const PI_VENDOR_CLASS = "PXEClient:Arch:00000:UNDI:002001";
 
 interface Client {
   name: string;
@@ -108,40 +108,6 @@ function makeTarball(root: string, dir: string): string {
 
 const sha1 = (file: string) => createHash("sha1").update(readFileSync(file)).digest("hex");
 
-/**
- * A Pi bootloader's DHCP DISCOVER (options 53, 60, 93, 94, 97, 55), sent from the client
- * namespace; prints the offers it receives as JSON. Runs as a plain Node script there.
- */
-const DHCP_PROBE = String.raw`
-import dgram from "node:dgram";
-const [mac, vendor] = process.argv.slice(2);
-const xid = Math.floor(Math.random() * 0xffffffff);
-const p = Buffer.alloc(240);
-p[0] = 1; p[1] = 1; p[2] = 6; p.writeUInt32BE(xid, 4); p.writeUInt16BE(0x8000, 10);
-Buffer.from(mac.split(":").map((h) => parseInt(h, 16))).copy(p, 28);
-p.writeUInt32BE(0x63825363, 236);
-const opt = (code, bytes) => Buffer.concat([Buffer.from([code, bytes.length]), Buffer.from(bytes)]);
-const packet = Buffer.concat([p, opt(53, [1]), opt(60, [...Buffer.from(vendor)]), opt(93, [0, 0]), opt(94, [1, 2, 1]),
-  opt(97, [0, ...Array(16).fill(0x11)]), opt(55, [1, 3, 43, 54, 60, 66, 67]), Buffer.from([255])]);
-const offers = [];
-const s = dgram.createSocket({ type: "udp4", reuseAddr: true });
-s.on("message", (m) => {
-  if (m[0] !== 2 || m.readUInt32BE(4) !== xid) return;
-  const options = {};
-  for (let i = 240; i < m.length && m[i] !== 255; ) {
-    if (m[i] === 0) { i++; continue; }
-    options[m[i]] = m.subarray(i + 2, i + 2 + m[i + 1]).toString("latin1");
-    i += 2 + m[i + 1];
-  }
-  offers.push({ server: [...Buffer.from(options[54] ?? "", "latin1")].join("."), siaddr: [...m.subarray(20, 24)].join("."), yiaddr: [...m.subarray(16, 20)].join("."), type: options[53]?.charCodeAt(0), vendor: options[60] ?? "", option43: options[43] ?? "" });
-});
-s.bind(68, () => {
-  s.setBroadcast(true);
-  s.send(packet, 67, "255.255.255.255", (e) => { if (e) { console.error(String(e)); process.exit(1); } });
-  setTimeout(() => { console.log(JSON.stringify(offers)); s.close(); }, 3000);
-});
-`;
-
 describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per client", { skip: skipReason, concurrency: false }, () => {
   let lab: Lab | undefined;
   let dir: string;
@@ -158,7 +124,6 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
       image = buildOsImage(tree, join(dir, "fake-raspios-lite.img"), { xz: true });
       playbook = join(dir, "netboot.yml");
       writeFileSync(playbook, stringify([{ name: "Netboot master", hosts: "netboot_master", become: true, gather_facts: true, roles: ["netboot-master"] }]));
-      writeFileSync(join(dir, "dhcp-probe.mjs"), DHCP_PROBE);
       lab = await bootLab(SPEC, { config: CONFIG });
       master = lab.node("master").address;
       // The emulated Pis' address on the home network (the proxy mode's router would give it).
@@ -231,7 +196,7 @@ describe("netboot-master: proxy DHCP + TFTP for Raspberry Pis, one root per clie
 
   /** Offers the client namespace gets for a Pi-like DISCOVER from `mac`. */
   async function discover(mac: string): Promise<Array<{ server: string; siaddr: string; type: number; vendor: string; option43: string }>> {
-    const r = await run("ip", ["netns", "exec", lab!.clientNetns!, process.execPath, join(dir, "dhcp-probe.mjs"), mac, PI_VENDOR_CLASS]);
+    const r = await run("ip", ["netns", "exec", lab!.clientNetns!, process.execPath, PI_DHCP_PROBE, mac, PI_VENDOR_CLASS, "3000"]);
     assert.equal(r.code, 0, `DHCP probe: ${r.stderr}`);
     return JSON.parse(r.stdout.trim());
   }

@@ -12,7 +12,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../../scripts/lib/lab/exec.ts";
 
-const PROBE = join(dirname(fileURLToPath(import.meta.url)), "pi-dhcp-probe.mjs");
+/** The bootloader's DHCP DISCOVER as a plain Node script, run inside a client namespace. */
+export const PI_DHCP_PROBE = join(dirname(fileURLToPath(import.meta.url)), "pi-dhcp-probe.mjs");
 /** Option 60 of a Pi 4/5 bootloader's DISCOVER. */
 export const PI_VENDOR_CLASS = "PXEClient:Arch:00000:UNDI:002001";
 
@@ -65,7 +66,7 @@ export async function piBootloader(o: {
   // The DISCOVER goes to 255.255.255.255 from no address: the namespace needs a route for it.
   await ip("route", "replace", "255.255.255.255/32", "dev", "eth0");
   try {
-    const probe = await run(["ip", "netns", "exec", o.netns, process.execPath, PROBE, o.mac, PI_VENDOR_CLASS]);
+    const probe = await run(["ip", "netns", "exec", o.netns, process.execPath, PI_DHCP_PROBE, o.mac, PI_VENDOR_CLASS]);
     const offers = JSON.parse(probe.stdout.trim()) as DhcpOffer[];
     const offer = offers.find((x) => x.option43.includes("Raspberry Pi Boot"));
     if (!offer) throw new Error(`No DHCP offer with option 43 "Raspberry Pi Boot" for ${o.mac}: ${JSON.stringify(offers)}`);

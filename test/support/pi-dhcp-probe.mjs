@@ -1,9 +1,9 @@
 // A Raspberry Pi bootloader's DHCP DISCOVER (options 53, 60, 93, 94, 97, 55) from the
-// namespace it runs in; prints the offers it receives within 4 s as JSON. Plain Node, no deps:
-// `ip netns exec NS node pi-dhcp-probe.mjs MAC VENDOR_CLASS`.
+// namespace it runs in; prints the offers it receives within WAIT_MS (default 4000) as JSON.
+// Plain Node, no deps: `ip netns exec NS node pi-dhcp-probe.mjs MAC VENDOR_CLASS [WAIT_MS]`.
 import dgram from "node:dgram";
 
-const [mac, vendor] = process.argv.slice(2);
+const [mac, vendor, waitMs = "4000"] = process.argv.slice(2);
 const xid = Math.floor(Math.random() * 0xffffffff);
 const p = Buffer.alloc(240);
 p[0] = 1; // BOOTREQUEST
@@ -43,5 +43,5 @@ s.bind(68, () => {
   s.send(packet, 67, "255.255.255.255", (e) => {
     if (e) { console.error(String(e)); process.exit(1); }
   });
-  setTimeout(() => { console.log(JSON.stringify(offers)); s.close(); }, 4000);
+  setTimeout(() => { console.log(JSON.stringify(offers)); s.close(); }, Number(waitMs));
 });
